@@ -1,0 +1,90 @@
+import {Command, Flags, Interfaces} from '@oclif/core'
+
+import {loadConfig, type ResolvedConfig} from '../lib/config/load.js'
+import {renderErrorView, toErrorView} from './error-view.js'
+
+export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
+export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
+
+/**
+ * What every command shares: the global flags, the configuration, JSON mode and error rendering
+ * (message, where, fix; the stack only with --verbose) with the exit codes of the one table.
+ */
+export abstract class BaseCommand<T extends typeof Command> extends Command {
+  static override enableJsonFlag = true
+
+  static override baseFlags = {
+    config: Flags.string({
+      char: 'c',
+      summary: 'Path to the config file. Default: ./todo-deploy.yaml when it exists, else the built-in defaults.',
+      helpGroup: 'GLOBAL',
+      env: 'TODO_DEPLOY_CONFIG',
+    }),
+    namespace: Flags.string({
+      char: 'n',
+      summary: 'Kubernetes namespace of the release (overrides `namespace` in the config).',
+      helpGroup: 'GLOBAL',
+    }),
+    release: Flags.string({
+      summary: 'Helm release name (overrides `release` in the config).',
+      helpGroup: 'GLOBAL',
+    }),
+    context: Flags.string({
+      summary: 'Kube context to use (overrides `cluster.context`; default: the current context).',
+      helpGroup: 'GLOBAL',
+    }),
+    verbose: Flags.boolean({
+      char: 'v',
+      summary: 'Show every step as plain lines, debug details and stack traces.',
+      helpGroup: 'GLOBAL',
+      default: false,
+    }),
+  }
+
+  protected flags!: BaseFlags<T>
+  protected args!: BaseArgs<T>
+
+  override async init(): Promise<void> {
+    await super.init()
+    const {args, flags} = await this.parse({
+      flags: this.ctor.flags,
+      baseFlags: (super.ctor as typeof BaseCommand).baseFlags,
+      enableJsonFlag: this.ctor.enableJsonFlag,
+      args: this.ctor.args,
+      strict: this.ctor.strict,
+    })
+    this.flags = flags as BaseFlags<T>
+    this.args = args as BaseArgs<T>
+  }
+
+  /** The configuration: defaults, then the file, then the global flags. */
+  protected loadConfig(): ResolvedConfig {
+    return loadConfig({
+      configPath: this.flags.config,
+      overrides: {release: this.flags.release, namespace: this.flags.namespace, context: this.flags.context},
+    })
+  }
+
+  /** Progress goes to stderr so that stdout stays clean for the result (and for JSON). */
+  protected progress(line: string): void {
+    if (!this.jsonEnabled()) process.stderr.write(`${line}\n`)
+  }
+
+  protected get verbose(): boolean {
+    return this.argv.includes('--verbose') || this.argv.includes('-v')
+  }
+
+  override async catch(error: Error & {exitCode?: number; code?: string}): Promise<unknown> {
+    // `this.exit(code)` after a result was rendered: not an error to show.
+    if (error.code === 'EEXIT') throw error
+    const view = toErrorView(error)
+    process.exitCode = view.exitCode
+    if (this.jsonEnabled()) {
+      this.logJson({error: view})
+    } else {
+      const color = Boolean(process.stderr.isTTY) && !process.env.NO_COLOR
+      process.stderr.write(`${renderErrorView(view, {color, stack: this.verbose ? error.stack : undefined})}\n`)
+    }
+    return this.exit(view.exitCode)
+  }
+}

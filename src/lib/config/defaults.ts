@@ -1,0 +1,79 @@
+/**
+ * The built-in configuration: exactly DATA-MODEL.md spec A, so that no todo-deploy.yaml is needed.
+ * A user file is deep-merged over this (maps merge, everything else replaces) and then validated.
+ */
+export const DEFAULT_CONFIG = {
+  release: 'todo-chatbot',
+  namespace: 'todo-app-dev',
+  chart: {
+    path: null,
+    valuesFiles: ['values-dev.yaml'],
+    extraValuesFiles: [],
+    historyMax: 10,
+  },
+  cluster: {
+    kind: 'auto',
+    profile: 'minikube',
+    context: null,
+    imageLoad: 'auto',
+  },
+  secrets: {
+    name: 'todo-app-secrets',
+    envFile: '.env',
+  },
+  configMap: {
+    name: 'todo-app-config',
+    data: null,
+  },
+  rollout: {
+    maxSurge: 1,
+    maxUnavailable: 0,
+    timeout: '5m',
+    crashLoopRestarts: 3,
+  },
+  ingress: {
+    enabled: false,
+    className: 'nginx',
+    host: 'todo.local',
+  },
+  services: {
+    frontend: {
+      enabled: true,
+      deployment: 'todo-frontend',
+      container: 'frontend',
+      image: {repository: 'todo-frontend', pullPolicy: 'Never', sizeTargetMB: 500},
+      build: {context: 'frontend', dockerfile: null, args: {}},
+      port: 3000,
+      healthPath: '/',
+      replicas: 2,
+      resources: {requests: {cpu: '100m', memory: '128Mi'}, limits: {cpu: '500m', memory: '512Mi'}},
+      probes: {
+        readiness: {initialDelaySeconds: 10, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3},
+        liveness: {initialDelaySeconds: 15, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 3},
+        startup: {enabled: false, periodSeconds: 5, timeoutSeconds: 5, failureThreshold: 30},
+      },
+      env: {},
+      secretKeys: [],
+      service: {name: 'todo-frontend-service', type: 'NodePort', port: 80, nodePort: 30080},
+    },
+    backend: {
+      enabled: true,
+      deployment: 'todo-backend',
+      container: 'backend',
+      image: {repository: 'todo-backend', pullPolicy: 'Never', sizeTargetMB: 300},
+      build: {context: 'backend', dockerfile: null, args: {}},
+      port: 8080,
+      healthPath: '/health',
+      replicas: 1,
+      resources: {requests: {cpu: '100m', memory: '128Mi'}, limits: {cpu: '500m', memory: '512Mi'}},
+      probes: {
+        readiness: {initialDelaySeconds: 10, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3},
+        liveness: {initialDelaySeconds: 15, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 3},
+        startup: {enabled: false, periodSeconds: 5, timeoutSeconds: 5, failureThreshold: 30},
+      },
+      env: {},
+      secretKeys: ['DATABASE_URL', 'JWT_SECRET', 'GEMINI_API_KEY', 'BETTER_AUTH_SECRET'],
+      service: {name: 'todo-backend-service', type: 'ClusterIP', port: 8080, nodePort: null},
+    },
+  },
+} as const

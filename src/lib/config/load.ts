@@ -1,0 +1,382 @@
+import {readFileSync, statSync} from 'node:fs'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+import {isMap, isScalar, isSeq, LineCounter, parseDocument, type Document} from 'yaml'
+import type {z} from 'zod'
+
+import {BadInputError} from '../errors.js'
+import {DEFAULT_CONFIG} from './defaults.js'
+import {configSchema, SERVICE_NAMES, type ServiceName, type TodoDeployConfig} from './schema.js'
+
+export const DEFAULT_CONFIG_FILE = 'todo-deploy.yaml'
+
+/** Where the CLI package itself lives: the bundled chart and Dockerfiles are found from here. */
+export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
+export const BUNDLED_CHART_DIR = path.join(PACKAGE_ROOT, 'manifests', 'todo-chatbot')
+export const BUNDLED_DOCKERFILES: Record<ServiceName, string> = {
+  frontend: path.join(PACKAGE_ROOT, 'docker', 'frontend.Dockerfile'),
+  backend: path.join(PACKAGE_ROOT, 'docker', 'backend.Dockerfile'),
+}
+
+/** Values a flag sets over the file (flags override the file, the file overrides the defaults). */
+export interface ConfigOverrides {
+  release?: string
+  namespace?: string
+  context?: string
+}
+
+const OVERRIDE_FLAGS: Record<keyof ConfigOverrides, {path: string[]; flag: string}> = {
+  release: {path: ['release'], flag: '--release'},
+  namespace: {path: ['namespace'], flag: '--namespace'},
+  context: {path: ['cluster', 'context'], flag: '--context'},
+}
+
+export interface ResolvedServicePaths {
+  contextDir: string
+  dockerfile: string
+}
+
+/** The configuration with every path resolved: what the rest of the engine reads. */
+export interface ResolvedConfig {
+  config: TodoDeployConfig
+  /** The folder relative paths are resolved from: the config file's folder, else the working directory. */
+  projectDir: string
+  /** The file that was read, or null when the built-in defaults were used alone. */
+  configFile: string | null
+  chartDir: string
+  /** Values files in the order Helm applies them (chart's own, then the project's). */
+  valuesFiles: string[]
+  envFile: string
+  services: Record<ServiceName, ResolvedServicePaths>
+  /** The ConfigMap data, with NEXT_PUBLIC_API_URL derived from the backend service when not set. */
+  configMapData: Record<string, string>
+  /** `file:line:col` of a key path in the config file, or the flag that set it; undefined when it is a default. */
+  locate(keyPath: readonly (string | number)[]): string | undefined
+}
+
+export interface LoadOptions {
+  /** Path given with --config; when absent `todo-deploy.yaml` in `cwd` is read if it exists. */
+  configPath?: string
+  cwd?: string
+  overrides?: ConfigOverrides
+}
+
+interface Problem {
+  where: string
+  keyPath: string
+  message: string
+}
+
+export function loadConfig(options: LoadOptions = {}): ResolvedConfig {
+  const cwd = options.cwd ?? process.cwd()
+  const explicit = options.configPath !== undefined
+  const configFile = path.resolve(cwd, options.configPath ?? DEFAULT_CONFIG_FILE)
+  const source = readConfigSource(configFile, explicit)
+  const lineCounter = new LineCounter()
+  const document = source === null ? null : parseDocument(source, {lineCounter, uniqueKeys: true, prettyErrors: false})
+  const displayFile = path.relative(cwd, configFile) || configFile
+
+  if (document && document.errors.length > 0) {
+    const problems = document.errors.map((error) => ({
+      where: `${displayFile}:${error.linePos?.[0].line ?? 1}:${error.linePos?.[0].col ?? 1}`,
+      keyPath: '',
+      message: yamlMessage(error.message),
+    }))
+    throw configError(displayFile, problems)
+  }
+
+  const userValue: unknown = document ? document.toJS() : null
+  if (userValue !== null && userValue !== undefined && (typeof userValue !== 'object' || Array.isArray(userValue))) {
+    throw configError(displayFile, [
+      {where: `${displayFile}:1:1`, keyPath: '(top level)', message: 'must be a mapping of keys such as `release:` and `services:`'},
+    ])
+  }
+
+  const merged = deepMerge(structuredClone(DEFAULT_CONFIG) as unknown as Record<string, unknown>, (userValue ?? {}) as Record<string, unknown>)
+  const flagPaths = new Map<string, string>()
+  for (const [key, value] of Object.entries(options.overrides ?? {}) as [keyof ConfigOverrides, string | undefined][]) {
+    if (value === undefined) continue
+    const {path: keyPath, flag} = OVERRIDE_FLAGS[key]
+    setIn(merged, keyPath, value)
+    flagPaths.set(keyPath.join('.'), flag)
+  }
+
+  const locate = (keyPath: readonly (string | number)[]): string | undefined => {
+    const flag = flagPaths.get(keyPath.join('.'))
+    if (flag) return flag
+    if (!document) return undefined
+    return positionOf(document, lineCounter, keyPath, displayFile)
+  }
+
+  const parsed = configSchema.safeParse(merged)
+  if (!parsed.success) {
+    throw configError(displayFile, parsed.error.issues.flatMap((issue) => issueProblems(issue, locate, displayFile)))
+  }
+  const config = parsed.data
+  const projectDir = source === null && !explicit ? cwd : path.dirname(configFile)
+  return resolvePaths(config, {projectDir, configFile: source === null ? null : configFile, locate, displayFile})
+}
+
+function readConfigSource(file: string, explicit: boolean): string | null {
+  let stats
+  try {
+    stats = statSync(file)
+  } catch {
+    if (!explicit) return null
+    throw new BadInputError(`config file ${file} does not exist`, {
+      where: '--config',
+      fix: `create it (see the README's config reference) or leave out --config to use the built-in defaults`,
+    })
+  }
+  if (stats.isDirectory()) {
+    throw new BadInputError(`config path ${file} is a directory, not a file`, {
+      where: '--config',
+      fix: `point --config at the YAML file itself, e.g. ${path.join(file, DEFAULT_CONFIG_FILE)}`,
+    })
+  }
+  let bytes: Buffer
+  try {
+    bytes = readFileSync(file)
+  } catch (error) {
+    throw new BadInputError(`cannot read config file ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, {
+      where: file,
+      fix: 'check the file permissions',
+    })
+  }
+  try {
+    return new TextDecoder('utf-8', {fatal: true}).decode(bytes)
+  } catch {
+    const offset = firstInvalidUtf8(bytes)
+    const before = bytes.subarray(0, offset).toString('latin1')
+    const line = before.split('\n').length
+    const col = offset - before.lastIndexOf('\n')
+    throw new BadInputError(`config file is not valid UTF-8`, {
+      where: `${file}:${line}:${col}`,
+      fix: 'save the file as UTF-8',
+    })
+  }
+}
+
+function firstInvalidUtf8(bytes: Buffer): number {
+  const decoder = new TextDecoder('utf-8', {fatal: true})
+  let low = 0
+  let high = bytes.length
+  while (low < high) {
+    const mid = Math.floor((low + high) / 2)
+    try {
+      decoder.decode(bytes.subarray(0, mid + 1), {stream: true})
+      low = mid + 1
+    } catch {
+      high = mid
+    }
+  }
+  return low
+}
+
+function yamlMessage(message: string): string {
+  return message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '') ?? message
+}
+
+function configError(file: string, problems: Problem[]): BadInputError {
+  const count = problems.length
+  return new BadInputError(`${file}: ${count} problem${count === 1 ? '' : 's'} in the configuration`, {
+    details: problems.map((p) => `${p.where}  ${p.keyPath ? `${p.keyPath}: ` : ''}${p.message}`),
+    fix: 'correct the keys above; the README lists every field with its default',
+  })
+}
+
+function issueProblems(
+  issue: z.core.$ZodIssue,
+  locate: (keyPath: readonly (string | number)[]) => string | undefined,
+  displayFile: string,
+): Problem[] {
+  const basePath = issue.path.map((segment) => (typeof segment === 'symbol' ? String(segment) : segment))
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((key) => {
+      const keyPath = [...basePath, key]
+      return {
+        where: locate(keyPath) ?? displayFile,
+        keyPath: keyPath.join('.'),
+        message: `unknown key${suggestion(key, basePath)}`,
+      }
+    })
+  }
+  return [{where: locate(basePath) ?? displayFile, keyPath: basePath.join('.'), message: issueMessage(issue)}]
+}
+
+function issueMessage(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_type') return `expected ${issue.expected}${describeReceived(issue.input)}`
+  if (issue.code === 'invalid_value') return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`
+  if (issue.code === 'invalid_union') return 'has the wrong type or format'
+  return issue.message
+}
+
+function describeReceived(input: unknown): string {
+  if (input === undefined) return ''
+  if (input === null) return ', got null'
+  if (Array.isArray(input)) return ', got a list'
+  if (typeof input === 'object') return ', got a mapping'
+  return `, got ${typeof input} ${JSON.stringify(input).slice(0, 40)}`
+}
+
+/** "did you mean" for a misspelled key, from the keys that are valid at that level. */
+function suggestion(key: string, parentPath: readonly (string | number)[]): string {
+  let level: unknown = DEFAULT_CONFIG
+  for (const segment of parentPath) level = (level as Record<string, unknown> | undefined)?.[String(segment)]
+  if (!level || typeof level !== 'object') return ''
+  const candidates = Object.keys(level).filter((candidate) => editDistance(candidate.toLowerCase(), key.toLowerCase()) <= 2)
+  return candidates.length > 0 ? ` (did you mean "${candidates[0]}"?)` : ''
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({length: b.length + 1}, (_, i) => i)
+  for (let i = 1; i <= a.length; i++) {
+    let previous = row[0] ?? 0
+    row[0] = i
+    for (let j = 1; j <= b.length; j++) {
+      const current = row[j] ?? 0
+      row[j] = Math.min((row[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1))
+      previous = current
+    }
+  }
+  return row[b.length] ?? 0
+}
+
+/**
+ * Position of `keyPath` in the document: the value when the whole path exists and ends in a scalar (a wrong
+ * type points at the value), else the deepest key that exists (an unknown key points at itself).
+ */
+function positionOf(
+  document: Document.Parsed,
+  lineCounter: LineCounter,
+  keyPath: readonly (string | number)[],
+  displayFile: string,
+): string | undefined {
+  let node: unknown = document.contents
+  let offset: number | undefined
+  let complete = true
+  for (const segment of keyPath) {
+    if (isMap(node)) {
+      const pair = node.items.find((item) => isScalar(item.key) && String(item.key.value) === String(segment))
+      if (!pair) {
+        complete = false
+        break
+      }
+      offset = isScalar(pair.key) ? pair.key.range?.[0] : offset
+      node = pair.value
+    } else if (isSeq(node) && typeof segment === 'number' && node.items[segment] !== undefined) {
+      node = node.items[segment]
+      offset = (node as {range?: [number, number, number]}).range?.[0] ?? offset
+    } else {
+      complete = false
+      break
+    }
+  }
+  if (complete && isScalar(node) && node.range) offset = node.range[0]
+  if (offset === undefined) return undefined
+  const {line, col} = lineCounter.linePos(offset)
+  return `${displayFile}:${line}:${col}`
+}
+
+function deepMerge(base: Record<string, unknown>, overlay: Record<string, unknown>): Record<string, unknown> {
+  for (const [key, value] of Object.entries(overlay)) {
+    const current = base[key]
+    if (isPlainObject(current) && isPlainObject(value) && !FREE_FORM_MAPS.has(key)) {
+      base[key] = deepMerge(current, value)
+    } else {
+      base[key] = value
+    }
+  }
+  return base
+}
+
+/** Maps whose keys are the user's own (env vars, build args): a user value replaces the default whole. */
+const FREE_FORM_MAPS = new Set(['env', 'args', 'data'])
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+function setIn(target: Record<string, unknown>, keyPath: string[], value: unknown): void {
+  let level = target
+  for (const segment of keyPath.slice(0, -1)) {
+    if (!isPlainObject(level[segment])) level[segment] = {}
+    level = level[segment] as Record<string, unknown>
+  }
+  level[keyPath[keyPath.length - 1] as string] = value
+}
+
+interface ResolveContext {
+  projectDir: string
+  configFile: string | null
+  locate: (keyPath: readonly (string | number)[]) => string | undefined
+  displayFile: string
+}
+
+function resolvePaths(config: TodoDeployConfig, context: ResolveContext): ResolvedConfig {
+  const problems: Problem[] = []
+  const inProject = (value: string, keyPath: (string | number)[]): string => {
+    const resolved = path.resolve(context.projectDir, value)
+    const relative = path.relative(context.projectDir, resolved)
+    if (relative.startsWith('..') || path.isAbsolute(relative)) {
+      problems.push({
+        where: context.locate(keyPath) ?? context.displayFile,
+        keyPath: keyPath.join('.'),
+        message: `"${value}" is outside the project folder ${context.projectDir}; use a path inside it`,
+      })
+    }
+    return resolved
+  }
+
+  const chartDir = config.chart.path === null ? BUNDLED_CHART_DIR : inProject(config.chart.path, ['chart', 'path'])
+  const valuesFiles = config.chart.valuesFiles.map((file, index) => {
+    const resolved = path.resolve(chartDir, file)
+    const relative = path.relative(chartDir, resolved)
+    if (relative.startsWith('..') || path.isAbsolute(relative)) {
+      problems.push({
+        where: context.locate(['chart', 'valuesFiles', index]) ?? context.displayFile,
+        keyPath: `chart.valuesFiles.${index}`,
+        message: `"${file}" is outside the chart folder; chart.valuesFiles name files inside the chart (use chart.extraValuesFiles for the project's own)`,
+      })
+    }
+    return resolved
+  })
+  const extraValuesFiles = config.chart.extraValuesFiles.map((file, index) => inProject(file, ['chart', 'extraValuesFiles', index]))
+  const envFile = inProject(config.secrets.envFile, ['secrets', 'envFile'])
+  const services = {} as Record<ServiceName, ResolvedServicePaths>
+  for (const name of SERVICE_NAMES) {
+    const build = config.services[name].build
+    services[name] = {
+      contextDir: inProject(build.context, ['services', name, 'build', 'context']),
+      dockerfile: build.dockerfile === null ? BUNDLED_DOCKERFILES[name] : inProject(build.dockerfile, ['services', name, 'build', 'dockerfile']),
+    }
+  }
+  if (problems.length > 0) throw configError(context.displayFile, problems)
+
+  const backend = config.services.backend
+  const configMapData = config.configMap.data ?? {
+    NEXT_PUBLIC_API_URL: `http://${backend.service.name}:${backend.service.port}`,
+    NODE_ENV: 'production',
+  }
+  return {
+    config,
+    projectDir: context.projectDir,
+    configFile: context.configFile,
+    chartDir,
+    valuesFiles: [...valuesFiles, ...extraValuesFiles],
+    envFile,
+    services,
+    configMapData,
+    locate: context.locate,
+  }
+}
+
+/** `5m` → 300000 ms. */
+export function durationMs(value: string): number {
+  const match = /^(\d+)(ms|s|m|h)$/.exec(value)
+  if (!match) throw new BadInputError(`"${value}" is not a duration`, {fix: 'use a duration such as 90s, 5m or 1h'})
+  const amount = Number(match[1])
+  const unit = {ms: 1, s: 1000, m: 60_000, h: 3_600_000}[match[2] as 'ms' | 's' | 'm' | 'h']
+  return amount * unit
+}

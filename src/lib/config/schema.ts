@@ -1,0 +1,119 @@
+import {z} from 'zod'
+
+/** DNS-1123 label: what Kubernetes accepts for namespaces, release and object names. */
+const dnsLabel = (max: number) =>
+  z
+    .string()
+    .min(1, 'must not be empty')
+    .max(max, `must be at most ${max} characters`)
+    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be lowercase letters, digits and "-", starting and ending with a letter or digit')
+
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a valid environment variable name')
+
+/** A path inside the project folder; escaping it is refused when paths are resolved. */
+const relativePath = z.string().min(1, 'must not be empty').max(4096, 'is too long')
+
+const cpuQuantity = z.union([z.string(), z.number()]).transform(String).pipe(
+  z.string().regex(/^(\d+(\.\d+)?|\.\d+)m?$/, 'must be a CPU quantity such as 100m or 0.5'),
+)
+const memoryQuantity = z
+  .string()
+  .regex(/^\d+(\.\d+)?(Ki|Mi|Gi|Ti|K|M|G|T|k)?$/, 'must be a memory quantity such as 128Mi or 1Gi')
+
+const resourcePair = z.strictObject({cpu: cpuQuantity, memory: memoryQuantity})
+
+const seconds = (min: number) => z.number().int('must be a whole number').min(min).max(3600)
+
+const probe = z.strictObject({
+  path: z.string().startsWith('/', 'must start with /').optional(),
+  initialDelaySeconds: seconds(0),
+  periodSeconds: seconds(1),
+  timeoutSeconds: seconds(1),
+  failureThreshold: z.number().int().min(1).max(100),
+})
+
+const startupProbe = probe.extend({enabled: z.boolean(), initialDelaySeconds: seconds(0).optional()})
+
+const port = z.number().int('must be a whole number').min(1).max(65535)
+
+const surge = z.union([
+  z.number().int().min(0).max(100),
+  z.string().regex(/^(100|[1-9]?\d)%$/, 'must be a whole number or a percentage such as 25%'),
+])
+
+const duration = z.string().regex(/^\d+(ms|s|m|h)$/, 'must be a duration such as 90s, 5m or 1h')
+
+const service = z.strictObject({
+  enabled: z.boolean(),
+  deployment: dnsLabel(63),
+  container: dnsLabel(63),
+  image: z.strictObject({
+    /** `[registry/]name`; its pattern is rule image.name-pattern (checked with the other rules). */
+    repository: z.string().min(1, 'must not be empty').max(255),
+    pullPolicy: z.enum(['Never', 'IfNotPresent', 'Always']),
+    sizeTargetMB: z.number().int().min(1).max(100_000),
+  }),
+  build: z.strictObject({
+    context: relativePath,
+    dockerfile: relativePath.nullable(),
+    args: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a build-arg name'), z.string()),
+  }),
+  port,
+  healthPath: z.string().startsWith('/', 'must start with /'),
+  replicas: z.number().int('must be a whole number').min(0).max(100),
+  resources: z.strictObject({requests: resourcePair, limits: resourcePair}),
+  probes: z.strictObject({readiness: probe, liveness: probe, startup: startupProbe}),
+  env: z.record(envName, z.string()),
+  secretKeys: z.array(envName),
+  service: z.strictObject({
+    name: dnsLabel(63),
+    type: z.enum(['NodePort', 'ClusterIP', 'LoadBalancer']),
+    port,
+    nodePort: z.number().int().min(30000, 'must be in the NodePort range 30000-32767').max(32767, 'must be in the NodePort range 30000-32767').nullable(),
+  }),
+})
+
+export const SERVICE_NAMES = ['frontend', 'backend'] as const
+export type ServiceName = (typeof SERVICE_NAMES)[number]
+
+export const configSchema = z.strictObject({
+  release: dnsLabel(53),
+  namespace: dnsLabel(63),
+  chart: z.strictObject({
+    path: relativePath.nullable(),
+    valuesFiles: z.array(relativePath),
+    extraValuesFiles: z.array(relativePath),
+    historyMax: z.number().int().min(1).max(1000),
+  }),
+  cluster: z.strictObject({
+    kind: z.enum(['auto', 'minikube', 'kind', 'k3d', 'docker-desktop']),
+    profile: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be a minikube profile name').max(100),
+    context: z.string().min(1).max(253).nullable(),
+    imageLoad: z.enum(['auto', 'load', 'docker-env', 'none']),
+  }),
+  secrets: z.strictObject({
+    name: dnsLabel(253),
+    envFile: relativePath,
+  }),
+  configMap: z.strictObject({
+    name: dnsLabel(253),
+    data: z.record(envName, z.string()).nullable(),
+  }),
+  rollout: z.strictObject({
+    maxSurge: surge,
+    maxUnavailable: surge,
+    timeout: duration,
+    crashLoopRestarts: z.number().int().min(1).max(50),
+  }),
+  ingress: z.strictObject({
+    enabled: z.boolean(),
+    className: z.string().min(1),
+    host: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be a lowercase host name'),
+  }),
+  services: z.strictObject({frontend: service, backend: service}),
+})
+
+export type ServiceConfig = z.infer<typeof service>
+export type ProbeConfig = z.infer<typeof probe>
+/** The validated configuration as written (paths still relative to the project folder). */
+export type TodoDeployConfig = z.infer<typeof configSchema>
