@@ -1,3 +1,5 @@
+import {constants} from 'node:os'
+
 import {execa, type ResultPromise} from 'execa'
 
 import {PrerequisiteError, TodoDeployError, ExitCode} from '../errors.js'
@@ -77,7 +79,7 @@ export class ExecaProcessRunner implements ProcessRunner {
       if (spawnError === 'ENOENT') {
         throw new PrerequisiteError(`${file} was not found on PATH`, {fix: installHint(file)})
       }
-      return {exitCode: result.exitCode ?? 1, stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? '')}
+      return {exitCode: exitCodeOf(result), stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? '')}
     } finally {
       this.children.delete(child)
     }
@@ -87,6 +89,13 @@ export class ExecaProcessRunner implements ProcessRunner {
   killAll(): void {
     for (const child of this.children) child.kill('SIGTERM')
   }
+}
+
+/** A child killed by a signal reports 128 + the signal number, as a shell does (SIGKILL → 137, SIGTERM → 143). */
+function exitCodeOf(result: {exitCode?: number; signal?: string}): number {
+  if (result.exitCode !== undefined) return result.exitCode
+  const signal = result.signal ? constants.signals[result.signal as keyof typeof constants.signals] : undefined
+  return signal === undefined ? 1 : 128 + signal
 }
 
 function shortCommand(file: string, args: readonly string[]): string {
