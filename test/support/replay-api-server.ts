@@ -1,0 +1,503 @@
+import {readFileSync, existsSync} from 'node:fs'
+import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
+import type {AddressInfo} from 'node:net'
+import {performance} from 'node:perf_hooks'
+import {fileURLToPath} from 'node:url'
+import {KubeConfig} from '@kubernetes/client-node'
+
+/**
+ * A small Kubernetes API server that replays a watch recording (test/fixtures/k8s/<scenario>) over real HTTP,
+ * so the real client-node code paths (list, watch streaming, reconnects, error bodies) run in tests.
+ *
+ * Resource versions are rewritten to the event's position in the merged recording: the four recorded streams
+ * arrived interleaved, and a position is the only version that is consistent across all of them.
+ */
+
+export type ReplayResource = 'deployments' | 'replicasets' | 'pods' | 'events'
+
+interface KubeObject {
+  kind?: string
+  apiVersion?: string
+  metadata: {name?: string; namespace?: string; resourceVersion?: string; labels?: Record<string, string>}
+  [field: string]: unknown
+}
+
+export interface RecordedEvent {
+  t: number
+  resource: ReplayResource
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK'
+  object: KubeObject
+}
+
+interface RecordedError {
+  httpStatus: number
+  body: unknown
+}
+
+export interface RecordedLog {
+  current: string | null
+  previous: string | null
+  currentError?: RecordedError
+  previousError?: RecordedError
+  currentHttpStatus?: number
+  previousHttpStatus?: number
+}
+
+export interface ReplayScenario {
+  name: string
+  namespace: string
+  events: RecordedEvent[]
+  logs: Record<string, RecordedLog>
+  /** Logs as they were at each container-state change (crash-loop only): served by the clock when present. */
+  logsTimeline?: Array<{t: number; logs: Record<string, RecordedLog>}>
+}
+
+const FIXTURES = fileURLToPath(new URL('../fixtures/k8s/', import.meta.url))
+
+export function loadScenario(name: string): ReplayScenario {
+  const dir = `${FIXTURES}${name}/`
+  const events = readFileSync(`${dir}events.jsonl`, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as RecordedEvent)
+  const namespace = events.find((e) => e.object.metadata.namespace)?.object.metadata.namespace
+  if (namespace === undefined) throw new Error(`scenario ${name}: no namespaced object in events.jsonl`)
+  const logs = JSON.parse(readFileSync(`${dir}logs.json`, 'utf8')) as Record<string, RecordedLog>
+  const timelineFile = `${dir}logs-timeline.json`
+  const logsTimeline = existsSync(timelineFile)
+    ? (JSON.parse(readFileSync(timelineFile, 'utf8')) as Array<{
+        t: number
+        logs: Record<string, RecordedLog>
+      }>)
+    : undefined
+  return {name, namespace, events, logs, logsTimeline}
+}
+
+export interface ReplayOptions {
+  /** Scenario milliseconds per real millisecond (20 plays a 90 s recording in 4.5 s). */
+  speed?: number
+  /** Scenario time the clock starts at; events before it are already applied. */
+  startAt?: number
+  /** The clock stops at this scenario time ("play until t=X"). */
+  until?: number
+  /** The clock waits for the first request (default), so the client sees the scenario from startAt. */
+  startOnFirstRequest?: boolean
+  /** How a watch from an expired resourceVersion is answered: the API server's ERROR event (default) or HTTP 410. */
+  expiredWatch?: 'error-event' | 'http-410'
+}
+
+export interface DropOptions {
+  /** New watch requests get 503 until this much scenario time has passed after the drop. */
+  refuseWatchesForMs?: number
+  /** When the refusal ends, versions from before it are compacted: resuming from them answers 410 Gone. */
+  expireHistory?: boolean
+}
+
+interface OpenWatch {
+  resource: ReplayResource
+  namespace: string
+  selector: LabelRequirement[]
+  bookmarks: boolean
+  response: ServerResponse
+}
+
+export interface ReplayRequest {
+  method: string
+  path: string
+  query: Record<string, string>
+}
+
+const LIST_KINDS: Record<ReplayResource, {kind: string; apiVersion: string}> = {
+  deployments: {kind: 'DeploymentList', apiVersion: 'apps/v1'},
+  replicasets: {kind: 'ReplicaSetList', apiVersion: 'apps/v1'},
+  pods: {kind: 'PodList', apiVersion: 'v1'},
+  events: {kind: 'EventList', apiVersion: 'v1'},
+}
+
+const RV_BASE = 1000
+
+export class ReplayApiServer {
+  readonly requests: ReplayRequest[] = []
+  private readonly events: RecordedEvent[]
+  private readonly state: Record<ReplayResource, Map<string, KubeObject>> = {
+    deployments: new Map(),
+    replicasets: new Map(),
+    pods: new Map(),
+    events: new Map(),
+  }
+  private delivered = 0
+  private compactedRv = 0
+  private refuseUntil = -1
+  private pendingCompaction = false
+  private readonly drops: Array<{at: number; options: DropOptions}> = []
+  private readonly watches = new Set<OpenWatch>()
+  private readonly waiters: Array<{t: number; resolve: () => void}> = []
+  private clockBase: number
+  private realBase = performance.now()
+  private speed: number
+  private until: number
+  private readonly ticker: NodeJS.Timeout
+  private waitingForClient: boolean
+  private readonly port: number
+
+  private constructor(
+    readonly scenario: ReplayScenario,
+    private readonly server: Server,
+    private readonly options: ReplayOptions,
+  ) {
+    this.events = scenario.events.map((event, index) => ({
+      ...event,
+      object: {
+        ...event.object,
+        metadata: {...event.object.metadata, resourceVersion: String(RV_BASE + index + 1)},
+      },
+    }))
+    this.clockBase = options.startAt ?? 0
+    this.speed = options.speed ?? 20
+    this.until = options.until ?? Number.POSITIVE_INFINITY
+    this.waitingForClient = options.startOnFirstRequest ?? true
+    this.port = (server.address() as AddressInfo).port
+    this.ticker = setInterval(() => this.tick(), 5)
+    this.tick()
+  }
+
+  static async start(
+    scenario: ReplayScenario | string,
+    options: ReplayOptions = {},
+  ): Promise<ReplayApiServer> {
+    const loaded = typeof scenario === 'string' ? loadScenario(scenario) : scenario
+    const server = createServer()
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const replay = new ReplayApiServer(loaded, server, options)
+    server.on('request', (request, response) => replay.handle(request, response))
+    return replay
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`
+  }
+
+  get namespace(): string {
+    return this.scenario.namespace
+  }
+
+  /** Current scenario time in ms. */
+  now(): number {
+    if (this.waitingForClient) return this.clockBase
+    return Math.min(this.until, this.clockBase + (performance.now() - this.realBase) * this.speed)
+  }
+
+  /** Moves the stop point of the clock (Infinity: play to the end). */
+  playUntil(t: number): void {
+    this.rebase()
+    this.until = t
+  }
+
+  /** Resolves once the scenario clock has reached t. */
+  async reached(t: number): Promise<void> {
+    if (this.now() >= t) return
+    await new Promise<void>((resolve) => this.waiters.push({t, resolve}))
+  }
+
+  /** Ends every open watch connection when the clock reaches t (the client sees the stream close). */
+  dropWatchesAt(t: number, options: DropOptions = {}): void {
+    this.drops.push({at: t, options})
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.ticker)
+    for (const watch of this.watches) watch.response.destroy()
+    this.watches.clear()
+    this.server.closeAllConnections()
+    await new Promise<void>((resolve) => this.server.close(() => resolve()))
+  }
+
+  private rebase(): void {
+    this.clockBase = this.now()
+    this.realBase = performance.now()
+  }
+
+  private currentRv(): number {
+    return RV_BASE + this.delivered
+  }
+
+  private tick(): void {
+    const now = this.now()
+    for (const drop of this.drops.filter((d) => d.at <= now)) {
+      this.drops.splice(this.drops.indexOf(drop), 1)
+      for (const watch of this.watches) watch.response.end()
+      this.watches.clear()
+      this.refuseUntil = drop.at + (drop.options.refuseWatchesForMs ?? 0)
+      this.pendingCompaction = drop.options.expireHistory === true
+    }
+    while (this.delivered < this.events.length && this.events[this.delivered]!.t <= now) {
+      const event = this.events[this.delivered]!
+      this.delivered += 1
+      this.apply(event)
+      for (const watch of this.watches) {
+        if (this.visible(event, watch))
+          watch.response.write(`${JSON.stringify({type: event.type, object: event.object})}\n`)
+      }
+    }
+    if (this.pendingCompaction && now >= this.refuseUntil) {
+      this.pendingCompaction = false
+      this.compactedRv = this.currentRv()
+    }
+    for (const waiter of this.waiters.filter((w) => w.t <= now)) {
+      this.waiters.splice(this.waiters.indexOf(waiter), 1)
+      waiter.resolve()
+    }
+  }
+
+  private apply(event: RecordedEvent): void {
+    const name = event.object.metadata.name
+    if (event.type === 'BOOKMARK' || name === undefined) return
+    if (event.type === 'DELETED') this.state[event.resource].delete(name)
+    else this.state[event.resource].set(name, event.object)
+  }
+
+  private visible(event: RecordedEvent, watch: OpenWatch): boolean {
+    if (event.resource !== watch.resource) return false
+    if (event.type === 'BOOKMARK') return watch.bookmarks
+    return event.object.metadata.namespace === watch.namespace && matches(watch.selector, event.object)
+  }
+
+  private handle(request: IncomingMessage, response: ServerResponse): void {
+    if (this.waitingForClient) {
+      this.waitingForClient = false
+      this.realBase = performance.now()
+    }
+    this.tick()
+    const url = new URL(request.url ?? '/', 'http://replay')
+    const query = Object.fromEntries(url.searchParams)
+    this.requests.push({method: request.method ?? 'GET', path: url.pathname, query})
+    const route =
+      /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/(deployments|replicasets)(?:\/([^/]+))?$/.exec(url.pathname) ??
+      /^\/api\/v1\/namespaces\/([^/]+)\/(pods|events)(?:\/([^/]+)(\/log)?)?$/.exec(url.pathname)
+    if (request.method !== 'GET' || route === null) {
+      sendStatus(
+        response,
+        404,
+        'NotFound',
+        `the server could not find the requested resource (${url.pathname})`,
+      )
+      return
+    }
+    const [, namespace = '', resource, name, log] = route as unknown as [
+      string,
+      string,
+      ReplayResource,
+      string?,
+      string?,
+    ]
+    if (log !== undefined && name !== undefined) this.serveLog(response, namespace, name, query)
+    else if (name !== undefined) this.serveObject(response, namespace, resource, name)
+    else if (query.watch === 'true' || query.watch === '1')
+      this.serveWatch(response, namespace, resource, query)
+    else this.serveList(response, namespace, resource, query)
+  }
+
+  private serveList(
+    response: ServerResponse,
+    namespace: string,
+    resource: ReplayResource,
+    query: Record<string, string>,
+  ): void {
+    const selector = parseSelector(query.labelSelector ?? '')
+    const items = [...this.state[resource].values()].filter(
+      (object) => object.metadata.namespace === namespace && matches(selector, object),
+    )
+    sendJson(response, 200, {
+      ...LIST_KINDS[resource],
+      metadata: {resourceVersion: String(this.currentRv())},
+      items,
+    })
+  }
+
+  private serveObject(
+    response: ServerResponse,
+    namespace: string,
+    resource: ReplayResource,
+    name: string,
+  ): void {
+    const object = this.state[resource].get(name)
+    if (object === undefined || object.metadata.namespace !== namespace) {
+      sendStatus(response, 404, 'NotFound', `${resource} "${name}" not found`)
+      return
+    }
+    sendJson(response, 200, object)
+  }
+
+  private serveWatch(
+    response: ServerResponse,
+    namespace: string,
+    resource: ReplayResource,
+    query: Record<string, string>,
+  ): void {
+    if (this.now() < this.refuseUntil) {
+      sendStatus(response, 503, 'ServiceUnavailable', 'the API server is restarting')
+      return
+    }
+    const from =
+      query.resourceVersion === undefined || query.resourceVersion === '0'
+        ? undefined
+        : Number(query.resourceVersion)
+    if (from !== undefined && from < this.compactedRv) {
+      const message = `too old resource version: ${from} (${this.compactedRv})`
+      if (this.options.expiredWatch === 'http-410') {
+        sendStatus(response, 410, 'Expired', message)
+        return
+      }
+      response.writeHead(200, {'content-type': 'application/json'})
+      response.end(
+        `${JSON.stringify({type: 'ERROR', object: {kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: 'Expired', code: 410}})}\n`,
+      )
+      return
+    }
+    const watch: OpenWatch = {
+      resource,
+      namespace,
+      selector: parseSelector(query.labelSelector ?? ''),
+      bookmarks: query.allowWatchBookmarks === 'true',
+      response,
+    }
+    response.writeHead(200, {'content-type': 'application/json', 'transfer-encoding': 'chunked'})
+    response.flushHeaders()
+    if (from === undefined) {
+      // Like the API server: a watch without a version starts with the current objects as ADDED.
+      for (const object of this.state[resource].values()) {
+        if (object.metadata.namespace === namespace && matches(watch.selector, object)) {
+          response.write(`${JSON.stringify({type: 'ADDED', object})}\n`)
+        }
+      }
+    } else {
+      for (const event of this.events.slice(from - RV_BASE, this.delivered)) {
+        if (this.visible(event, watch))
+          response.write(`${JSON.stringify({type: event.type, object: event.object})}\n`)
+      }
+    }
+    this.watches.add(watch)
+    response.on('close', () => this.watches.delete(watch))
+  }
+
+  private serveLog(
+    response: ServerResponse,
+    namespace: string,
+    pod: string,
+    query: Record<string, string>,
+  ): void {
+    if (namespace !== this.namespace || !this.state.pods.has(pod)) {
+      sendStatus(response, 404, 'NotFound', `pods "${pod}" not found`)
+      return
+    }
+    const logs = this.logsNow()
+    const container =
+      query.container ??
+      Object.keys(logs)
+        .find((key) => key.startsWith(`${pod}/`))
+        ?.split('/')[1]
+    const entry = logs[`${pod}/${container ?? ''}`]
+    if (entry === undefined) {
+      sendStatus(response, 400, 'BadRequest', `container ${container ?? ''} is not valid for pod ${pod}`)
+      return
+    }
+    const previous = query.previous === 'true'
+    const error = previous ? entry.previousError : entry.currentError
+    if (error !== undefined) {
+      sendJson(response, error.httpStatus, error.body)
+      return
+    }
+    const status = (previous ? entry.previousHttpStatus : entry.currentHttpStatus) ?? 200
+    if (status === 204) {
+      response.writeHead(204)
+      response.end()
+      return
+    }
+    let text = (previous ? entry.previous : entry.current) ?? ''
+    const tail = query.tailLines === undefined ? undefined : Number(query.tailLines)
+    if (tail !== undefined) {
+      const lines = text.split('\n')
+      if (lines.at(-1) === '') lines.pop()
+      text = lines
+        .slice(-tail)
+        .map((line) => `${line}\n`)
+        .join('')
+    }
+    response.writeHead(status, {'content-type': 'text/plain'})
+    response.end(text)
+  }
+
+  private logsNow(): Record<string, RecordedLog> {
+    const now = this.now()
+    const timeline = this.scenario.logsTimeline?.filter((entry) => entry.t <= now)
+    return timeline?.at(-1)?.logs ?? this.scenario.logs
+  }
+}
+
+/** A client-node KubeConfig whose current context points at the replay server. */
+export function kubeConfigFor(server: {url: string}): KubeConfig {
+  const kc = new KubeConfig()
+  kc.loadFromOptions({
+    clusters: [{name: 'replay', server: server.url, skipTLSVerify: true}],
+    users: [{name: 'replay'}],
+    contexts: [{name: 'replay', cluster: 'replay', user: 'replay'}],
+    currentContext: 'replay',
+  })
+  return kc
+}
+
+function sendJson(response: ServerResponse, status: number, body: unknown): void {
+  response.writeHead(status, {'content-type': 'application/json'})
+  response.end(JSON.stringify(body))
+}
+
+function sendStatus(response: ServerResponse, code: number, reason: string, message: string): void {
+  sendJson(response, code, {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message,
+    reason,
+    code,
+  })
+}
+
+type LabelRequirement =
+  {key: string; op: 'in' | 'notin'; values: string[]} | {key: string; op: 'exists' | 'absent'}
+
+/** Parses the label selector syntax the API server accepts (=, ==, !=, in, notin, key, !key). */
+function parseSelector(selector: string): LabelRequirement[] {
+  const parts = selector.match(/[^,(]+(\([^)]*\))?/g) ?? []
+  return parts
+    .map((part) => part.trim())
+    .filter((part) => part !== '')
+    .map((part): LabelRequirement => {
+      const set = /^(\S+)\s+(in|notin)\s*\(([^)]*)\)$/.exec(part)
+      if (set)
+        return {key: set[1]!, op: set[2] as 'in' | 'notin', values: set[3]!.split(',').map((v) => v.trim())}
+      const inequality = /^([^!=]+)!=(.*)$/.exec(part)
+      if (inequality) return {key: inequality[1]!.trim(), op: 'notin', values: [inequality[2]!.trim()]}
+      const equality = /^([^!=]+)==?(.*)$/.exec(part)
+      if (equality) return {key: equality[1]!.trim(), op: 'in', values: [equality[2]!.trim()]}
+      if (part.startsWith('!')) return {key: part.slice(1).trim(), op: 'absent'}
+      return {key: part, op: 'exists'}
+    })
+}
+
+function matches(selector: LabelRequirement[], object: KubeObject): boolean {
+  const labels = object.metadata.labels ?? {}
+  return selector.every((requirement) => {
+    const value = labels[requirement.key]
+    switch (requirement.op) {
+      case 'exists':
+        return value !== undefined
+      case 'absent':
+        return value === undefined
+      case 'in':
+        return value !== undefined && requirement.values.includes(value)
+      case 'notin':
+        return value === undefined || !requirement.values.includes(value)
+    }
+  })
+}
