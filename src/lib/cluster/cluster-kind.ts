@@ -1,0 +1,61 @@
+import {BadInputError} from '../errors.js'
+
+export const CLUSTER_KINDS = ['minikube', 'kind', 'k3d', 'docker-desktop'] as const
+export type ClusterKind = (typeof CLUSTER_KINDS)[number]
+/** `cluster.kind` in todo-deploy.yaml: a kind, or `auto` to read it from the kube context name. */
+export type ConfiguredClusterKind = 'auto' | ClusterKind
+
+export interface ClusterKindInput {
+  configuredKind: ConfiguredClusterKind
+  /** The kube context the deploy targets. */
+  context: string
+  /** The minikube profile from the configuration (minikube names its context after the profile). */
+  minikubeProfile: string
+}
+
+export interface DetectedCluster {
+  kind: ClusterKind
+  /** The name the cluster's own tool knows it by: minikube profile, kind/k3d cluster name. */
+  name: string
+}
+
+/**
+ * Which local cluster a kube context points at. Each tool names its contexts its own way:
+ * minikube uses the profile name, kind prefixes `kind-`, k3d prefixes `k3d-`, Docker Desktop uses
+ * `docker-desktop` (older releases `docker-for-desktop`).
+ */
+export function detectClusterKind(input: ClusterKindInput): DetectedCluster {
+  const {configuredKind, context, minikubeProfile} = input
+  if (configuredKind !== 'auto')
+    return {kind: configuredKind, name: nameFor(configuredKind, context, minikubeProfile)}
+  if (context === minikubeProfile) return {kind: 'minikube', name: minikubeProfile}
+  if (context.startsWith('kind-') && context.length > 'kind-'.length)
+    return {kind: 'kind', name: context.slice('kind-'.length)}
+  if (context.startsWith('k3d-') && context.length > 'k3d-'.length)
+    return {kind: 'k3d', name: context.slice('k3d-'.length)}
+  if (context === 'docker-desktop' || context === 'docker-for-desktop')
+    return {kind: 'docker-desktop', name: context}
+  throw new BadInputError(`cannot tell which local cluster the kube context "${context}" belongs to`, {
+    where: 'cluster.kind in todo-deploy.yaml',
+    fix:
+      `set cluster.kind in todo-deploy.yaml to one of ${CLUSTER_KINDS.join(', ')}` +
+      ` (or set cluster.profile to "${context}" if it is a minikube profile)`,
+    details: [
+      'auto-detection knows these context names: the minikube profile (currently "' + minikubeProfile + '"),',
+      'kind-<cluster>, k3d-<cluster>, docker-desktop, docker-for-desktop',
+    ],
+  })
+}
+
+function nameFor(kind: ClusterKind, context: string, minikubeProfile: string): string {
+  switch (kind) {
+    case 'minikube':
+      return minikubeProfile
+    case 'kind':
+      return context.startsWith('kind-') ? context.slice('kind-'.length) : context
+    case 'k3d':
+      return context.startsWith('k3d-') ? context.slice('k3d-'.length) : context
+    case 'docker-desktop':
+      return context
+  }
+}

@@ -1,0 +1,87 @@
+import type {ClusterKind} from './cluster-kind.js'
+
+export interface LoadImageOptions {
+  /** Progress lines of the load command (stdout and stderr). */
+  onLine?: (line: string) => void
+  signal?: AbortSignal
+  /**
+   * The image ID the local engine gave this tag (`sha256:…` or bare hex). When set, the load counts
+   * as done only if the cluster resolves the tag to this ID: a same-tag load while a container uses
+   * the old image is silently ignored by minikube (minikube #11276, #13511).
+   */
+  expectedImageId?: string
+}
+
+/** `already-present`: the cluster had the image (same tag, and same ID when one was given), nothing was sent. */
+export type LoadImageResult = 'loaded' | 'already-present'
+
+export interface FrontendUrlRequest {
+  service: string
+  namespace: string
+  /** The Service's nodePort, when it is a NodePort service. */
+  nodePort?: number
+  /** The Ingress host, when the frontend is published through an Ingress. */
+  ingressHost?: string
+}
+
+/** What runs containers on the cluster's node: decides whether `docker-env` can work (skaffold #5143). */
+export interface NodeRuntime {
+  /** `docker`, `containerd`, `cri-o`, … as the cluster's tool reports it. */
+  containerRuntime: string
+  nodeCount: number
+}
+
+/** One local Kubernetes cluster, seen from the deploy: is it up, has it got an image, how to reach the app. */
+export interface ClusterTarget {
+  readonly kind: ClusterKind
+  /** A short human name: `minikube profile "minikube"`, `kind cluster "dev"`. */
+  describe(): string
+  /** The version of the cluster's tool (minikube, kind, k3d) or Docker engine. */
+  version(): Promise<string>
+  /** Fails with PrerequisiteError (exit 3) and the command that fixes it when the cluster is missing or stopped. */
+  ensureRunning(): Promise<void>
+  nodeRuntime(): Promise<NodeRuntime>
+  /** Whether the cluster's node has `ref` (and, when given, with that image ID). */
+  imagePresent(ref: string, expectedImageId?: string): Promise<boolean>
+  /** Loads a locally built image, then checks the cluster lists it; skips the load when it is already there. */
+  loadImage(ref: string, options?: LoadImageOptions): Promise<LoadImageResult>
+  /** Environment for the image builder to build straight into the node's engine, or null when there is none. */
+  builderEnv(): Promise<Record<string, string> | null>
+  frontendUrl(request: FrontendUrlRequest): Promise<string>
+}
+
+/**
+ * The fully qualified form of an image reference, as container runtimes list it:
+ * `todo-frontend:abc` -> `docker.io/library/todo-frontend:abc` (minikube's AddDockerIO, crictl).
+ */
+export function qualifiedImageRef(ref: string): string {
+  const withoutDigest = ref.split('@')[0] ?? ref
+  const lastSlash = withoutDigest.lastIndexOf('/')
+  const hasTag = withoutDigest.lastIndexOf(':') > lastSlash
+  const tagged = hasTag ? withoutDigest : `${withoutDigest}:latest`
+  const parts = tagged.split('/')
+  const first = parts[0] ?? ''
+  const hasRegistry =
+    parts.length > 1 && (first.includes('.') || first.includes(':') || first === 'localhost')
+  if (hasRegistry) return tagged
+  if (parts.length === 1) return `docker.io/library/${tagged}`
+  return `docker.io/${tagged}`
+}
+
+/** Image IDs compared without their `sha256:` prefix (minikube prints bare hex, crictl and Docker prefixed). */
+export function sameImageId(a: string, b: string): boolean {
+  return bareImageId(a) === bareImageId(b)
+}
+
+export function bareImageId(id: string): string {
+  return id.trim().replace(/^sha256:/, '')
+}
+
+/** The first http(s) URL on a line of its own in a command's output. */
+export function firstUrlLine(lines: Iterable<string>): string | undefined {
+  for (const line of lines) {
+    const trimmed = line.trim()
+    if (/^https?:\/\/\S+$/.test(trimmed)) return trimmed
+  }
+  return undefined
+}

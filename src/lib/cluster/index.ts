@@ -1,0 +1,7 @@
+export * from './cluster-kind.js'
+export * from './cluster-target.js'
+export * from './create-cluster-target.js'
+export * from './docker-desktop-cluster.js'
+export * from './image-load-strategy.js'
+export * from './minikube-cluster.js'
+export * from './node-container-cluster.js'
