@@ -1,0 +1,141 @@
+import type {V1Pod} from '@kubernetes/client-node'
+
+import type {KubeConnection} from './kube-connection.js'
+import {isApiStatus, nullIfNotFound} from './kube-errors.js'
+
+/** Label put on everything todo-deploy creates outside Helm, so `down --purge` removes only its own. */
+export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by'
+export const MANAGED_BY_VALUE = 'todo-deploy'
+export const MANAGED_BY_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`
+
+/** What lives in a namespace, by kind; names only. Empty lists mean "nothing else lives there". */
+export interface NamespaceObjects {
+  deployments: string[]
+  services: string[]
+  /** Without kube-root-ca.crt, which Kubernetes puts in every namespace. */
+  configMaps: string[]
+  /** Without service-account tokens, which Kubernetes manages itself. */
+  secrets: string[]
+  pods: string[]
+}
+
+export interface ServiceProxyResponse {
+  status: number
+  /** The first 500 characters of the body, for a diagnosis line. */
+  bodySnippet: string
+}
+
+/** The cluster-level operations the lifecycle needs besides rollout tracking, secrets, locks and state. */
+export interface ClusterApi {
+  /** GET /version: the server's gitVersion, e.g. v1.32.0. Doubles as the "cluster reachable" check. */
+  serverVersion(): Promise<string>
+  ensureNamespace(namespace: string): Promise<{created: boolean}>
+  /** Whether the namespace exists and carries todo-deploy's managed-by label (false when it does not exist). */
+  namespaceCreatedByUs(namespace: string): Promise<boolean>
+  /** Deletes the namespace; false when it did not exist. */
+  deleteNamespace(namespace: string): Promise<{deleted: boolean}>
+  listNamespaceObjects(namespace: string): Promise<NamespaceObjects>
+  listPods(namespace: string, labelSelector?: string): Promise<V1Pod[]>
+  /** One HTTP GET to a service through the API server's service proxy. */
+  serviceProxyGet(
+    namespace: string,
+    service: string,
+    port: number | string,
+    path: string,
+    timeoutMs: number,
+  ): Promise<ServiceProxyResponse>
+}
+
+const BODY_SNIPPET_CHARS = 500
+
+export class KubeClusterApi implements ClusterApi {
+  constructor(private readonly kube: KubeConnection) {}
+
+  async serverVersion(): Promise<string> {
+    const info = await this.kube.call({verb: 'get', resource: 'version'}, () => this.kube.version.getCode())
+    return info.gitVersion
+  }
+
+  async ensureNamespace(namespace: string): Promise<{created: boolean}> {
+    const existing = await this.kube.call({verb: 'get', resource: 'namespaces', name: namespace}, () =>
+      nullIfNotFound(this.kube.core.readNamespace({name: namespace})),
+    )
+    if (existing !== null) return {created: false}
+    return this.kube.call({verb: 'create', resource: 'namespaces', name: namespace}, async () => {
+      try {
+        await this.kube.core.createNamespace({
+          body: {metadata: {name: namespace, labels: {[MANAGED_BY_LABEL]: MANAGED_BY_VALUE}}},
+        })
+        return {created: true}
+      } catch (error) {
+        // Someone created it between our read and our create: it exists, and it is not ours.
+        if (isApiStatus(error, 409)) return {created: false}
+        throw error
+      }
+    })
+  }
+
+  async namespaceCreatedByUs(namespace: string): Promise<boolean> {
+    const existing = await this.kube.call({verb: 'get', resource: 'namespaces', name: namespace}, () =>
+      nullIfNotFound(this.kube.core.readNamespace({name: namespace})),
+    )
+    return existing?.metadata?.labels?.[MANAGED_BY_LABEL] === MANAGED_BY_VALUE
+  }
+
+  async deleteNamespace(namespace: string): Promise<{deleted: boolean}> {
+    const result = await this.kube.call({verb: 'delete', resource: 'namespaces', name: namespace}, () =>
+      nullIfNotFound(this.kube.core.deleteNamespace({name: namespace})),
+    )
+    return {deleted: result !== null}
+  }
+
+  async listNamespaceObjects(namespace: string): Promise<NamespaceObjects> {
+    const list = <T>(resource: string, request: () => Promise<T>): Promise<T> =>
+      this.kube.call({verb: 'list', resource, namespace}, request)
+    const [deployments, services, configMaps, secrets, pods] = await Promise.all([
+      list('deployments', () => this.kube.apps.listNamespacedDeployment({namespace})),
+      list('services', () => this.kube.core.listNamespacedService({namespace})),
+      list('configmaps', () => this.kube.core.listNamespacedConfigMap({namespace})),
+      list('secrets', () => this.kube.core.listNamespacedSecret({namespace})),
+      list('pods', () => this.kube.core.listNamespacedPod({namespace})),
+    ])
+    const names = (items: {metadata?: {name?: string}}[]): string[] =>
+      items.map((item) => item.metadata?.name ?? '')
+    return {
+      deployments: names(deployments.items),
+      services: names(services.items),
+      configMaps: names(configMaps.items.filter((item) => item.metadata?.name !== 'kube-root-ca.crt')),
+      secrets: names(secrets.items.filter((item) => item.type !== 'kubernetes.io/service-account-token')),
+      pods: names(pods.items),
+    }
+  }
+
+  async listPods(namespace: string, labelSelector?: string): Promise<V1Pod[]> {
+    const pods = await this.kube.call({verb: 'list', resource: 'pods', namespace}, () =>
+      this.kube.core.listNamespacedPod({namespace, labelSelector}),
+    )
+    return pods.items
+  }
+
+  async serviceProxyGet(
+    namespace: string,
+    service: string,
+    port: number | string,
+    path: string,
+    timeoutMs: number,
+  ): Promise<ServiceProxyResponse> {
+    const relative = path.startsWith('/') ? path.slice(1) : path
+    const apiPath = `/api/v1/namespaces/${encodeURIComponent(namespace)}/services/${encodeURIComponent(service)}:${encodeURIComponent(String(port))}/proxy/${relative}`
+    const response = await this.kube.rawGet(
+      {
+        verb: 'get',
+        resource: 'services/proxy',
+        name: `${service}:${port}${path.startsWith('/') ? path : `/${path}`}`,
+        namespace,
+      },
+      apiPath,
+      timeoutMs,
+    )
+    return {status: response.status, bodySnippet: response.body.slice(0, BODY_SNIPPET_CHARS)}
+  }
+}
