@@ -1,0 +1,125 @@
+import {existsSync, readFileSync} from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+
+import Docker from 'dockerode'
+
+import {PrerequisiteError} from '../errors.js'
+
+/** A dockerode client plus the address it talks to, for messages ("Docker Engine at ... is not reachable"). */
+export interface DockerEngine {
+  docker: Docker
+  address: string
+}
+
+const START_DOCKER_FIX =
+  'start Docker (Docker Desktop, or `sudo systemctl start docker` on Linux) and run again; ' +
+  "for minikube's engine check `minikube status` and `minikube docker-env`"
+
+/**
+ * Connects to the engine the given environment names, as the docker CLI reads it: `DOCKER_HOST`
+ * (unix://, npipe://, tcp://, ssh://), `DOCKER_TLS_VERIFY` and `DOCKER_CERT_PATH`. Passing the output
+ * of `minikube docker-env` targets minikube's engine. Every option is explicit, so nothing leaks in
+ * from this process's own environment (dockerode reads `process.env` for whatever is left unset).
+ */
+export function dockerFromEnv(env: Readonly<Record<string, string | undefined>>): DockerEngine {
+  const dockerHost = env.DOCKER_HOST?.trim() || undefined
+  const noTls = {ca: undefined, cert: undefined, key: undefined}
+
+  if (dockerHost === undefined || dockerHost.startsWith('unix://') || dockerHost.startsWith('npipe://')) {
+    const socketPath = dockerHost?.replace(/^(unix|npipe):\/\//, '') || defaultSocket(env)
+    const address = dockerHost ?? `unix://${socketPath}`
+    return {docker: new Docker({socketPath, host: undefined, protocol: 'http', ...noTls}), address}
+  }
+
+  let url: URL
+  try {
+    url = new URL(dockerHost.includes('://') ? dockerHost : `tcp://${dockerHost}`)
+  } catch {
+    throw new PrerequisiteError(`DOCKER_HOST=${dockerHost} is not a valid Docker address`, {
+      where: 'DOCKER_HOST',
+      fix: 'set DOCKER_HOST to unix:///var/run/docker.sock, tcp://HOST:PORT or ssh://USER@HOST, or unset it',
+    })
+  }
+
+  const base = {host: url.hostname, socketPath: undefined}
+  if (url.protocol === 'ssh:') {
+    const docker = new Docker({
+      ...base,
+      port: url.port || 22,
+      protocol: 'ssh',
+      username: url.username,
+      ...noTls,
+    })
+    return {docker, address: dockerHost}
+  }
+  const tls =
+    env.DOCKER_TLS_VERIFY !== undefined && env.DOCKER_TLS_VERIFY !== '' && env.DOCKER_TLS_VERIFY !== '0'
+  const port = url.port || (tls ? 2376 : 2375)
+  if (!tls) return {docker: new Docker({...base, port, protocol: 'http', ...noTls}), address: dockerHost}
+  return {
+    docker: new Docker({...base, port, protocol: 'https', ...readCertificates(env)}),
+    address: dockerHost,
+  }
+}
+
+function defaultSocket(env: Readonly<Record<string, string | undefined>>): string {
+  // Docker Desktop's per-user socket when it exists, like the docker CLI's default context.
+  const userSocket = path.join(env.HOME ?? os.homedir(), '.docker', 'run', 'docker.sock')
+  return existsSync(userSocket) ? userSocket : '/var/run/docker.sock'
+}
+
+function readCertificates(env: Readonly<Record<string, string | undefined>>): {
+  ca: Buffer
+  cert: Buffer
+  key: Buffer
+} {
+  const certPath = env.DOCKER_CERT_PATH || path.join(env.HOME ?? os.homedir(), '.docker')
+  try {
+    return {
+      ca: readFileSync(path.join(certPath, 'ca.pem')),
+      cert: readFileSync(path.join(certPath, 'cert.pem')),
+      key: readFileSync(path.join(certPath, 'key.pem')),
+    }
+  } catch (error) {
+    throw new PrerequisiteError(`cannot read the Docker TLS certificates in ${certPath}`, {
+      where: 'DOCKER_CERT_PATH',
+      fix: 'point DOCKER_CERT_PATH at the folder holding ca.pem, cert.pem and key.pem (for minikube: `eval $(minikube docker-env)`)',
+      cause: error,
+    })
+  }
+}
+
+const UNREACHABLE_CODES = new Set([
+  'ENOENT',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EACCES',
+])
+
+/** Whether an error says the engine cannot be reached (as opposed to the engine refusing a request). */
+export function isEngineUnreachable(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code
+  return code !== undefined && UNREACHABLE_CODES.has(code)
+}
+
+/** The user-facing error for an engine that cannot be reached or went away mid-operation. */
+export function engineUnreachableError(address: string, error: unknown, during?: string): PrerequisiteError {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code
+  const reason = code === 'EACCES' ? 'permission denied' : code === undefined ? 'connection lost' : code
+  return new PrerequisiteError(
+    `Docker Engine at ${address} is not reachable${during === undefined ? '' : ` (${during})`}: ${reason}`,
+    {
+      where: address,
+      fix:
+        code === 'EACCES'
+          ? 'add your user to the docker group (`sudo usermod -aG docker $USER`, then log in again) or use a rootless Docker'
+          : START_DOCKER_FIX,
+      cause: error,
+    },
+  )
+}

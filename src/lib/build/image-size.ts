@@ -1,0 +1,15 @@
+/** Docker reports sizes in decimal megabytes (`docker images`); targets (DATA-MODEL.md) use the same unit. */
+const BYTES_PER_MB = 1_000_000
+
+export function formatMegabytes(sizeBytes: number): string {
+  return `${Math.round(sizeBytes / BYTES_PER_MB)} MB`
+}
+
+/** A warning when an image is over its size target, or undefined when it fits. */
+export function imageSizeWarning(ref: string, sizeBytes: number, targetMB: number): string | undefined {
+  if (sizeBytes <= targetMB * BYTES_PER_MB) return undefined
+  return (
+    `image ${ref} is ${formatMegabytes(sizeBytes)}, over its ${targetMB} MB target: ` +
+    'keep build tools in a builder stage, use an alpine base and check .dockerignore'
+  )
+}

@@ -1,0 +1,103 @@
+import {readFile} from 'node:fs/promises'
+import path from 'node:path'
+
+import {BadInputError} from '../errors.js'
+import {BuildContext} from './build-context.js'
+import type {ContentTagger} from './content-tag.js'
+import type {ImageBuilder} from './image-builder.js'
+import {imageSizeWarning} from './image-size.js'
+
+export interface ServiceImageInput {
+  /** Service name, for messages (`frontend`). */
+  service: string
+  contextDir: string
+  /** May be outside `contextDir` (the CLI's bundled Dockerfiles). */
+  dockerfilePath: string
+  buildArgs?: Readonly<Record<string, string>>
+  /** e.g. `todo-frontend` */
+  repository: string
+  sizeTargetMB?: number
+  platform?: string
+}
+
+export interface ServiceImagePlan {
+  input: ServiceImageInput
+  context: BuildContext
+  dockerfileText: string
+  contentTag: string
+  /** `repository:contentTag` */
+  ref: string
+  /** The engine already has this exact content: nothing to build. */
+  exists: boolean
+}
+
+export interface ServiceImageResult {
+  ref: string
+  id: string
+  sizeBytes: number
+  built: boolean
+  sizeWarning?: string
+}
+
+export interface ServiceImageDeps {
+  builder: ImageBuilder
+  tagger: ContentTagger
+}
+
+/** Works out the service's content tag and whether the engine already has that image. */
+export async function planServiceImage(
+  input: ServiceImageInput,
+  deps: ServiceImageDeps,
+): Promise<ServiceImagePlan> {
+  const dockerfilePath = path.resolve(input.dockerfilePath)
+  let dockerfileText: string
+  try {
+    dockerfileText = await readFile(dockerfilePath, 'utf8')
+  } catch (error) {
+    throw new BadInputError(`cannot read the Dockerfile of ${input.service}: ${dockerfilePath}`, {
+      where: dockerfilePath,
+      fix: `check the Dockerfile path configured for ${input.service}`,
+      cause: error,
+    })
+  }
+  const context = await BuildContext.scan(input.contextDir, dockerfilePath)
+  const {tag} = await deps.tagger.tag({context, dockerfileText, buildArgs: input.buildArgs})
+  const ref = `${input.repository}:${tag}`
+  const exists = (await deps.builder.hasImage(ref)) !== null
+  return {input, context, dockerfileText, contentTag: tag, ref, exists}
+}
+
+/** Builds the planned image unless the engine already has it. */
+export async function ensureServiceImage(
+  plan: ServiceImagePlan,
+  deps: Pick<ServiceImageDeps, 'builder'>,
+  options: {onProgress?: (line: string) => void; signal?: AbortSignal} = {},
+): Promise<ServiceImageResult> {
+  const {input} = plan
+  const existing = plan.exists ? await deps.builder.hasImage(plan.ref) : null
+  let result: ServiceImageResult
+  if (existing === null) {
+    const built = await deps.builder.build(
+      {
+        context: plan.context,
+        dockerfileText: plan.dockerfileText,
+        dockerfilePath: path.resolve(input.dockerfilePath),
+        repository: input.repository,
+        tag: plan.contentTag,
+        buildArgs: input.buildArgs,
+        platform: input.platform,
+        signal: options.signal,
+      },
+      options.onProgress,
+    )
+    result = {ref: plan.ref, id: built.id, sizeBytes: built.sizeBytes, built: true}
+  } else {
+    options.onProgress?.(`image ${plan.ref} already built, skipping`)
+    result = {ref: plan.ref, ...existing, built: false}
+  }
+  const sizeWarning =
+    input.sizeTargetMB === undefined
+      ? undefined
+      : imageSizeWarning(plan.ref, result.sizeBytes, input.sizeTargetMB)
+  return sizeWarning === undefined ? result : {...result, sizeWarning}
+}

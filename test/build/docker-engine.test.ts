@@ -1,0 +1,56 @@
+import {mkdtemp, writeFile} from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+
+import {afterAll, describe, expect, it} from 'vitest'
+
+import {dockerFromEnv} from '../../src/lib/build/docker-engine.js'
+import {ExitCode} from '../../src/lib/errors.js'
+import {removeDir} from '../support/docker-fixtures.js'
+import {dockerAvailable, dockerSocket, inCI} from '../support/real-components.js'
+
+describe('dockerFromEnv', () => {
+  const dirs: string[] = []
+  afterAll(async () => Promise.all(dirs.map(removeDir)))
+
+  it.skipIf(!dockerAvailable && !inCI)('reaches the engine named by DOCKER_HOST=unix://', async () => {
+    const engine = dockerFromEnv({DOCKER_HOST: `unix://${dockerSocket}`})
+    expect(engine.address).toBe(`unix://${dockerSocket}`)
+    expect(String(await engine.docker.ping())).toBe('OK')
+  })
+
+  it('uses TLS with the certificates of DOCKER_CERT_PATH, as `minikube docker-env` sets them', async () => {
+    const certs = await mkdtemp(path.join(os.tmpdir(), 'todo-deploy-certs-'))
+    dirs.push(certs)
+    for (const file of ['ca.pem', 'cert.pem', 'key.pem'])
+      await writeFile(path.join(certs, file), `fake ${file}\n`)
+    const engine = dockerFromEnv({
+      DOCKER_HOST: 'tcp://192.168.49.2:2376',
+      DOCKER_TLS_VERIFY: '1',
+      DOCKER_CERT_PATH: certs,
+    })
+    expect(engine.address).toBe('tcp://192.168.49.2:2376')
+    expect(engine.docker.modem).toMatchObject({host: '192.168.49.2', port: '2376', protocol: 'https'})
+  })
+
+  it('says which certificate folder is unreadable (exit 3)', () => {
+    expect(() =>
+      dockerFromEnv({
+        DOCKER_HOST: 'tcp://192.168.49.2:2376',
+        DOCKER_TLS_VERIFY: '1',
+        DOCKER_CERT_PATH: '/nonexistent',
+      }),
+    ).toThrow(
+      expect.objectContaining({
+        exitCode: ExitCode.Prerequisite,
+        message: expect.stringContaining('/nonexistent'),
+      }),
+    )
+  })
+
+  it('rejects a malformed DOCKER_HOST (exit 3)', () => {
+    expect(() => dockerFromEnv({DOCKER_HOST: 'tcp://[bad'})).toThrow(
+      expect.objectContaining({exitCode: ExitCode.Prerequisite, where: 'DOCKER_HOST'}),
+    )
+  })
+})

@@ -1,0 +1,65 @@
+import {createServer, type Server} from 'node:http'
+import {mkdtemp} from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+
+import {afterEach, describe, expect, it} from 'vitest'
+
+import {BuildContext} from '../../src/lib/build/build-context.js'
+import {dockerFromEnv} from '../../src/lib/build/docker-engine.js'
+import {DockerImageBuilder} from '../../src/lib/build/image-builder.js'
+import {ExitCode} from '../../src/lib/errors.js'
+import {busyboxContext, removeDir} from '../support/docker-fixtures.js'
+
+/** An engine stand-in on a unix socket: it accepts the build, sends one step, then `ending` happens. */
+async function flakyEngine(socketPath: string, ending: 'crash' | 'silent-end'): Promise<Server> {
+  const server = createServer((request, response) => {
+    request.resume()
+    request.on('end', () => {
+      response.writeHead(200, {'Content-Type': 'application/json'})
+      response.write('{"stream":"Step 1/2 : FROM scratch\\n"}\r\n')
+      setTimeout(() => (ending === 'crash' ? response.socket?.destroy() : response.end()), 50)
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(socketPath, resolve))
+  return server
+}
+
+describe('DockerImageBuilder when the engine goes away mid-build', () => {
+  const dirs: string[] = []
+  let server: Server | undefined
+  afterEach(async () => {
+    await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)))
+    await Promise.all(dirs.splice(0).map(removeDir))
+  })
+
+  it.each(['crash', 'silent-end'] as const)(
+    'reports a lost engine (%s) as a prerequisite error (exit 3)',
+    async (ending) => {
+      const socketDir = await mkdtemp(path.join(os.tmpdir(), 'todo-deploy-engine-'))
+      const context = await busyboxContext()
+      dirs.push(socketDir, context)
+      const socketPath = path.join(socketDir, 'docker.sock')
+      server = await flakyEngine(socketPath, ending)
+      const builder = new DockerImageBuilder(dockerFromEnv({DOCKER_HOST: `unix://${socketPath}`}))
+      const lines: string[] = []
+
+      const build = builder.build(
+        {
+          context: await BuildContext.scan(context),
+          dockerfileText: 'FROM scratch\nCOPY busybox /\n',
+          dockerfilePath: '/app/Dockerfile',
+          repository: 'todo-frontend',
+          tag: 'c-000000000000',
+        },
+        (line) => lines.push(line),
+      )
+      await expect(build).rejects.toMatchObject({
+        exitCode: ExitCode.Prerequisite,
+        message: expect.stringContaining(`Docker Engine at unix://${socketPath} is not reachable`),
+        fix: expect.stringContaining('start Docker'),
+      })
+      expect(lines).toEqual(['Step 1/2 : FROM scratch'])
+    },
+  )
+})
