@@ -80,7 +80,9 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     const view = toErrorView(error)
     process.exitCode = view.exitCode
     if (this.jsonEnabled()) {
-      this.logJson({error: view})
+      // A failed operation still reports what it did (phases, tags, diagnosis).
+      const result = (error as {result?: unknown}).result
+      this.logJson(result === undefined ? {error: view} : {error: view, result})
     } else {
       const color = Boolean(process.stderr.isTTY) && !process.env.NO_COLOR
       process.stderr.write(`${renderErrorView(view, {color, stack: this.verbose ? error.stack : undefined})}\n`)

@@ -34,6 +34,8 @@ export interface OperationRecord {
   /** Helm revision the operation produced. */
   revision?: number
   url?: string
+  /** The DATA-MODEL §5 lifecycle state the operation left the deployment in (Healthy, Failed, ...). */
+  state?: string
 }
 
 export type OperationSummary = Pick<
@@ -72,6 +74,7 @@ const operationSchema = z.object({
   tags: z.record(z.string(), z.string()).optional(),
   revision: z.number().optional(),
   url: z.string().optional(),
+  state: z.string().optional(),
 })
 const summarySchema = operationSchema.pick({
   id: true,

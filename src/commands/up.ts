@@ -1,0 +1,130 @@
+import path from 'node:path'
+
+import {Flags} from '@oclif/core'
+
+import {BaseCommand} from '../cli/base-command.js'
+import {dependencies} from '../cli/dependencies.js'
+import {abortOnSignals} from '../cli/interrupts.js'
+import {timeoutFlag, userAtHost} from '../cli/lifecycle-flags.js'
+import {renderPhaseTable} from '../cli/phase-table.js'
+import {assertConfigRules} from '../lib/config/config-rules.js'
+import {SERVICE_NAMES, type ServiceName} from '../lib/config/schema.js'
+import {BadInputError} from '../lib/errors.js'
+import {defaultTimeoutMs, runUp, type UpResult} from '../lib/lifecycle/up.js'
+import {assertSecretsPresent, resolveSecrets} from '../lib/secrets/resolve.js'
+
+export default class Up extends BaseCommand<typeof Up> {
+  static override summary = 'Build, load and deploy the app, wait until every pod is ready, and print the URL.'
+
+  static override description = `Builds both images (tagged by content: unchanged source means no build), gets them
+into the cluster (minikube image load, or docker-env), applies the Secret from your environment / .env, runs
+helm upgrade --install, follows the rollout until every pod is ready, checks the health endpoints through the
+cluster and prints the URL as the last line. When nothing changed it builds, loads and deploys nothing.
+
+A rollout that fails is explained (pod, container, reason, log tail, events, a kubectl command) and rolled back
+to the last revision that worked, unless --no-rollback.`
+
+  static override examples = [
+    {description: 'Deploy (or update) everything', command: '<%= config.bin %> up'},
+    {description: 'Rebuild and reload only the backend', command: '<%= config.bin %> up --only backend'},
+    {description: 'Show the plan and the rendered manifests; change nothing', command: '<%= config.bin %> up --dry-run'},
+    {description: 'Recover a release stuck in pending-upgrade, then deploy', command: '<%= config.bin %> up --force'},
+    {description: 'Machine-readable result (phases, timings, tags, revision, URL, diagnosis)', command: '<%= config.bin %> up --json'},
+  ]
+
+  static override flags = {
+    only: Flags.string({
+      summary: 'Build and load only these services (comma-separated); the others keep their deployed images.',
+      helpValue: 'frontend,backend',
+      delimiter: ',',
+      multiple: true,
+      options: [...SERVICE_NAMES],
+    }),
+    build: Flags.boolean({
+      summary: 'Build images whose content changed. --no-build deploys images the engine already has.',
+      default: true,
+      allowNo: true,
+    }),
+    wait: Flags.boolean({
+      summary: 'Wait for the rollout and check health. --no-wait stops after helm.',
+      default: true,
+      allowNo: true,
+    }),
+    timeout: timeoutFlag(),
+    rollback: Flags.boolean({
+      summary: 'Roll back to the last good revision when the rollout fails. --no-rollback leaves the failed revision.',
+      default: true,
+      allowNo: true,
+    }),
+    'dry-run': Flags.boolean({
+      summary: 'Print the plan (tags, what would be built, loaded, deployed) and the rendered manifests; change nothing.',
+      default: false,
+    }),
+    force: Flags.boolean({
+      summary: 'Recover a release stuck in pending-install/upgrade/rollback (roll back or uninstall it) before deploying.',
+      default: false,
+    }),
+    values: Flags.string({
+      char: 'f',
+      summary: 'Extra Helm values file, applied after the configured ones (repeatable).',
+      helpValue: 'FILE',
+      multiple: true,
+    }),
+    set: Flags.string({
+      summary: 'Set a Helm value, e.g. --set frontend.replicaCount=3 (repeatable). Never put a secret here.',
+      helpValue: 'KEY=VALUE',
+      multiple: true,
+    }),
+  }
+
+  async run(): Promise<UpResult> {
+    const resolved = this.loadConfig()
+    const secrets = assertSecretsPresent(resolveSecrets(resolved), resolved)
+    assertConfigRules(resolved, resolved.config.cluster.kind === 'auto' ? 'minikube' : resolved.config.cluster.kind)
+    const valuesFiles = (this.flags.values ?? []).map((file) => path.resolve(file))
+    for (const pair of this.flags.set ?? []) {
+      if (!/^[^=\s]+=/.test(pair)) throw new BadInputError(`--set "${pair}" is not KEY=VALUE`, {where: '--set', fix: 'write it as --set frontend.replicaCount=3'})
+    }
+
+    const {connection, stopChildren} = dependencies().connect(resolved, {log: this.verbose ? (line) => this.progress(line) : undefined})
+    const interrupts = abortOnSignals(stopChildren)
+    try {
+      const result = await runUp(resolved, connection, secrets, {
+        only: this.flags.only as ServiceName[] | undefined,
+        build: this.flags.build,
+        wait: this.flags.wait,
+        timeoutMs: this.flags.timeout ?? defaultTimeoutMs(resolved),
+        rollbackOnFailure: this.flags.rollback,
+        dryRun: this.flags['dry-run'],
+        force: this.flags.force,
+        valuesFiles,
+        set: this.flags.set ?? [],
+        holder: userAtHost(),
+        renderer: this.jsonEnabled() ? 'silent' : this.verbose || !process.stdout.isTTY ? 'simple' : 'default',
+        signal: interrupts.signal,
+      })
+      this.render(result)
+      return result
+    } finally {
+      interrupts.dispose()
+      connection.close()
+    }
+  }
+
+  private render(result: UpResult): void {
+    if (result.dryRun) {
+      this.log('\nPlan (nothing was changed):')
+      for (const image of result.images) {
+        this.log(`  ${image.service}: ${image.ref}  build: ${image.built ? 'yes' : (image.buildSkipReason ?? 'no')}`)
+      }
+      this.log(`  images reach the cluster by: ${result.imageLoad}`)
+      this.log(`\nRendered manifests (helm template):\n${result.manifests ?? ''}`)
+      return
+    }
+    this.log('')
+    this.log(renderPhaseTable(result.phases))
+    for (const warning of result.warnings) this.log(`warning: ${warning}`)
+    this.log(`${result.release} in ${result.namespace}: ${result.state}${result.helm.revision ? `, revision ${result.helm.revision}` : ''}`)
+    if (result.url) this.log(result.url)
+  }
+}

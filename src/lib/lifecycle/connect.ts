@@ -1,0 +1,78 @@
+import {createHash} from 'node:crypto'
+import {homedir} from 'node:os'
+import path from 'node:path'
+
+import {ContentTagger} from '../build/content-tag.js'
+import {dockerFromEnv} from '../build/docker-engine.js'
+import {DockerImageBuilder} from '../build/image-builder.js'
+import {detectClusterKind} from '../cluster/cluster-kind.js'
+import {createClusterTarget} from '../cluster/create-cluster-target.js'
+import type {ResolvedConfig} from '../config/load.js'
+import {HelmCli} from '../helm/helm-cli.js'
+import {KubeClusterApi} from '../kube/kube-client.js'
+import {loadKubeConfig} from '../kube/kube-config.js'
+import {KubeConnection} from '../kube/kube-connection.js'
+import {LeaseReleaseLock} from '../kube/release-lock.js'
+import {RolloutTracker} from '../kube/rollout/rollout-tracker.js'
+import {KubeSecretStore} from '../kube/secret-store.js'
+import {ConfigMapStateRecordStore} from '../kube/state-record.js'
+import type {ProcessRunner} from '../process/runner.js'
+import type {Connection} from './ports.js'
+
+export interface ConnectOptions {
+  runner: ProcessRunner
+  env?: NodeJS.ProcessEnv
+  /** Debug lines (command lines with secret-looking values masked) for --verbose. */
+  log?: (line: string) => void
+}
+
+/**
+ * The real adapters for the kube context the configuration names (or the current one): client-node,
+ * the helm binary, the cluster's own tool and the Docker Engine. Fails with exit 3 when there is no
+ * kubeconfig, exit 2 when the context's cluster kind cannot be told.
+ */
+export function connect(resolved: ResolvedConfig, options: ConnectOptions): Connection {
+  const env = options.env ?? process.env
+  const {config} = resolved
+  const loaded = loadKubeConfig({context: config.cluster.context ?? undefined, env})
+  const detected = detectClusterKind({configuredKind: config.cluster.kind, context: loaded.context, minikubeProfile: config.cluster.profile})
+  const kube = new KubeConnection(loaded)
+  const controllers = new Set<AbortController>()
+  return {
+    context: loaded.context,
+    server: loaded.server,
+    clusterKind: detected.kind,
+    cluster: createClusterTarget(detected, options.runner),
+    helm: new HelmCli(options.runner, {kubeContext: loaded.context, log: options.log}),
+    api: new KubeClusterApi(kube),
+    secrets: new KubeSecretStore(kube),
+    lock: new LeaseReleaseLock(kube),
+    state: new ConfigMapStateRecordStore(kube),
+    rollout: {
+      wait: async (request) => {
+        const controller = new AbortController()
+        controllers.add(controller)
+        const forward = (): void => controller.abort()
+        request.signal?.addEventListener('abort', forward, {once: true})
+        try {
+          return await new RolloutTracker(loaded.kc).track({...request, signal: controller.signal})
+        } finally {
+          request.signal?.removeEventListener('abort', forward)
+          controllers.delete(controller)
+        }
+      },
+    },
+    images: (builderEnv) => new DockerImageBuilder(dockerFromEnv(builderEnv ?? env)),
+    tagger: new ContentTagger({cacheDir: contentHashCacheDir(resolved.projectDir, env)}),
+    close: () => {
+      for (const controller of controllers) controller.abort()
+    },
+  }
+}
+
+/** Per project, outside it: the user's cache folder, so nothing is written into their repository. */
+export function contentHashCacheDir(projectDir: string, env: NodeJS.ProcessEnv = process.env): string {
+  const base = env.XDG_CACHE_HOME || path.join(homedir(), '.cache')
+  const key = createHash('sha256').update(path.resolve(projectDir)).digest('hex').slice(0, 16)
+  return path.join(base, 'todo-deploy', key)
+}

@@ -1,0 +1,37 @@
+import type {ContentTagger} from '../build/content-tag.js'
+import type {ImageBuilder} from '../build/image-builder.js'
+import type {ClusterKind} from '../cluster/cluster-kind.js'
+import type {ClusterTarget} from '../cluster/cluster-target.js'
+import type {HelmClient} from '../helm/helm-client.js'
+import type {ClusterApi} from '../kube/kube-client.js'
+import type {ReleaseLock} from '../kube/release-lock.js'
+import type {RolloutOutcome, TrackRequest} from '../kube/rollout/rollout-tracker.js'
+import type {SecretStore} from '../kube/secret-store.js'
+import type {StateRecordStore} from '../kube/state-record.js'
+
+/** Waits for the release's Deployments to roll out (RolloutTracker in production). */
+export interface RolloutWaiter {
+  wait(request: TrackRequest): Promise<RolloutOutcome>
+}
+
+/**
+ * Everything the lifecycle talks to, for one kube context. The lifecycle sees only these interfaces:
+ * production wires dockerode, the helm and minikube binaries and client-node; tests pass doubles.
+ */
+export interface Connection {
+  context: string
+  server: string
+  clusterKind: ClusterKind
+  cluster: ClusterTarget
+  helm: HelmClient
+  api: ClusterApi
+  secrets: SecretStore
+  rollout: RolloutWaiter
+  lock: ReleaseLock
+  state: StateRecordStore
+  /** The engine images are built in: the local one, or the node's own with `docker-env` variables. */
+  images(builderEnv: Record<string, string> | null): ImageBuilder
+  tagger: ContentTagger
+  /** Stops the connection's background work (watches, timers). */
+  close(): void
+}

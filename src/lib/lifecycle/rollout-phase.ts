@@ -1,0 +1,51 @@
+import type {Diagnosis} from '../kube/rollout/diagnosis.js'
+import type {RolloutProgress} from '../kube/rollout/rollout-tracker.js'
+import type {Connection} from './ports.js'
+
+export type RolloutReport = {ok: true; summary: string} | {ok: false; message: string; diagnosis: Diagnosis}
+
+export interface RolloutWaitRequest {
+  namespace: string
+  release: string
+  deployments: string[]
+  timeoutMs: number
+  crashLoopRestarts: number
+  signal?: AbortSignal
+  onLine: (line: string) => void
+}
+
+/**
+ * Follows the release's Deployments until they are rolled out or fail, with one live line per
+ * Deployment. Shared by `up`, `rollback` and the automatic rollback after a failed `up`.
+ */
+export async function awaitRollout(connection: Pick<Connection, 'rollout'>, request: RolloutWaitRequest): Promise<RolloutReport> {
+  const progress = new Map<string, RolloutProgress>()
+  const outcome = await connection.rollout.wait({
+    namespace: request.namespace,
+    labelSelector: `app.kubernetes.io/instance=${request.release}`,
+    deployments: request.deployments,
+    timeoutMs: request.timeoutMs,
+    crashLoopRestarts: request.crashLoopRestarts,
+    signal: request.signal,
+    onProgress: (update) => {
+      progress.set(update.deployment, update)
+      request.onLine([...progress.values()].map(describeProgress).join('\n'))
+    },
+  })
+  if (outcome.status === 'rolled-out') {
+    return {ok: true, summary: outcome.deployments.map((d) => `${d.name} ${d.replicas}/${d.replicas} ready`).join(', ')}
+  }
+  const {diagnosis} = outcome
+  const where = [diagnosis.deployment, diagnosis.pod && `pod ${diagnosis.pod}`, diagnosis.container && `container ${diagnosis.container}`]
+    .filter(Boolean)
+    .join(', ')
+  const message =
+    outcome.status === 'timed-out'
+      ? `the rollout did not finish within ${Math.round(request.timeoutMs / 1000)}s: ${where}: ${diagnosis.reason}`
+      : `the rollout failed: ${where}: ${diagnosis.reason}`
+  return {ok: false, message, diagnosis}
+}
+
+export function describeProgress(update: RolloutProgress): string {
+  return `${update.deployment}: ${update.ready}/${update.desired} ready, ${update.updated} updated${update.rolledOut ? ', rolled out' : ` (${update.state})`}`
+}

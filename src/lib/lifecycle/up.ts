@@ -1,0 +1,582 @@
+import {mkdtemp, rm, writeFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+
+import {Listr, type ListrRendererFactory, type ListrRendererValue, type ListrTask, type ListrTaskWrapper} from 'listr2'
+import {parseAllDocuments, stringify} from 'yaml'
+
+import {ensureServiceImage, planServiceImage, type ServiceImagePlan} from '../build/service-image.js'
+import {chooseImageLoadStrategy, type ImageLoadStrategy} from '../cluster/image-load-strategy.js'
+import {durationMs, type ResolvedConfig} from '../config/load.js'
+import {SERVICE_NAMES, type ServiceName} from '../config/schema.js'
+import {BadInputError, DeployError, InterruptedError, isTodoDeployError, type TodoDeployError} from '../errors.js'
+import {ReleasePendingError} from '../helm/helm-errors.js'
+import {inspectRelease, isPending, planPendingRecovery, type ReleaseInspection} from '../helm/release-state.js'
+import type {ReleaseInfo} from '../helm/helm-client.js'
+import type {LockHandle} from '../kube/release-lock.js'
+import {renderDiagnosis, type Diagnosis} from '../kube/rollout/diagnosis.js'
+import {secretChecksum} from '../kube/secret-store.js'
+import {checkRenderedObjects, type K8sObject} from '../rules/index.js'
+import type {SecretValue} from '../secrets/secret-value.js'
+import {chartValuesFromConfig, DEPLOY_DIGEST_KEY, IMAGE_TAG_KEY, SECRET_CHECKSUM_KEY} from './chart-values.js'
+import {deployDigest} from './deploy-digest.js'
+import {OperationRecorder, type LifecycleState, type PhaseResult} from './operation.js'
+import type {Connection} from './ports.js'
+import {awaitRollout, type RolloutReport} from './rollout-phase.js'
+
+export type Renderer = 'default' | 'simple' | 'silent'
+
+export interface UpOptions {
+  /** `--only`: build and load just these services; the others keep the tag they run with. */
+  only?: ServiceName[]
+  /** false with `--no-build`: use images already in the engine. */
+  build: boolean
+  /** false with `--no-wait`: stop after Helm. */
+  wait: boolean
+  timeoutMs: number
+  /** false with `--no-rollback`: a failed rollout stays in place. */
+  rollbackOnFailure: boolean
+  dryRun: boolean
+  /** `--force`: recover a release stuck in pending-* first. */
+  force: boolean
+  /** `--values FILE` (absolute paths), applied after the configured ones. */
+  valuesFiles: string[]
+  /** `--set k=v`, passed to Helm as given. */
+  set: string[]
+  /** Who runs this, for the lock: `user@host pid N`. */
+  holder: string
+  renderer: Renderer
+  signal?: AbortSignal
+}
+
+export interface ServiceImageOutcome {
+  service: ServiceName
+  ref: string
+  tag: string
+  built: boolean
+  loaded: boolean
+  buildSkipReason?: string
+  loadSkipReason?: string
+  sizeWarning?: string
+}
+
+export type HelmAction = 'install' | 'upgrade' | 'skipped' | 'rendered'
+
+export interface UpResult {
+  command: 'up'
+  release: string
+  namespace: string
+  context: string
+  clusterKind: string
+  state: LifecycleState
+  dryRun: boolean
+  imageLoad: ImageLoadStrategy
+  images: ServiceImageOutcome[]
+  helm: {action: HelmAction; revision?: number; reason?: string}
+  phases: PhaseResult[]
+  url?: string
+  health?: {service: string; path: string; status: number}[]
+  warnings: string[]
+  diagnosis?: Diagnosis
+  rollback?: {revision: number; result: 'rolled-back' | 'failed'; detail?: string}
+  /** `--dry-run`: what `helm template` renders for this plan. */
+  manifests?: string
+}
+
+/** A failed operation with everything it did so far, so `--json` can still print the result. */
+export class OperationFailedError extends DeployError {
+  constructor(
+    message: string,
+    readonly result: UpResult,
+    options: {fix?: string; details?: string[]; exitCode?: TodoDeployError['exitCode']; cause?: unknown} = {},
+  ) {
+    super(message, options)
+    this.name = 'OperationFailedError'
+    if (options.exitCode !== undefined) (this as {exitCode: number}).exitCode = options.exitCode
+  }
+}
+
+interface UpContext {
+  release: ReleaseInfo | null
+  inspection: ReleaseInspection
+  strategy: ImageLoadStrategy
+  builderEnv: Record<string, string> | null
+  lock?: LockHandle
+  plans: Partial<Record<ServiceName, ServiceImagePlan>>
+  tags: Partial<Record<ServiceName, string>>
+  imageIds: Partial<Record<ServiceName, string>>
+  checksum?: string
+  installed: boolean
+}
+
+type Task = ListrTaskWrapper<UpContext, ListrRendererFactory, ListrRendererFactory>
+
+const HEALTH_TIMEOUT_MS = 5000
+const RELEASE_LABEL = 'app.kubernetes.io/instance'
+
+/**
+ * `todo-deploy up`: preflight → build → load → Secret → helm upgrade --install → rollout → health → URL.
+ * Each phase is a listr2 task and a recorded lifecycle transition. Unchanged content means no build,
+ * no load and no Helm revision; a failed rollout is diagnosed and rolled back to the last good revision.
+ */
+export async function runUp(
+  resolved: ResolvedConfig,
+  connection: Connection,
+  secrets: SecretValue[],
+  options: UpOptions,
+): Promise<UpResult> {
+  const {config} = resolved
+  const namespace = config.namespace
+  const releaseName = config.release
+  const recorder = new OperationRecorder('up')
+  const services = SERVICE_NAMES.filter((name) => config.services[name].enabled)
+  const only = new Set(options.only ?? services)
+  const result: UpResult = {
+    command: 'up',
+    release: releaseName,
+    namespace,
+    context: connection.context,
+    clusterKind: connection.clusterKind,
+    state: 'Initial',
+    dryRun: options.dryRun,
+    imageLoad: 'load',
+    images: [],
+    helm: {action: options.dryRun ? 'rendered' : 'skipped'},
+    phases: [],
+    warnings: [],
+  }
+  const ctx: UpContext = {
+    release: null,
+    inspection: {state: 'absent'},
+    strategy: 'load',
+    builderEnv: null,
+    plans: {},
+    tags: {},
+    imageIds: {},
+    installed: false,
+  }
+  const signal = options.signal
+  const checkInterrupted = (): void => {
+    if (signal?.aborted) throw new InterruptedError('interrupted by the user')
+  }
+
+  const phase = (
+    id: string,
+    title: string,
+    lifecycleState: LifecycleState | (() => LifecycleState),
+    body: (task: Task) => Promise<string | {skip: string} | void>,
+  ): ListrTask<UpContext, ListrRendererFactory, ListrRendererFactory> => ({
+    title,
+    task: async (_ctx, task) => {
+      checkInterrupted()
+      recorder.start(id, typeof lifecycleState === 'function' ? lifecycleState() : lifecycleState)
+      try {
+        const outcome = await body(task)
+        checkInterrupted()
+        if (outcome && typeof outcome === 'object') {
+          recorder.skip(id, outcome.skip)
+          task.skip(`${title}: skipped, ${outcome.skip}`)
+        } else {
+          recorder.succeed(id, outcome ?? undefined)
+          if (outcome) task.title = `${title}: ${outcome}`
+        }
+      } catch (error) {
+        if (signal?.aborted) throw new InterruptedError('interrupted by the user', {cause: error})
+        recorder.fail(id, error instanceof Error ? error.message : String(error))
+        throw error
+      }
+    },
+    rendererOptions: {persistentOutput: true},
+  })
+
+  const tasks = new Listr<UpContext, ListrRendererValue, ListrRendererValue>(
+    [
+      phase('preflight', 'Preflight', 'Initial', async (task) => {
+        task.output = `checking ${connection.cluster.describe()}`
+        await connection.cluster.ensureRunning()
+        task.output = 'checking helm'
+        const helmVersion = await connection.helm.version()
+        ctx.release = await connection.helm.status(releaseName, namespace)
+        ctx.inspection = inspectRelease(await connection.helm.history(releaseName, namespace))
+        if (isPending(ctx.inspection.state) && !options.force && !options.dryRun) {
+          throw new ReleasePendingError(releaseName, namespace)
+        }
+        const runtime = await connection.cluster.nodeRuntime()
+        ctx.strategy = chooseImageLoadStrategy({configured: config.cluster.imageLoad, clusterKind: connection.clusterKind, runtime})
+        result.imageLoad = ctx.strategy
+        ctx.builderEnv = ctx.strategy === 'docker-env' ? await connection.cluster.builderEnv() : null
+        if (!options.dryRun) {
+          task.output = `taking the lock of release ${releaseName}`
+          await connection.api.ensureNamespace(namespace)
+          ctx.lock = await connection.lock.acquire({namespace, release: releaseName, holder: options.holder, command: 'todo-deploy up'})
+          await recorder.persistTo(connection.state, namespace, releaseName)
+        }
+        return `${connection.cluster.describe()}, helm ${helmVersion.version}, ${ctx.release ? `release at revision ${ctx.release.revision} (${ctx.release.status})` : 'new release'}, images by ${ctx.strategy}`
+      }),
+      phase('build', 'Build images', 'Building', async (task) => {
+        const builder = connection.images(ctx.builderEnv)
+        const deployedTags = deployedImageTags(ctx.release)
+        const lines: Record<string, string> = {}
+        const show = (service: string, line: string): void => {
+          lines[service] = line
+          task.output = Object.entries(lines).map(([name, text]) => `${name}: ${text}`).join('\n')
+        }
+        await Promise.all(
+          services.map(async (service) => {
+            const serviceConfig = config.services[service]
+            const paths = resolved.services[service]
+            show(service, 'hashing the build context')
+            const plan = await planServiceImage(
+              {
+                service,
+                contextDir: paths.contextDir,
+                dockerfilePath: paths.dockerfile,
+                buildArgs: serviceConfig.build.args,
+                repository: serviceConfig.image.repository,
+                sizeTargetMB: serviceConfig.image.sizeTargetMB,
+              },
+              {builder, tagger: connection.tagger},
+            )
+            ctx.plans[service] = plan
+            const outcome: ServiceImageOutcome = {service, ref: plan.ref, tag: plan.contentTag, built: false, loaded: false}
+            result.images.push(outcome)
+            const keep = deployedTags[service]
+            if (!only.has(service) && keep) {
+              outcome.ref = `${serviceConfig.image.repository}:${keep}`
+              outcome.tag = keep
+              outcome.buildSkipReason = `not in --only: keeps the deployed ${outcome.ref}`
+              ctx.tags[service] = keep
+              show(service, outcome.buildSkipReason)
+              return
+            }
+            ctx.tags[service] = plan.contentTag
+            if (plan.exists) {
+              const info = await builder.hasImage(plan.ref)
+              if (info) ctx.imageIds[service] = info.id
+              outcome.buildSkipReason = `${plan.ref} already built (same content)`
+              show(service, outcome.buildSkipReason)
+              return
+            }
+            if (!options.build || options.dryRun) {
+              if (!options.build) {
+                throw new BadInputError(`--no-build: the engine has no image ${plan.ref} for the current ${service} source`, {
+                  where: '--no-build',
+                  fix: `run \`todo-deploy up\` without --no-build to build it`,
+                })
+              }
+              outcome.buildSkipReason = `--dry-run: would build ${plan.ref}`
+              show(service, outcome.buildSkipReason)
+              return
+            }
+            const built = await ensureServiceImage(plan, {builder}, {signal, onProgress: (line) => show(service, line)})
+            ctx.imageIds[service] = built.id
+            outcome.built = built.built
+            if (built.sizeWarning) {
+              outcome.sizeWarning = built.sizeWarning
+              result.warnings.push(built.sizeWarning)
+            }
+            show(service, `built ${plan.ref}`)
+          }),
+        )
+        result.images.sort((a, b) => SERVICE_NAMES.indexOf(a.service) - SERVICE_NAMES.indexOf(b.service))
+        recorder.set({tags: {...ctx.tags} as Record<string, string>})
+        const built = result.images.filter((image) => image.built)
+        if (built.length === 0) return {skip: result.images.map((image) => image.buildSkipReason).join('; ')}
+        return built.map((image) => image.ref).join(', ')
+      }),
+      phase('load', 'Load images into the cluster', 'Loading', async (task) => {
+        if (ctx.strategy === 'docker-env') return {skip: `images are built inside ${connection.cluster.describe()} (docker-env)`}
+        if (ctx.strategy === 'none') return {skip: `${connection.cluster.describe()} uses the local engine's images`}
+        for (const image of result.images) {
+          if (!only.has(image.service) || options.dryRun) {
+            image.loadSkipReason = options.dryRun ? `--dry-run` : 'not in --only'
+            continue
+          }
+          const present = await connection.cluster.imagePresent(image.ref, ctx.imageIds[image.service])
+          if (present) {
+            image.loadSkipReason = `${connection.cluster.describe()} already has ${image.ref}`
+            continue
+          }
+          task.output = `loading ${image.ref}`
+          const outcome = await connection.cluster.loadImage(image.ref, {
+            signal,
+            expectedImageId: ctx.imageIds[image.service],
+            onLine: (line) => {
+              task.output = `${image.ref}: ${line}`
+            },
+          })
+          image.loaded = outcome === 'loaded'
+          if (!image.loaded) image.loadSkipReason = `${connection.cluster.describe()} already has ${image.ref}`
+        }
+        const loaded = result.images.filter((image) => image.loaded)
+        if (loaded.length === 0) return {skip: result.images.map((image) => `${image.ref}: ${image.loadSkipReason}`).join('; ')}
+        return loaded.map((image) => image.ref).join(', ')
+      }),
+      phase('secret', `Apply Secret ${config.secrets.name}`, 'Deploying', async () => {
+        if (options.dryRun) {
+          ctx.checksum = secretChecksum(secrets)
+          return {skip: `--dry-run: would apply ${secrets.length} keys to ${namespace}/${config.secrets.name}`}
+        }
+        const applied = await connection.secrets.applySecret({
+          namespace,
+          name: config.secrets.name,
+          values: secrets,
+          labels: {[RELEASE_LABEL]: releaseName},
+        })
+        ctx.checksum = applied.checksum
+        if (!applied.changed) return {skip: `${namespace}/${config.secrets.name} already holds these ${secrets.length} keys`}
+        return `${secrets.length} keys written to ${namespace}/${config.secrets.name}`
+      }),
+      phase('deploy', 'Deploy the Helm release', 'Deploying', async (task) => {
+        const workDir = await mkdtemp(path.join(tmpdir(), 'todo-deploy-'))
+        try {
+          const configValues = path.join(workDir, 'config-values.yaml')
+          await writeFile(configValues, stringify(chartValuesFromConfig(resolved)), {mode: 0o600})
+          const valuesFiles = [configValues, ...resolved.valuesFiles, ...options.valuesFiles]
+          const setString: Record<string, string> = {[SECRET_CHECKSUM_KEY]: ctx.checksum ?? ''}
+          for (const service of services) setString[IMAGE_TAG_KEY(service)] = ctx.tags[service] ?? ''
+          const digest = await deployDigest({chartDir: resolved.chartDir, valuesFiles, setString, set: options.set})
+          setString[DEPLOY_DIGEST_KEY] = digest
+          const release = {release: releaseName, chart: resolved.chartDir, namespace, valuesFiles, setString, set: options.set}
+
+          const deployedDigest = digestOf(ctx.release)
+          if (!options.dryRun && ctx.release?.status === 'deployed' && deployedDigest === digest) {
+            result.helm = {action: 'skipped', revision: ctx.release.revision, reason: `revision ${ctx.release.revision} already has these images, values and chart`}
+            result.helm.revision = ctx.release.revision
+            recorder.set({revision: ctx.release.revision})
+            return {skip: result.helm.reason!}
+          }
+
+          task.output = 'rendering the chart (helm template) and checking the rules'
+          const manifests = await connection.helm.template(release)
+          const violations = checkRenderedObjects(parseManifests(manifests), {
+            localImages: true,
+            clusterKind: connection.clusterKind,
+            secretKeyNames: secrets.map((secret) => secret.name),
+          })
+          const errors = violations.filter((violation) => violation.severity === 'error')
+          if (errors.length > 0) {
+            throw new BadInputError(`the rendered chart breaks ${errors.length} rule${errors.length === 1 ? '' : 's'} of the data model`, {
+              details: errors.map((v) => `${v.object} ${v.field}: ${v.message} [${v.id}]`),
+              fix: errors[0]?.fix,
+            })
+          }
+          for (const warning of violations.filter((violation) => violation.severity === 'warn')) {
+            result.warnings.push(`${warning.object} ${warning.field}: ${warning.message} [${warning.id}]`)
+          }
+          if (options.dryRun) {
+            result.manifests = manifests
+            const action = ctx.release?.status === 'deployed' && deployedDigest === digest ? 'nothing (unchanged)' : ctx.release ? 'an upgrade' : 'an install'
+            return {skip: `--dry-run: Helm would do ${action}`}
+          }
+
+          await recoverPendingRelease(connection, releaseName, namespace, ctx, options, (line) => {
+            task.output = line
+          })
+          ctx.installed = ctx.inspection.lastDeployed === undefined
+          task.output = `helm upgrade --install ${releaseName}`
+          const {revision} = await connection.helm.upgradeInstall({
+            ...release,
+            historyMax: config.chart.historyMax,
+            signal,
+            onLine: (line) => {
+              task.output = line
+            },
+          })
+          const deployedRevision = revision ?? (await connection.helm.status(releaseName, namespace))?.revision
+          result.helm = {action: ctx.release ? 'upgrade' : 'install', revision: deployedRevision}
+          recorder.set({revision: deployedRevision})
+          return `revision ${deployedRevision ?? '?'} (${result.helm.action})`
+        } finally {
+          await rm(workDir, {recursive: true, force: true})
+        }
+      }),
+      phase('rollout', 'Wait for the rollout', () => (ctx.release ? 'Updating' : 'Starting'), async (task) => {
+        if (options.dryRun) return {skip: '--dry-run'}
+        if (!options.wait) return {skip: '--no-wait'}
+        const report = await awaitRollout(connection, {
+          namespace,
+          release: releaseName,
+          deployments: services.map((service) => config.services[service].deployment),
+          timeoutMs: options.timeoutMs,
+          crashLoopRestarts: config.rollout.crashLoopRestarts,
+          signal,
+          onLine: (line) => {
+            task.output = line
+          },
+        })
+        if (report.ok) return report.summary
+        await handleFailedRollout(report, task)
+      }),
+      phase('verify', 'Check health and find the URL', 'Running', async (task) => {
+        if (options.dryRun) return {skip: '--dry-run'}
+        if (!options.wait) return {skip: '--no-wait'}
+        result.health = []
+        for (const service of services) {
+          const serviceConfig = config.services[service]
+          const probePath = service === 'frontend' ? '/' : serviceConfig.healthPath
+          task.output = `GET ${probePath} on ${serviceConfig.service.name}`
+          const answer = await connection.api.serviceProxyGet(namespace, serviceConfig.service.name, serviceConfig.service.port, probePath, HEALTH_TIMEOUT_MS)
+          result.health.push({service: serviceConfig.service.name, path: probePath, status: answer.status})
+        }
+        const unhealthy = result.health.filter((answer) => answer.status < 200 || answer.status >= 400)
+        if (config.services.frontend.enabled) {
+          task.output = 'finding the frontend URL'
+          const frontend = config.services.frontend
+          result.url = await connection.cluster.frontendUrl({
+            service: frontend.service.name,
+            namespace,
+            nodePort: frontend.service.type === 'ClusterIP' ? undefined : (frontend.service.nodePort ?? undefined),
+            ingressHost: config.ingress.enabled ? config.ingress.host : undefined,
+          })
+          recorder.set({url: result.url})
+        }
+        if (unhealthy.length > 0) {
+          for (const answer of unhealthy) result.warnings.push(`GET ${answer.path} on ${answer.service} answered ${answer.status}`)
+          recorder.setState('Running')
+          return `running, but ${unhealthy.map((a) => `${a.service}${a.path} answered ${a.status}`).join(', ')}`
+        }
+        recorder.setState('Healthy')
+        return result.health.map((answer) => `${answer.service}${answer.path} ${answer.status}`).join(', ')
+      }),
+    ],
+    {
+      renderer: options.renderer,
+      fallbackRenderer: 'simple',
+      exitOnError: true,
+      rendererOptions: {collapseSubtasks: false, collapseSkips: false, showSkipMessage: true, suffixSkips: false},
+      ctx,
+    },
+  )
+
+  async function handleFailedRollout(report: Extract<RolloutReport, {ok: false}>, task: Task): Promise<never> {
+    result.diagnosis = report.diagnosis
+    const previous = ctx.inspection.lastDeployed
+    const failure = report.message
+    if (options.rollbackOnFailure && previous && result.helm.action !== 'skipped') {
+      task.output = `rolling back to revision ${previous.revision}`
+      recorder.setState('RollingBack')
+      try {
+        await connection.helm.rollback(releaseName, previous.revision, namespace, {signal})
+        const again = await awaitRollout(connection, {
+          namespace,
+          release: releaseName,
+          deployments: services.map((service) => config.services[service].deployment),
+          timeoutMs: options.timeoutMs,
+          crashLoopRestarts: config.rollout.crashLoopRestarts,
+          signal,
+          onLine: (line) => {
+            task.output = `rollback: ${line}`
+          },
+        })
+        result.rollback = again.ok
+          ? {revision: previous.revision, result: 'rolled-back'}
+          : {revision: previous.revision, result: 'failed', detail: again.message}
+      } catch (error) {
+        if (signal?.aborted) throw error
+        result.rollback = {revision: previous.revision, result: 'failed', detail: error instanceof Error ? error.message : String(error)}
+      }
+    }
+    const rollbackLine = result.rollback
+      ? result.rollback.result === 'rolled-back'
+        ? `rolled back to revision ${result.rollback.revision}: the previous version is running again`
+        : `the rollback to revision ${result.rollback.revision} failed too: ${result.rollback.detail}`
+      : options.rollbackOnFailure
+        ? previous
+          ? undefined
+          : 'no earlier revision deployed successfully: nothing to roll back to'
+        : '--no-rollback: the failed revision stays in place'
+    throw new DeployError(failure, {
+      details: [...(report.diagnosis ? renderDiagnosis(report.diagnosis) : []), ...(rollbackLine ? [rollbackLine] : [])],
+      fix: report.diagnosis?.fix,
+    })
+  }
+
+  try {
+    await tasks.run(ctx)
+    result.phases = recorder.results()
+    result.state = options.dryRun ? 'Initial' : !options.wait ? 'Deploying' : recorder.lifecycleState
+    await recorder.finish('succeeded', result.state)
+    return result
+  } catch (error) {
+    const interrupted = signal?.aborted === true || error instanceof InterruptedError
+    result.state = interrupted ? recorder.lifecycleState : 'Failed'
+    await recorder.finish(interrupted ? 'interrupted' : 'failed', result.state)
+    result.phases = recorder.results()
+    if (interrupted) {
+      const phaseName = recorder.operation.interruptedPhase
+      throw new InterruptedError(`interrupted during ${phaseName ?? 'up'}`, {
+        details: ['child processes were stopped and the lock released', 'run `todo-deploy up` again: it resumes from what is already built, loaded and deployed'],
+      })
+    }
+    if (isTodoDeployError(error) && error.exitCode !== 5) throw withResult(error, result)
+    throw new OperationFailedError(error instanceof Error ? error.message : String(error), result, {
+      fix: isTodoDeployError(error) ? error.fix : undefined,
+      details: isTodoDeployError(error) ? error.details : [],
+      cause: error,
+    })
+  } finally {
+    await ctx.lock?.release().catch(() => undefined)
+  }
+}
+
+/** Keeps the user-facing error as it is and attaches the partial result for `--json`. */
+function withResult(error: TodoDeployError, result: UpResult): TodoDeployError {
+  return Object.assign(error, {result})
+}
+
+async function recoverPendingRelease(
+  connection: Connection,
+  release: string,
+  namespace: string,
+  ctx: UpContext,
+  options: UpOptions,
+  onLine: (line: string) => void,
+): Promise<void> {
+  if (!options.force) return
+  const plan = planPendingRecovery(ctx.inspection)
+  if (!plan) return
+  if (plan.action === 'rollback') {
+    onLine(`--force: release ${release} is ${ctx.inspection.state}; rolling back to revision ${plan.revision}`)
+    await connection.helm.rollback(release, plan.revision, namespace, {signal: options.signal})
+  } else {
+    onLine(`--force: release ${release} never deployed (${ctx.inspection.state}); uninstalling it first`)
+    await connection.helm.uninstall(release, namespace, {signal: options.signal})
+    ctx.release = null
+  }
+  ctx.inspection = inspectRelease(await connection.helm.history(release, namespace))
+}
+
+function deployedImageTags(release: ReleaseInfo | null): Partial<Record<ServiceName, string>> {
+  const tags: Partial<Record<ServiceName, string>> = {}
+  if (!release) return tags
+  for (const service of SERVICE_NAMES) {
+    const tag = valueAt(release.config, IMAGE_TAG_KEY(service))
+    if (typeof tag === 'string' && tag !== '') tags[service] = tag
+  }
+  return tags
+}
+
+function digestOf(release: ReleaseInfo | null): string | undefined {
+  const digest = release ? valueAt(release.config, DEPLOY_DIGEST_KEY) : undefined
+  return typeof digest === 'string' ? digest : undefined
+}
+
+function valueAt(values: Record<string, unknown>, dotted: string): unknown {
+  let level: unknown = values
+  for (const key of dotted.split('.')) {
+    if (!level || typeof level !== 'object') return undefined
+    level = (level as Record<string, unknown>)[key]
+  }
+  return level
+}
+
+function parseManifests(text: string): K8sObject[] {
+  return parseAllDocuments(text)
+    .map((document) => document.toJS() as K8sObject | null)
+    .filter((object): object is K8sObject => object !== null && typeof object === 'object')
+}
+
+export function defaultTimeoutMs(resolved: ResolvedConfig): number {
+  return durationMs(resolved.config.rollout.timeout)
+}
