@@ -1,18 +1,16 @@
 import {BaseCommand} from '../cli/base-command.js'
+import {dependencies} from '../cli/dependencies.js'
 import {renderDoctorCheck, renderDoctorSummary} from '../cli/doctor-view.js'
 import {runDoctor, type DoctorCheck} from '../lib/doctor/doctor.js'
-import {SystemPreflight} from '../lib/doctor/preflight.js'
-import {ExecaProcessRunner} from '../lib/process/runner.js'
 
 export default class Doctor extends BaseCommand<typeof Doctor> {
   static override summary = 'Check the machine, the cluster and the configuration before a deploy.'
 
-  static override description = `Runs every preflight check (Docker Engine, helm, kube context, minikube or the
-detected cluster tool, cluster reachable, secrets present by name) and every rule of the data model that the
-configuration, the Dockerfiles, the chart and the values files decide on their own. One line per check: pass,
-warn or fail, with the fix for each failure. Rule ids are stable (see the README).
-
-Exit code 0 when nothing failed, 3 when a prerequisite is missing (this wins), 2 when the configuration breaks a rule.`
+  // One line per paragraph: oclif wraps help text to the terminal, and hard line breaks would break that wrapping.
+  static override description = [
+    'Runs every preflight check (Docker Engine, helm, kube context, minikube or the detected cluster tool, cluster reachable, secrets present by name) and every rule of the data model that the configuration, the Dockerfiles, the chart and the values files decide on their own. One line per check: pass, warn or fail, with the fix for each failure. Rule ids are stable (see the README).',
+    'Exit code 0 when nothing failed, 3 when a prerequisite is missing (this wins), 2 when the configuration breaks a rule.',
+  ].join('\n\n')
 
   static override examples = [
     {description: 'Check everything with the built-in defaults (or ./todo-deploy.yaml)', command: '<%= config.bin %> doctor'},
@@ -23,7 +21,7 @@ Exit code 0 when nothing failed, 3 when a prerequisite is missing (this wins), 2
   async run(): Promise<DoctorCheck[]> {
     const resolved = this.loadConfig()
     const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR
-    const report = await runDoctor(resolved, new SystemPreflight(new ExecaProcessRunner()), {
+    const report = await runDoctor(resolved, dependencies().preflight(), {
       onCheck: (check) => this.log(renderDoctorCheck(check, color)),
     })
     this.log(renderDoctorSummary(report))

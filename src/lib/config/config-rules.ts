@@ -33,7 +33,8 @@ export function checkConfigRules(resolved: ResolvedConfig, clusterKind: string):
     secretKeyNames: [...new Set(SERVICE_NAMES.flatMap((name) => config.services[name].secretKeys))],
   })
   return violations.map((violation) => {
-    const service = byDeployment.get(violation.object)
+    // Container findings name the object "Deployment/x container y": the Deployment is the first word.
+    const service = byDeployment.get(violation.object.split(' ')[0] ?? violation.object)
     const keyPath = service ? configKeyPath(service, violation.field, Object.keys(config.services[service].env)) : []
     return {...violation, keyPath: keyPath.join('.'), where: resolved.locate(keyPath)}
   })

@@ -2,7 +2,7 @@ import {readFileSync, statSync} from 'node:fs'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-import {isMap, isScalar, isSeq, LineCounter, parseDocument, type Document} from 'yaml'
+import {isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type YAMLError} from 'yaml'
 import type {z} from 'zod'
 
 import {BadInputError} from '../errors.js'
@@ -72,17 +72,17 @@ export function loadConfig(options: LoadOptions = {}): ResolvedConfig {
   const cwd = options.cwd ?? process.cwd()
   const explicit = options.configPath !== undefined
   const configFile = path.resolve(cwd, options.configPath ?? DEFAULT_CONFIG_FILE)
-  const source = readConfigSource(configFile, explicit)
+  const displayFile = path.relative(cwd, configFile) || configFile
+  const source = readConfigSource(configFile, explicit, displayFile)
   const lineCounter = new LineCounter()
   const document = source === null ? null : parseDocument(source, {lineCounter, uniqueKeys: true, prettyErrors: false})
-  const displayFile = path.relative(cwd, configFile) || configFile
 
   if (document && document.errors.length > 0) {
-    const problems = document.errors.map((error) => ({
-      where: `${displayFile}:${error.linePos?.[0].line ?? 1}:${error.linePos?.[0].col ?? 1}`,
-      keyPath: '',
-      message: yamlMessage(error.message),
-    }))
+    // With prettyErrors off the errors carry offsets only (no linePos): the line counter turns them into line:col.
+    const problems = document.errors.map((error) => {
+      const {line, col} = lineCounter.linePos(error.pos[0])
+      return {where: `${displayFile}:${line}:${col}`, keyPath: '', message: yamlMessage(error, source ?? '')}
+    })
     throw configError(displayFile, problems)
   }
 
@@ -106,19 +106,25 @@ export function loadConfig(options: LoadOptions = {}): ResolvedConfig {
     const flag = flagPaths.get(keyPath.join('.'))
     if (flag) return flag
     if (!document) return undefined
-    return positionOf(document, lineCounter, keyPath, displayFile)
+    return positionOf(document, lineCounter, keyPath, displayFile, 'value')
   }
+  // An unknown key is pointed at where the key itself is written, not at its value.
+  const locateKey = (keyPath: readonly (string | number)[]): string | undefined =>
+    document ? positionOf(document, lineCounter, keyPath, displayFile, 'key') : undefined
 
-  const parsed = configSchema.safeParse(merged)
+  // Without a file, problems come from the flags: do not name a todo-deploy.yaml that does not exist.
+  const fileLabel = source === null ? null : displayFile
+  // reportInput keeps the offending value on each issue, so a message can say what was found ("got string").
+  const parsed = configSchema.safeParse(merged, {reportInput: true})
   if (!parsed.success) {
-    throw configError(displayFile, parsed.error.issues.flatMap((issue) => issueProblems(issue, locate, displayFile)))
+    throw configError(fileLabel, parsed.error.issues.flatMap((issue) => issueProblems(issue, {locate, locateKey}, fileLabel ?? '(built-in default)')))
   }
   const config = parsed.data
   const projectDir = source === null && !explicit ? cwd : path.dirname(configFile)
-  return resolvePaths(config, {projectDir, configFile: source === null ? null : configFile, locate, displayFile})
+  return resolvePaths(config, {projectDir, configFile: source === null ? null : configFile, locate, fileLabel})
 }
 
-function readConfigSource(file: string, explicit: boolean): string | null {
+function readConfigSource(file: string, explicit: boolean, displayFile: string): string | null {
   let stats
   try {
     stats = statSync(file)
@@ -148,39 +154,45 @@ function readConfigSource(file: string, explicit: boolean): string | null {
     return new TextDecoder('utf-8', {fatal: true}).decode(bytes)
   } catch {
     const offset = firstInvalidUtf8(bytes)
-    const before = bytes.subarray(0, offset).toString('latin1')
+    // Everything before the offset is valid UTF-8: count lines and characters (not bytes) in it.
+    const before = bytes.subarray(0, offset).toString('utf8')
     const line = before.split('\n').length
-    const col = offset - before.lastIndexOf('\n')
+    const col = [...before.slice(before.lastIndexOf('\n') + 1)].length + 1
     throw new BadInputError(`config file is not valid UTF-8`, {
-      where: `${file}:${line}:${col}`,
+      where: `${displayFile}:${line}:${col}`,
       fix: 'save the file as UTF-8',
     })
   }
 }
 
+/** Offset of the first byte that does not start a valid UTF-8 sequence (each sequence checked on its own). */
 function firstInvalidUtf8(bytes: Buffer): number {
   const decoder = new TextDecoder('utf-8', {fatal: true})
-  let low = 0
-  let high = bytes.length
-  while (low < high) {
-    const mid = Math.floor((low + high) / 2)
+  let offset = 0
+  while (offset < bytes.length) {
+    const lead = bytes[offset] ?? 0
+    const length = lead < 0x80 ? 1 : (lead & 0xe0) === 0xc0 ? 2 : (lead & 0xf0) === 0xe0 ? 3 : (lead & 0xf8) === 0xf0 ? 4 : 0
+    if (length === 0 || offset + length > bytes.length) return offset
     try {
-      decoder.decode(bytes.subarray(0, mid + 1), {stream: true})
-      low = mid + 1
+      decoder.decode(bytes.subarray(offset, offset + length))
     } catch {
-      high = mid
+      return offset
     }
+    offset += length
   }
-  return low
+  return offset
 }
 
-function yamlMessage(message: string): string {
-  return message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '') ?? message
+function yamlMessage(error: YAMLError, source: string): string {
+  const message = error.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '') ?? error.message
+  if (error.code !== 'DUPLICATE_KEY') return message
+  const key = /^["']?([^"':\n]+?)["']?\s*:/.exec(source.slice(error.pos[0]))?.[1]
+  return key === undefined ? message : `"${key}" is given twice; keep one (${message})`
 }
 
-function configError(file: string, problems: Problem[]): BadInputError {
+function configError(file: string | null, problems: Problem[]): BadInputError {
   const count = problems.length
-  return new BadInputError(`${file}: ${count} problem${count === 1 ? '' : 's'} in the configuration`, {
+  return new BadInputError(`${file === null ? '' : `${file}: `}${count} problem${count === 1 ? '' : 's'} in the configuration`, {
     details: problems.map((p) => `${p.where}  ${p.keyPath ? `${p.keyPath}: ` : ''}${p.message}`),
     fix: 'correct the keys above; the README lists every field with its default',
   })
@@ -188,15 +200,16 @@ function configError(file: string, problems: Problem[]): BadInputError {
 
 function issueProblems(
   issue: z.core.$ZodIssue,
-  locate: (keyPath: readonly (string | number)[]) => string | undefined,
+  locators: {locate: Locator; locateKey: Locator},
   displayFile: string,
 ): Problem[] {
+  const {locate, locateKey} = locators
   const basePath = issue.path.map((segment) => (typeof segment === 'symbol' ? String(segment) : segment))
   if (issue.code === 'unrecognized_keys') {
     return issue.keys.map((key) => {
       const keyPath = [...basePath, key]
       return {
-        where: locate(keyPath) ?? displayFile,
+        where: locateKey(keyPath) ?? displayFile,
         keyPath: keyPath.join('.'),
         message: `unknown key${suggestion(key, basePath)}`,
       }
@@ -209,6 +222,14 @@ function issueMessage(issue: z.core.$ZodIssue): string {
   if (issue.code === 'invalid_type') return `expected ${issue.expected}${describeReceived(issue.input)}`
   if (issue.code === 'invalid_value') return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`
   if (issue.code === 'invalid_union') return 'has the wrong type or format'
+  // zod's own wording for number bounds ("Too small: expected number to be >=1"); schema-specific messages stay.
+  const defaultBound = /^Too (small|big)/.test(issue.message) && (issue.code === 'too_small' || issue.code === 'too_big')
+  if (defaultBound && issue.code === 'too_small' && (issue.origin === 'number' || issue.origin === 'int')) {
+    return `must be ${issue.inclusive === false ? 'above' : 'at least'} ${String(issue.minimum)}${describeReceived(issue.input)}`
+  }
+  if (defaultBound && issue.code === 'too_big' && (issue.origin === 'number' || issue.origin === 'int')) {
+    return `must be ${issue.inclusive === false ? 'below' : 'at most'} ${String(issue.maximum)}${describeReceived(issue.input)}`
+  }
   return issue.message
 }
 
@@ -243,15 +264,19 @@ function editDistance(a: string, b: string): number {
   return row[b.length] ?? 0
 }
 
+type Locator = (keyPath: readonly (string | number)[]) => string | undefined
+
 /**
- * Position of `keyPath` in the document: the value when the whole path exists and ends in a scalar (a wrong
- * type points at the value), else the deepest key that exists (an unknown key points at itself).
+ * Position of `keyPath` in the document. With target `value`: the value when the whole path exists and ends
+ * in a scalar (a wrong type points at the value); with `key`, or when the path is incomplete: the deepest key
+ * that exists.
  */
 function positionOf(
   document: Document.Parsed,
   lineCounter: LineCounter,
   keyPath: readonly (string | number)[],
   displayFile: string,
+  target: 'value' | 'key',
 ): string | undefined {
   let node: unknown = document.contents
   let offset: number | undefined
@@ -273,7 +298,7 @@ function positionOf(
       break
     }
   }
-  if (complete && isScalar(node) && node.range) offset = node.range[0]
+  if (target === 'value' && complete && isScalar(node) && node.range) offset = node.range[0]
   if (offset === undefined) return undefined
   const {line, col} = lineCounter.linePos(offset)
   return `${displayFile}:${line}:${col}`
@@ -311,7 +336,8 @@ interface ResolveContext {
   projectDir: string
   configFile: string | null
   locate: (keyPath: readonly (string | number)[]) => string | undefined
-  displayFile: string
+  /** The config file as the user named it; null when only defaults and flags were used. */
+  fileLabel: string | null
 }
 
 function resolvePaths(config: TodoDeployConfig, context: ResolveContext): ResolvedConfig {
@@ -321,7 +347,7 @@ function resolvePaths(config: TodoDeployConfig, context: ResolveContext): Resolv
     const relative = path.relative(context.projectDir, resolved)
     if (relative.startsWith('..') || path.isAbsolute(relative)) {
       problems.push({
-        where: context.locate(keyPath) ?? context.displayFile,
+        where: context.locate(keyPath) ?? context.fileLabel ?? '(built-in default)',
         keyPath: keyPath.join('.'),
         message: `"${value}" is outside the project folder ${context.projectDir}; use a path inside it`,
       })
@@ -335,7 +361,7 @@ function resolvePaths(config: TodoDeployConfig, context: ResolveContext): Resolv
     const relative = path.relative(chartDir, resolved)
     if (relative.startsWith('..') || path.isAbsolute(relative)) {
       problems.push({
-        where: context.locate(['chart', 'valuesFiles', index]) ?? context.displayFile,
+        where: context.locate(['chart', 'valuesFiles', index]) ?? context.fileLabel ?? '(built-in default)',
         keyPath: `chart.valuesFiles.${index}`,
         message: `"${file}" is outside the chart folder; chart.valuesFiles name files inside the chart (use chart.extraValuesFiles for the project's own)`,
       })
@@ -352,7 +378,7 @@ function resolvePaths(config: TodoDeployConfig, context: ResolveContext): Resolv
       dockerfile: build.dockerfile === null ? BUNDLED_DOCKERFILES[name] : inProject(build.dockerfile, ['services', name, 'build', 'dockerfile']),
     }
   }
-  if (problems.length > 0) throw configError(context.displayFile, problems)
+  if (problems.length > 0) throw configError(context.fileLabel, problems)
 
   const backend = config.services.backend
   const configMapData = config.configMap.data ?? {

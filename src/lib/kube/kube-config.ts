@@ -41,7 +41,7 @@ export function loadKubeConfig(options: KubeConfigOptions = {}): LoadedKubeConfi
   if (existing.length === 0) {
     throw new PrerequisiteError(`no kubeconfig found at ${origin}`, {
       where: origin,
-      fix: "start minikube (`minikube start` writes ~/.kube/config), or point KUBECONFIG / --kubeconfig at your cluster's kubeconfig",
+      fix: "start minikube (`minikube start` writes ~/.kube/config), or point KUBECONFIG at your cluster's kubeconfig",
     })
   }
 
