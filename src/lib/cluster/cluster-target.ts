@@ -47,6 +47,8 @@ export interface ClusterTarget {
   loadImage(ref: string, options?: LoadImageOptions): Promise<LoadImageResult>
   /** Environment for the image builder to build straight into the node's engine, or null when there is none. */
   builderEnv(): Promise<Record<string, string> | null>
+  /** Removes an image from the node (`down --purge`); false when the node did not have it. */
+  removeImage(ref: string): Promise<boolean>
   frontendUrl(request: FrontendUrlRequest): Promise<string>
 }
 

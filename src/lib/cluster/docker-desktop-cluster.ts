@@ -63,6 +63,11 @@ export class DockerDesktopCluster implements ClusterTarget {
     return Promise.resolve(null)
   }
 
+  /** The node shares the local engine: removing the local image (done by the caller) is all there is. */
+  removeImage(_ref: string): Promise<boolean> {
+    return Promise.resolve(false)
+  }
+
   /** Docker Desktop publishes NodePorts on localhost. */
   frontendUrl(request: FrontendUrlRequest): Promise<string> {
     if (request.ingressHost !== undefined) return Promise.resolve(`http://${request.ingressHost}`)

@@ -125,6 +125,13 @@ export class MinikubeCluster implements ClusterTarget {
     return listed !== undefined && (expectedImageId === undefined || sameImageId(listed.id, expectedImageId))
   }
 
+  async removeImage(ref: string): Promise<boolean> {
+    if (!(await this.imagePresent(ref))) return false
+    const result = await this.minikube(['image', 'rm', ref], {timeoutMs: this.timeouts.commandMs})
+    if (result.exitCode !== 0) throw this.failure(`minikube could not remove ${ref} from ${this.describe()}`, result)
+    return true
+  }
+
   async loadImage(ref: string, options: LoadImageOptions = {}): Promise<LoadImageResult> {
     if (await this.imagePresent(ref, options.expectedImageId)) return 'already-present'
     const result = await this.minikube(['image', 'load', ref], {

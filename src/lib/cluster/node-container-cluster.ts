@@ -89,6 +89,13 @@ export class NodeContainerCluster implements ClusterTarget {
     return listed !== undefined && (expectedImageId === undefined || sameImageId(listed.id, expectedImageId))
   }
 
+  async removeImage(ref: string): Promise<boolean> {
+    if (!(await this.imagePresent(ref))) return false
+    const result = await this.docker(['exec', this.tool.nodeContainer, 'crictl', 'rmi', qualifiedImageRef(ref)])
+    if (result.exitCode !== 0) throw this.failure(`could not remove ${ref} from node "${this.tool.nodeContainer}"`, result)
+    return true
+  }
+
   async loadImage(ref: string, options: LoadImageOptions = {}): Promise<LoadImageResult> {
     // `kind load` re-sends the whole image every time (kind #380): ask the node first.
     if (await this.imagePresent(ref, options.expectedImageId)) return 'already-present'

@@ -16,6 +16,8 @@ import {LeaseReleaseLock} from '../kube/release-lock.js'
 import {RolloutTracker} from '../kube/rollout/rollout-tracker.js'
 import {KubeSecretStore} from '../kube/secret-store.js'
 import {ConfigMapStateRecordStore} from '../kube/state-record.js'
+import {KubeWorkloadSource} from '../kube/workload-source.js'
+import {KubePodLogSource} from '../kube/rollout/pod-logs.js'
 import type {ProcessRunner} from '../process/runner.js'
 import type {Connection} from './ports.js'
 
@@ -48,6 +50,8 @@ export function connect(resolved: ResolvedConfig, options: ConnectOptions): Conn
     secrets: new KubeSecretStore(kube),
     lock: new LeaseReleaseLock(kube),
     state: new ConfigMapStateRecordStore(kube),
+    workloads: new KubeWorkloadSource(loaded.kc),
+    logs: new KubePodLogSource(kube.core),
     rollout: {
       wait: async (request) => {
         const controller = new AbortController()

@@ -65,6 +65,12 @@ export class OperationRecorder {
     await this.writing
   }
 
+  /** Stops writing the record (`down --purge` deletes it; a later write would bring it back). */
+  async detach(): Promise<void> {
+    await this.writing
+    this.store = null
+  }
+
   get lifecycleState(): LifecycleState {
     return this.operation.state
   }

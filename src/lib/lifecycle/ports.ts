@@ -8,6 +8,8 @@ import type {ReleaseLock} from '../kube/release-lock.js'
 import type {RolloutOutcome, TrackRequest} from '../kube/rollout/rollout-tracker.js'
 import type {SecretStore} from '../kube/secret-store.js'
 import type {StateRecordStore} from '../kube/state-record.js'
+import type {WorkloadSource} from '../kube/workload-source.js'
+import type {PodLogSource} from '../kube/rollout/pod-logs.js'
 
 /** Waits for the release's Deployments to roll out (RolloutTracker in production). */
 export interface RolloutWaiter {
@@ -29,6 +31,10 @@ export interface Connection {
   rollout: RolloutWaiter
   lock: ReleaseLock
   state: StateRecordStore
+  /** The release's Deployments, Pods and Services: read once, or followed by watch. */
+  workloads: WorkloadSource
+  /** Log tails of containers (for `status` explanations of failing pods). */
+  logs: PodLogSource
   /** The engine images are built in: the local one, or the node's own with `docker-env` variables. */
   images(builderEnv: Record<string, string> | null): ImageBuilder
   tagger: ContentTagger

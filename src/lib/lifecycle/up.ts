@@ -249,6 +249,11 @@ export async function runUp(
               show(service, outcome.buildSkipReason)
               return
             }
+            if (!only.has(service)) {
+              // Nothing of it runs yet (first install): left out, the cluster would have no image to start.
+              only.add(service)
+              result.warnings.push(`--only: ${service} has no deployed image yet, so it is built and loaded too`)
+            }
             ctx.tags[service] = plan.contentTag
             if (plan.exists) {
               const info = await builder.hasImage(plan.ref)
@@ -505,9 +510,12 @@ export async function runUp(
     result.phases = recorder.results()
     if (interrupted) {
       const phaseName = recorder.operation.interruptedPhase
-      throw new InterruptedError(`interrupted during ${phaseName ?? 'up'}`, {
-        details: ['child processes were stopped and the lock released', 'run `todo-deploy up` again: it resumes from what is already built, loaded and deployed'],
-      })
+      throw withResult(
+        new InterruptedError(`interrupted during ${phaseName ?? 'up'}`, {
+          details: ['child processes were stopped and the lock released', 'run `todo-deploy up` again: it resumes from what is already built, loaded and deployed'],
+        }),
+        result,
+      )
     }
     if (isTodoDeployError(error) && error.exitCode !== 5) throw withResult(error, result)
     throw new OperationFailedError(error instanceof Error ? error.message : String(error), result, {

@@ -1,0 +1,76 @@
+import {createInterface} from 'node:readline/promises'
+
+import {Flags} from '@oclif/core'
+
+import {BaseCommand} from '../cli/base-command.js'
+import {dependencies} from '../cli/dependencies.js'
+import {abortOnSignals} from '../cli/interrupts.js'
+import {timeoutFlag, userAtHost} from '../cli/lifecycle-flags.js'
+import {renderPhaseTable} from '../cli/phase-table.js'
+import {BadInputError} from '../lib/errors.js'
+import {runDown, type DownResult} from '../lib/lifecycle/down.js'
+
+export default class Down extends BaseCommand<typeof Down> {
+  static override summary = 'Uninstall the release and wait until its pods are gone; --purge removes everything todo-deploy created.'
+
+  static override description = `Asks for confirmation on a terminal unless --yes (without a terminal, --yes is required).
+Runs helm uninstall and follows the release's pods (by watch) until they are gone. With --purge it also deletes the
+Secret the CLI created, its state record, the namespace when the CLI created it and nothing else lives there, and
+this app's images from the cluster and the local Docker Engine (keeping the newest N with --keep N). Running it
+when nothing is deployed says so and exits 0.`
+
+  static override examples = [
+    {description: 'Remove the release (asks first)', command: '<%= config.bin %> down'},
+    {description: 'Remove everything, no questions (scripts, CI)', command: '<%= config.bin %> down --yes --purge'},
+    {description: 'Purge but keep the two newest images of each service', command: '<%= config.bin %> down --yes --purge --keep 2'},
+  ]
+
+  static override flags = {
+    yes: Flags.boolean({char: 'y', summary: 'Do not ask for confirmation (required without a terminal).', default: false}),
+    purge: Flags.boolean({summary: 'Also remove the Secret, the state record, the namespace (if todo-deploy created it and it is empty) and the images.', default: false}),
+    keep: Flags.integer({summary: 'With --purge: keep the newest N images of each service.', default: 0, min: 0, max: 1000, dependsOn: ['purge']}),
+    timeout: timeoutFlag({summary: 'How long to wait for the pods to go, e.g. 2m. Default: 2m.'}),
+  }
+
+  async run(): Promise<DownResult> {
+    const resolved = this.loadConfig()
+    const {release, namespace} = resolved.config
+    if (!this.flags.yes) {
+      if (!process.stdin.isTTY || this.jsonEnabled()) {
+        throw new BadInputError('down needs confirmation, and there is no terminal to ask on', {where: '--yes', fix: `run \`todo-deploy down --yes${this.flags.purge ? ' --purge' : ''}\` to confirm`})
+      }
+      const answer = await ask(`Uninstall release ${release} from namespace ${namespace}${this.flags.purge ? ' and purge its Secret, namespace and images' : ''}? [y/N] `)
+      if (!/^y(es)?$/i.test(answer.trim())) {
+        this.log('nothing was changed')
+        return {command: 'down', release, namespace, uninstalled: false, state: 'Initial', purged: null, phases: []}
+      }
+    }
+    const {connection, stopChildren} = dependencies().connect(resolved, {log: this.verbose ? (line) => this.progress(line) : undefined})
+    const interrupts = abortOnSignals(stopChildren)
+    try {
+      const result = await runDown(resolved, connection, {
+        purge: this.flags.purge,
+        keep: this.flags.keep,
+        timeoutMs: this.flags.timeout ?? 120_000,
+        holder: userAtHost(),
+        renderer: this.jsonEnabled() ? 'silent' : this.verbose || !process.stdout.isTTY ? 'simple' : 'default',
+        signal: interrupts.signal,
+      })
+      if (!result.uninstalled && result.state === 'NotDeployed') this.log(`release ${release} is not deployed in ${namespace}: nothing to uninstall`)
+      else this.log(`\n${renderPhaseTable(result.phases)}\n${release} removed from ${namespace}`)
+      return result
+    } finally {
+      interrupts.dispose()
+      connection.close()
+    }
+  }
+}
+
+async function ask(question: string): Promise<string> {
+  const readline = createInterface({input: process.stdin, output: process.stderr})
+  try {
+    return await readline.question(question)
+  } finally {
+    readline.close()
+  }
+}

@@ -1,0 +1,73 @@
+import {Args, Flags} from '@oclif/core'
+import Table from 'cli-table3'
+
+import {BaseCommand} from '../cli/base-command.js'
+import {dependencies} from '../cli/dependencies.js'
+import {abortOnSignals} from '../cli/interrupts.js'
+import {timeoutFlag, userAtHost} from '../cli/lifecycle-flags.js'
+import {renderPhaseTable} from '../cli/phase-table.js'
+import {listRevisions, runRollback, type RevisionRow, type RollbackResult} from '../lib/lifecycle/rollback.js'
+import {defaultTimeoutMs} from '../lib/lifecycle/up.js'
+
+export default class Rollback extends BaseCommand<typeof Rollback> {
+  static override summary = 'Return to an earlier revision (default: the previous one that worked) and wait until it runs.'
+
+  static override description = `Because every image is tagged by its content, a rollback brings the old code back, not
+just the old manifests. The default target is the newest earlier revision that deployed successfully (a failed
+revision is skipped). Images the cluster no longer has are reloaded from the local Docker Engine; when they are gone
+from both, the rollback is refused (exit 5) with how to rebuild them. After helm rollback it follows the rollout
+like \`up\`, checks that the pods run the target revision's tags, and prints the URL.`
+
+  static override examples = [
+    {description: 'Back to the previous good revision', command: '<%= config.bin %> rollback'},
+    {description: 'Back to revision 3', command: '<%= config.bin %> rollback 3'},
+    {description: 'Every revision with its image tags, status and description', command: '<%= config.bin %> rollback --list'},
+  ]
+
+  static override args = {
+    revision: Args.integer({description: 'Revision to return to (default: the previous revision that deployed successfully).', min: 1}),
+  }
+
+  static override flags = {
+    list: Flags.boolean({char: 'l', summary: 'Print the history (revision, status, image tags, description) and change nothing.', default: false}),
+    timeout: timeoutFlag(),
+  }
+
+  async run(): Promise<RollbackResult | RevisionRow[]> {
+    const resolved = this.loadConfig()
+    const {connection, stopChildren} = dependencies().connect(resolved, {log: this.verbose ? (line) => this.progress(line) : undefined})
+    try {
+      if (this.flags.list) {
+        const rows = await listRevisions(resolved, connection)
+        this.log(rows.length === 0 ? `release ${resolved.config.release} has no history in ${resolved.config.namespace}` : renderHistory(rows))
+        return rows
+      }
+      const interrupts = abortOnSignals(stopChildren)
+      try {
+        const result = await runRollback(resolved, connection, {
+          revision: this.args.revision,
+          timeoutMs: this.flags.timeout ?? defaultTimeoutMs(resolved),
+          holder: userAtHost(),
+          renderer: this.jsonEnabled() ? 'silent' : this.verbose || !process.stdout.isTTY ? 'simple' : 'default',
+          signal: interrupts.signal,
+        })
+        this.log('')
+        this.log(renderPhaseTable(result.phases))
+        for (const warning of result.warnings) this.log(`warning: ${warning}`)
+        this.log(`${result.release} in ${result.namespace}: ${result.state}, revision ${result.revision ?? '?'} (rollback to ${result.toRevision})`)
+        if (result.url) this.log(result.url)
+        return result
+      } finally {
+        interrupts.dispose()
+      }
+    } finally {
+      connection.close()
+    }
+  }
+}
+
+function renderHistory(rows: RevisionRow[]): string {
+  const table = new Table({head: ['revision', 'status', 'updated', 'frontend', 'backend', 'description'], style: {head: [], border: []}})
+  for (const row of rows) table.push([row.revision, row.status, row.updated, row.tags.frontend ?? '', row.tags.backend ?? '', row.description])
+  return table.toString()
+}

@@ -1,0 +1,270 @@
+import type {V1Deployment, V1Pod, V1Service} from '@kubernetes/client-node'
+
+import type {ResolvedConfig} from '../config/load.js'
+import type {ReleaseInfo, ReleaseRevision} from '../helm/helm-client.js'
+import {parseChartRef} from '../helm/release-state.js'
+import type {OperationRecord} from '../kube/state-record.js'
+import {containersOf, explainPod, podFailure, podReady} from '../kube/rollout/pod-state.js'
+import {deploymentStatus} from '../kube/rollout/rollout-status.js'
+import type {WorkloadSnapshot} from '../kube/workload-source.js'
+import type {LifecycleState} from './operation.js'
+import type {Connection} from './ports.js'
+
+/** `status --json`: a stable, documented shape (README "status --json"). */
+export interface StatusReport {
+  release: ReleaseSummary | null
+  /** DATA-MODEL §5 state derived from the live objects and the last recorded operation; `NotDeployed` when nothing is. */
+  state: LifecycleState | 'NotDeployed'
+  /** Why the state is what it is, in words. */
+  stateReason: string
+  lastOperation: OperationRecord | null
+  deployments: DeploymentReport[]
+  pods: PodReport[]
+  services: ServiceReport[]
+}
+
+export interface ReleaseSummary {
+  name: string
+  namespace: string
+  revision: number
+  status: string
+  chart: string
+  chartVersion: string
+  appVersion: string
+  deployedAt: string | null
+  description: string
+}
+
+export interface DeploymentReport {
+  name: string
+  desired: number
+  updated: number
+  ready: number
+  available: number
+  images: string[]
+  /** The image tags (content tags) the pods run. */
+  tags: string[]
+  /** `rolled out`, or what the rollout waits for, or the progress deadline message. */
+  condition: string
+  rolledOut: boolean
+}
+
+export interface PodReport {
+  name: string
+  deployment: string | null
+  phase: string
+  ready: string
+  restarts: number
+  ageSeconds: number
+  /** The pod's state in words: "CrashLoopBackOff: exited 1 3 times, last log line: ...". */
+  explanation: string
+  failing: boolean
+}
+
+export interface ServiceReport {
+  name: string
+  type: string
+  port: number
+  targetPort: string
+  nodePort: number | null
+  url: string | null
+}
+
+const LOG_LINES = 5
+
+/** Reads the release, its objects and its lifecycle record: what `status` shows. */
+export async function readStatus(resolved: ResolvedConfig, connection: Connection, options: {now?: () => Date; withUrls?: boolean} = {}): Promise<StatusReport> {
+  const {config} = resolved
+  const [release, history, record] = await Promise.all([
+    connection.helm.status(config.release, config.namespace),
+    connection.helm.history(config.release, config.namespace),
+    connection.state.read(config.namespace, config.release).catch(() => null),
+  ])
+  const snapshot = release ? await connection.workloads.snapshot(config.namespace, `app.kubernetes.io/instance=${config.release}`) : emptySnapshot()
+  const revision = history.find((entry) => entry.revision === release?.revision)
+  return buildStatus(resolved, connection, release, revision ?? null, record?.operation ?? null, snapshot, options)
+}
+
+export async function buildStatus(
+  resolved: ResolvedConfig,
+  connection: Connection,
+  release: ReleaseInfo | null,
+  revision: ReleaseRevision | null,
+  lastOperation: OperationRecord | null,
+  snapshot: WorkloadSnapshot,
+  options: {now?: () => Date; withUrls?: boolean} = {},
+): Promise<StatusReport> {
+  const now = (options.now ?? (() => new Date()))()
+  const {config} = resolved
+  const deployments = snapshot.deployments.map(describeDeployment).sort(byName)
+  const pods = await Promise.all(snapshot.pods.map((pod) => describePod(pod, connection, config.namespace, config.rollout.crashLoopRestarts, now)))
+  pods.sort(byName)
+  const services: ServiceReport[] = []
+  for (const service of snapshot.services.sort((a, b) => byName({name: a.metadata?.name ?? ''}, {name: b.metadata?.name ?? ''}))) {
+    services.push(await describeService(service, resolved, connection, options.withUrls ?? true))
+  }
+  const {state, reason} = deriveState(release, lastOperation, deployments, pods)
+  return {release: release ? summarise(release, revision) : null, state, stateReason: reason, lastOperation, deployments, pods, services}
+}
+
+function emptySnapshot(): WorkloadSnapshot {
+  return {deployments: [], pods: [], services: []}
+}
+
+function byName(a: {name: string}, b: {name: string}): number {
+  return a.name.localeCompare(b.name)
+}
+
+function summarise(release: ReleaseInfo, revision: ReleaseRevision | null): ReleaseSummary {
+  const chartRef = revision?.chart ?? ''
+  const chart = parseChartRef(chartRef)
+  return {
+    name: release.name,
+    namespace: release.namespace,
+    revision: release.revision,
+    status: release.status,
+    chart: chart?.name ?? chartRef,
+    chartVersion: chart?.version ?? '',
+    appVersion: revision?.appVersion ?? '',
+    deployedAt: release.lastDeployed?.toISOString() ?? null,
+    description: release.description,
+  }
+}
+
+function describeDeployment(deployment: V1Deployment): DeploymentReport {
+  const status = deploymentStatus(deployment)
+  const images = (deployment.spec?.template?.spec?.containers ?? []).map((container) => container.image ?? '')
+  return {
+    name: status.name,
+    desired: status.desired,
+    updated: status.updated,
+    ready: status.ready,
+    available: status.available,
+    images,
+    tags: images.map((image) => image.slice(image.lastIndexOf(':') + 1)),
+    condition: status.deadlineExceeded ?? (status.rolledOut ? 'rolled out' : (status.waitingFor ?? 'progressing')),
+    rolledOut: status.rolledOut,
+  }
+}
+
+async function describePod(pod: V1Pod, connection: Connection, namespace: string, crashLoopRestarts: number, now: Date): Promise<PodReport> {
+  const containers = containersOf(pod).filter((container) => !container.init)
+  const restarts = containers.reduce((sum, container) => sum + (container.status?.restartCount ?? 0), 0)
+  const failure = podFailure(pod, crashLoopRestarts)
+  const crashed = containers.find((container) => (container.status?.restartCount ?? 0) > 0 || container.status?.state?.terminated)
+  let logTail: string[] | undefined
+  if (crashed && pod.metadata?.name) {
+    const tail = await connection.logs.tail({namespace, pod: pod.metadata.name, container: crashed.name, previous: true, lines: LOG_LINES})
+    logTail = tail.lines
+  }
+  const created = pod.metadata?.creationTimestamp ? new Date(pod.metadata.creationTimestamp) : now
+  const readyCount = containers.filter((container) => container.status?.ready).length
+  return {
+    name: pod.metadata?.name ?? '',
+    deployment: pod.metadata?.labels?.app ?? null,
+    phase: pod.metadata?.deletionTimestamp ? 'Terminating' : (pod.status?.phase ?? 'Unknown'),
+    ready: `${readyCount}/${containers.length}`,
+    restarts,
+    ageSeconds: Math.max(0, Math.round((now.getTime() - created.getTime()) / 1000)),
+    explanation: explainPod(pod, {logTail}),
+    failing: failure !== undefined || (restarts > 0 && !podReady(pod)),
+  }
+}
+
+async function describeService(service: V1Service, resolved: ResolvedConfig, connection: Connection, withUrls: boolean): Promise<ServiceReport> {
+  const port = service.spec?.ports?.[0]
+  const name = service.metadata?.name ?? ''
+  const frontend = resolved.config.services.frontend
+  let url: string | null = null
+  if (withUrls && name === frontend.service.name && frontend.enabled) {
+    url = await connection.cluster
+      .frontendUrl({
+        service: name,
+        namespace: resolved.config.namespace,
+        nodePort: port?.nodePort,
+        ingressHost: resolved.config.ingress.enabled ? resolved.config.ingress.host : undefined,
+      })
+      .catch(() => null)
+  }
+  return {
+    name,
+    type: service.spec?.type ?? 'ClusterIP',
+    port: port?.port ?? 0,
+    targetPort: String(port?.targetPort ?? ''),
+    nodePort: port?.nodePort ?? null,
+    url,
+  }
+}
+
+/**
+ * The lifecycle state from what runs and what was last recorded: an operation still running names its
+ * phase; otherwise the live objects decide (Failed, Starting/Updating, Running), and Healthy only when the
+ * last operation verified health and everything is still rolled out.
+ */
+export function deriveState(
+  release: ReleaseInfo | null,
+  lastOperation: OperationRecord | null,
+  deployments: DeploymentReport[],
+  pods: PodReport[],
+): {state: StatusReport['state']; reason: string} {
+  if (!release) return {state: 'NotDeployed', reason: 'no Helm release'}
+  if (lastOperation?.result === 'running') {
+    return {state: (lastOperation.state as LifecycleState | undefined) ?? 'Deploying', reason: `\`todo-deploy ${lastOperation.command}\` is running`}
+  }
+  if (release.status.startsWith('pending-')) return {state: 'Deploying', reason: `the release is ${release.status}`}
+  if (release.status === 'failed') return {state: 'Failed', reason: `revision ${release.revision} failed: ${release.description}`}
+  const failing = pods.find((pod) => pod.failing)
+  if (failing) return {state: 'Failed', reason: `pod ${failing.name}: ${failing.explanation}`}
+  const stuck = deployments.find((deployment) => !deployment.rolledOut)
+  if (stuck) return {state: release.revision > 1 ? 'Updating' : 'Starting', reason: `${stuck.name}: ${stuck.condition}`}
+  if (deployments.length === 0) return {state: 'Deploying', reason: 'the release has no Deployments yet'}
+  const verified = lastOperation?.result === 'succeeded' && lastOperation.state === 'Healthy' && lastOperation.revision === release.revision
+  return verified
+    ? {state: 'Healthy', reason: 'every pod is ready and the last health check passed'}
+    : {state: 'Running', reason: 'every pod is ready'}
+}
+
+
+/**
+ * `status --watch`: the release's objects followed by watch; every change yields a fresh report
+ * (the Helm release and the lifecycle record are re-read at most once a second). Ends when the signal aborts.
+ */
+export async function watchStatus(
+  resolved: ResolvedConfig,
+  connection: Connection,
+  signal: AbortSignal,
+  onReport: (report: StatusReport) => void,
+  options: {now?: () => Date} = {},
+): Promise<void> {
+  const {config} = resolved
+  let first = await readStatus(resolved, connection, options)
+  onReport(first)
+  const urls = new Map(first.services.map((service) => [service.name, service.url]))
+  let releaseReadAt = Date.now()
+  let release = await connection.helm.status(config.release, config.namespace)
+  let history = await connection.helm.history(config.release, config.namespace)
+  let operation = first.lastOperation
+  let pending = Promise.resolve()
+  await connection.workloads.watch(
+    config.namespace,
+    `app.kubernetes.io/instance=${config.release}`,
+    (snapshot) => {
+      pending = pending.then(async () => {
+        if (Date.now() - releaseReadAt > 1000) {
+          releaseReadAt = Date.now()
+          ;[release, history, operation] = await Promise.all([
+            connection.helm.status(config.release, config.namespace),
+            connection.helm.history(config.release, config.namespace),
+            connection.state.read(config.namespace, config.release).then((record) => record?.operation ?? null, () => operation),
+          ])
+        }
+        const revision = history.find((entry) => entry.revision === release?.revision) ?? null
+        const report = await buildStatus(resolved, connection, release, revision, operation, snapshot, {...options, withUrls: false})
+        for (const service of report.services) service.url = urls.get(service.name) ?? null
+        first = report
+        onReport(report)
+      })
+    },
+    signal,
+  )
+}
