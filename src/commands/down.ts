@@ -11,7 +11,7 @@ import {BadInputError} from '../lib/errors.js'
 import {runDown, type DownResult} from '../lib/lifecycle/down.js'
 
 export default class Down extends BaseCommand<typeof Down> {
-  static override summary = 'Uninstall the release and wait until its pods are gone; --purge removes everything todo-deploy created.'
+  static override summary = 'Uninstall the release and wait until its pods are gone.'
 
   static override description = `Asks for confirmation on a terminal unless --yes (without a terminal, --yes is required).
 Runs helm uninstall and follows the release's pods (by watch) until they are gone. With --purge it also deletes the

@@ -10,7 +10,7 @@ import {listRevisions, runRollback, type RevisionRow, type RollbackResult} from 
 import {defaultTimeoutMs} from '../lib/lifecycle/up.js'
 
 export default class Rollback extends BaseCommand<typeof Rollback> {
-  static override summary = 'Return to an earlier revision (default: the previous one that worked) and wait until it runs.'
+  static override summary = 'Return to an earlier revision (default: the last one that worked).'
 
   static override description = `Because every image is tagged by its content, a rollback brings the old code back, not
 just the old manifests. The default target is the newest earlier revision that deployed successfully (a failed

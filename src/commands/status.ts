@@ -8,7 +8,7 @@ import {InterruptedError} from '../lib/errors.js'
 import {readStatus, watchStatus, type StatusReport} from '../lib/lifecycle/status.js'
 
 export default class Status extends BaseCommand<typeof Status> {
-  static override summary = 'Show the release, its lifecycle state, every Deployment, pod and Service, and the URL.'
+  static override summary = 'Show the release, its state, every pod explained, and the URL.'
 
   static override description = `Reads the Helm release, the live Deployments, pods and Services of the release, and
 the lifecycle record the last operation left in the cluster, and explains each pod's state in words

@@ -14,7 +14,7 @@ import {defaultTimeoutMs, runUp, type UpResult} from '../lib/lifecycle/up.js'
 import {assertSecretsPresent, resolveSecrets} from '../lib/secrets/resolve.js'
 
 export default class Up extends BaseCommand<typeof Up> {
-  static override summary = 'Build, load and deploy the app, wait until every pod is ready, and print the URL.'
+  static override summary = 'Build, load and deploy the app, wait until it is ready, print the URL.'
 
   static override description = `Builds both images (tagged by content: unchanged source means no build), gets them
 into the cluster (minikube image load, or docker-env), applies the Secret from your environment / .env, runs

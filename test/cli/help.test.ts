@@ -31,7 +31,7 @@ describe('help', () => {
   test('root help lists doctor and an EXIT CODES section', async () => {
     const help = await helpFor([])
     expect(help).toMatch(
-      /^COMMANDS\n(.*\n)*? {2}doctor +Check the machine, the cluster and the configuration before a deploy\./m,
+      /^COMMANDS\n(.*\n)*? {2}doctor +Check the machine, the cluster and the configuration before a\s+deploy\./m,
     )
     expect(help).toContain('\nEXIT CODES\n')
     for (const row of EXIT_CODE_ROWS) expect(help).toMatch(row)

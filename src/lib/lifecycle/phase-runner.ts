@@ -55,6 +55,8 @@ export async function runPhases<Ctx>(tasks: ListrTask<Ctx, ListrRendererFactory,
     renderer: renderer as unknown as ListrRendererFactory,
     fallbackRenderer: 'simple' as unknown as ListrRendererFactory,
     exitOnError: true,
+    // Ctrl-C is the lifecycle's to handle (stop children, release the lock, exit 130), not listr2's exit(127).
+    registerSignalListeners: false,
     rendererOptions: {collapseSubtasks: false, collapseSkips: false, showSkipMessage: true, suffixSkips: false},
     ctx,
   }).run(ctx)

@@ -1,0 +1,102 @@
+import {randomBytes} from 'node:crypto'
+import {chmodSync, copyFileSync, cpSync, existsSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+import which from 'which'
+import {stringify} from 'yaml'
+
+const FIXTURE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'e2e')
+const SERVICES = ['frontend', 'backend'] as const
+export type E2eService = (typeof SERVICES)[number]
+
+/** The backend secret names of the data model; each gets a unique sentinel value per run. */
+export const SECRET_NAMES = ['DATABASE_URL', 'JWT_SECRET', 'GEMINI_API_KEY', 'BETTER_AUTH_SECRET'] as const
+
+/** The marker the frontend page of one version carries; the tests GET the URL and look for it. */
+export function pageMarker(version: string): string {
+  return `todo-e2e frontend ${version}`
+}
+
+/**
+ * A throw-away app folder: the fixture app (test/fixtures/e2e/app) with a static busybox in each build
+ * context, and a todo-deploy.yaml for a release and namespace of its own (random suffix), so runs never
+ * meet each other or anything else on the cluster.
+ */
+export class E2eProject {
+  readonly id = randomBytes(4).toString('hex')
+  readonly release = `e2e-${this.id}`
+  readonly namespace = `todo-e2e-${this.id}`
+  readonly dir: string
+  readonly secrets: Record<(typeof SECRET_NAMES)[number], string>
+  private readonly readinessDelay: Record<E2eService, number> = {frontend: 1, backend: 1}
+
+  constructor(readonly context: string) {
+    this.dir = mkdtempSync(path.join(tmpdir(), 'todo-deploy-e2e-'))
+    cpSync(path.join(FIXTURE_DIR, 'app'), this.dir, {recursive: true})
+    const busybox = which.sync('busybox', {nothrow: true}) ?? '/bin/busybox'
+    if (!existsSync(busybox))
+      throw new Error('the e2e fixture images need a static busybox binary (apt-get install busybox-static)')
+    for (const service of SERVICES) {
+      const target = path.join(this.dir, service, 'busybox')
+      copyFileSync(busybox, target)
+      chmodSync(target, 0o755)
+    }
+    this.secrets = Object.fromEntries(
+      SECRET_NAMES.map((name, index) => [name, `test-secret-value-e2e-${this.id}-${index + 1}`]),
+    ) as E2eProject['secrets']
+    this.setFrontendPage('v1')
+    this.writeConfig()
+  }
+
+  /** Rewrites the frontend page: a new version means new build-context content, hence a new image tag. */
+  setFrontendPage(version: string): void {
+    const html = `<!doctype html>\n<html><head><title>todo e2e</title></head>\n<body><h1>${pageMarker(version)}</h1></body></html>\n`
+    writeFileSync(path.join(this.dir, 'frontend', 'www', 'index.html'), html)
+  }
+
+  /** Replaces the backend Dockerfile by one whose container exits 1 at once (CrashLoopBackOff). */
+  breakBackend(): void {
+    copyFileSync(
+      path.join(FIXTURE_DIR, 'crashing-backend.Dockerfile'),
+      path.join(this.dir, 'backend', 'Dockerfile'),
+    )
+  }
+
+  /** Slows the rollout down: pods become ready only after `seconds`, so a test can act during it. */
+  setReadinessDelay(service: E2eService, seconds: number): void {
+    this.readinessDelay[service] = seconds
+    this.writeConfig()
+  }
+
+  /** The CLI's environment: the sentinel secrets (never written to a file) and the tools' PATH. */
+  cliEnv(pathValue: string): Record<string, string> {
+    return {...this.secrets, PATH: pathValue}
+  }
+
+  remove(): void {
+    rmSync(this.dir, {recursive: true, force: true})
+  }
+
+  private writeConfig(): void {
+    const service = (name: E2eService) => ({
+      image: {repository: `todo-e2e-${name}`},
+      build: {context: name, dockerfile: `${name}/Dockerfile`},
+      probes: {
+        readiness: {initialDelaySeconds: this.readinessDelay[name], periodSeconds: 2, timeoutSeconds: 1},
+        liveness: {initialDelaySeconds: 1, periodSeconds: 2, timeoutSeconds: 1},
+      },
+      // A node port of its own (auto) so a leftover release of another run cannot collide with this one.
+      service: {nodePort: null},
+    })
+    const config = {
+      release: this.release,
+      namespace: this.namespace,
+      cluster: {kind: 'auto', context: this.context},
+      rollout: {timeout: '3m', crashLoopRestarts: 2},
+      services: {frontend: service('frontend'), backend: service('backend')},
+    }
+    writeFileSync(path.join(this.dir, 'todo-deploy.yaml'), stringify(config))
+  }
+}
