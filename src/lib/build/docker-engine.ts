@@ -22,9 +22,15 @@ const START_DOCKER_FIX =
  * of `minikube docker-env` targets minikube's engine. Every option is explicit, so nothing leaks in
  * from this process's own environment (dockerode reads `process.env` for whatever is left unset).
  */
+/**
+ * Every Engine call is bounded: the connection must open within 10 s, and a request (a build included)
+ * that stays silent for 10 minutes is dropped, so a hung engine surfaces as an error instead of a hang.
+ */
+const BOUNDED = {connectionTimeout: 10_000, timeout: 600_000}
+
 export function dockerFromEnv(env: Readonly<Record<string, string | undefined>>): DockerEngine {
   const dockerHost = env.DOCKER_HOST?.trim() || undefined
-  const noTls = {ca: undefined, cert: undefined, key: undefined}
+  const noTls = {ca: undefined, cert: undefined, key: undefined, ...BOUNDED}
 
   if (dockerHost === undefined || dockerHost.startsWith('unix://') || dockerHost.startsWith('npipe://')) {
     const socketPath = dockerHost?.replace(/^(unix|npipe):\/\//, '') || defaultSocket(env)
@@ -58,7 +64,7 @@ export function dockerFromEnv(env: Readonly<Record<string, string | undefined>>)
   const port = url.port || (tls ? 2376 : 2375)
   if (!tls) return {docker: new Docker({...base, port, protocol: 'http', ...noTls}), address: dockerHost}
   return {
-    docker: new Docker({...base, port, protocol: 'https', ...readCertificates(env)}),
+    docker: new Docker({...base, port, protocol: 'https', ...readCertificates(env), ...BOUNDED}),
     address: dockerHost,
   }
 }

@@ -449,6 +449,8 @@ export async function runUp(
       renderer: options.renderer,
       fallbackRenderer: 'simple',
       exitOnError: true,
+      // Ctrl-C is the lifecycle's to handle (stop children, release the lock, exit 130), not listr2's exit(127).
+      registerSignalListeners: false,
       rendererOptions: {collapseSubtasks: false, collapseSkips: false, showSkipMessage: true, suffixSkips: false},
       ctx,
     },

@@ -1,0 +1,241 @@
+/**
+ * `npm run bench`: how fast the things a user waits for are, on the REAL Docker Engine, with the
+ * cluster, helm and Kubernetes API as in-memory doubles (no cluster exists here). Not a test: it
+ * prints figures, and the ratio of a no-change `up` against doing the same work the naive way
+ * (docker build both images + send them + helm upgrade, every time), measured in the same run.
+ */
+import {copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+import {performance} from 'node:perf_hooks'
+import {fileURLToPath} from 'node:url'
+
+import {BuildContext} from '../src/lib/build/build-context.js'
+import {ContentTagger} from '../src/lib/build/content-tag.js'
+import {dockerFromEnv} from '../src/lib/build/docker-engine.js'
+import {DockerImageBuilder} from '../src/lib/build/image-builder.js'
+import {loadConfig, type ResolvedConfig} from '../src/lib/config/load.js'
+import {runUp, type UpOptions} from '../src/lib/lifecycle/up.js'
+import {ExecaProcessRunner} from '../src/lib/process/runner.js'
+import {BUSYBOX_DOCKERFILE, FakeCluster, testSecrets} from '../test/support/fake-connection.js'
+
+const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const REPOSITORIES = {frontend: 'todo-bench-frontend', backend: 'todo-bench-backend'} as const
+const NO_CHANGE_RUNS = 7
+const NAIVE_RUNS = 3
+const STARTUP_RUNS = 5
+const TAG_FILES = 20_000
+
+const runner = new ExecaProcessRunner()
+const builder = new DockerImageBuilder(dockerFromEnv(process.env))
+const work = mkdtempSync(path.join(tmpdir(), 'todo-deploy-bench-'))
+
+interface Row {
+  what: string
+  ms: number
+  note?: string
+}
+const rows: Row[] = []
+
+async function timed<T>(body: () => Promise<T>): Promise<{ms: number; value: T}> {
+  const start = performance.now()
+  const value = await body()
+  return {ms: performance.now() - start, value}
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN
+}
+
+async function run(file: string, args: string[], options: {cwd?: string} = {}): Promise<void> {
+  const result = await runner.run(file, args, {cwd: options.cwd, timeoutMs: 120_000})
+  if (result.exitCode !== 0)
+    throw new Error(`${file} ${args.join(' ')} exited ${result.exitCode}: ${result.stderr}`)
+}
+
+/** Two services whose images the engine can build offline: FROM scratch + the static busybox. */
+function createProject(): ResolvedConfig {
+  const dir = path.join(work, 'project')
+  for (const service of ['frontend', 'backend'] as const) {
+    mkdirSync(path.join(dir, service, 'app'), {recursive: true})
+    writeFileSync(path.join(dir, service, 'Dockerfile'), BUSYBOX_DOCKERFILE)
+    copyFileSync('/bin/busybox', path.join(dir, service, 'busybox'))
+    for (let index = 0; index < 200; index++)
+      writeFileSync(path.join(dir, service, 'app', `page-${index}.html`), `<p>${service} ${index}</p>\n`)
+  }
+  writeFileSync(
+    path.join(dir, 'todo-deploy.yaml'),
+    [
+      'services:',
+      ...(['frontend', 'backend'] as const).flatMap((service) => [
+        `  ${service}:`,
+        `    build: {context: ${service}, dockerfile: ${service}/Dockerfile}`,
+        `    image: {repository: ${REPOSITORIES[service]}}`,
+      ]),
+      '',
+    ].join('\n'),
+  )
+  return loadConfig({cwd: dir})
+}
+
+function upOptions(): UpOptions {
+  return {
+    build: true,
+    wait: true,
+    timeoutMs: 300_000,
+    rollbackOnFailure: true,
+    dryRun: false,
+    force: false,
+    valuesFiles: [],
+    set: [],
+    holder: 'bench',
+    renderer: 'silent',
+  }
+}
+
+async function benchUp(resolved: ResolvedConfig): Promise<{noChangeMs: number; naiveMs: number}> {
+  const fake = new FakeCluster({images: builder, tagCacheDir: path.join(work, 'tag-cache')})
+  const secrets = testSecrets()
+  const cold = await timed(() => runUp(resolved, fake.connection, secrets, upOptions()))
+  rows.push({
+    what: 'cold up (real builds, in-memory cluster)',
+    ms: cold.ms,
+    note: cold.value.images.map((image) => image.ref).join(', '),
+  })
+
+  const noChange: number[] = []
+  for (let index = 0; index < NO_CHANGE_RUNS; index++) {
+    const again = await timed(() => runUp(resolved, fake.connection, secrets, upOptions()))
+    if (again.value.helm.action !== 'skipped' || again.value.images.some((image) => image.built))
+      throw new Error('the no-change up did some work')
+    noChange.push(again.ms)
+  }
+  const noChangeMs = median(noChange)
+  rows.push({
+    what: `no-change up (median of ${NO_CHANGE_RUNS})`,
+    ms: noChangeMs,
+    note: `builds ${fake.log.count('engine.build')}, helm upgrades ${fake.helm.upgrades.length}`,
+  })
+
+  // The naive way, as a shell script would: build both images with the docker CLI, send each to the
+  // cluster (docker save into a file: the CLI refuses /dev/null), helm upgrade. Same engine, same layer cache.
+  const naiveHelm = new FakeCluster().helm
+  const valuesFile = path.join(work, 'naive-values.yaml')
+  writeFileSync(valuesFile, 'frontend:\n  replicaCount: 2\n')
+  const naive: number[] = []
+  for (let index = 0; index < NAIVE_RUNS; index++) {
+    const once = await timed(async () => {
+      for (const service of ['frontend', 'backend'] as const) {
+        const paths = resolved.services[service]
+        await run('docker', [
+          'build',
+          '-q',
+          '-t',
+          `${REPOSITORIES[service]}:naive`,
+          '-f',
+          paths.dockerfile,
+          paths.contextDir,
+        ])
+        await run('docker', [
+          'save',
+          '-o',
+          path.join(work, 'naive-load.tar'),
+          `${REPOSITORIES[service]}:naive`,
+        ])
+      }
+      await naiveHelm.upgradeInstall({
+        release: 'todo-chatbot',
+        chart: resolved.chartDir,
+        namespace: 'todo-app-dev',
+        valuesFiles: [valuesFile],
+        setString: {'frontend.image.tag': 'naive', 'backend.image.tag': 'naive'},
+        historyMax: 10,
+      })
+    })
+    naive.push(once.ms)
+  }
+  const naiveMs = median(naive)
+  rows.push({
+    what: `naive: docker build x2 + docker save x2 + fake helm upgrade (median of ${NAIVE_RUNS})`,
+    ms: naiveMs,
+  })
+  return {noChangeMs, naiveMs}
+}
+
+async function benchContentTag(): Promise<void> {
+  const dir = path.join(work, 'big-context')
+  for (let folder = 0; folder < TAG_FILES / 100; folder++) {
+    const sub = path.join(dir, 'src', `module-${folder}`)
+    mkdirSync(sub, {recursive: true})
+    for (let file = 0; file < 100; file++)
+      writeFileSync(path.join(sub, `file-${file}.ts`), `export const value${file} = ${folder * 100 + file}\n`)
+  }
+  writeFileSync(path.join(dir, 'Dockerfile'), BUSYBOX_DOCKERFILE)
+  const cacheDir = path.join(work, 'big-context-cache')
+  const tagOnce = async (): Promise<{ms: number; filesRead: number; cacheHits: number; tag: string}> => {
+    // A new tagger each time, as each CLI run starts with only the cache file.
+    const tagger = new ContentTagger({cacheDir})
+    const {ms, value} = await timed(async () => {
+      const context = await BuildContext.scan(dir, path.join(dir, 'Dockerfile'))
+      return tagger.tag({context, dockerfileText: BUSYBOX_DOCKERFILE})
+    })
+    return {ms, ...value}
+  }
+  const cold = await tagOnce()
+  const warm = await tagOnce()
+  if (cold.tag !== warm.tag) throw new Error('the warm tag differs from the cold one')
+  rows.push({
+    what: `content tag, ${TAG_FILES} files, cold cache`,
+    ms: cold.ms,
+    note: `${cold.filesRead} files read`,
+  })
+  rows.push({
+    what: `content tag, ${TAG_FILES} files, warm cache`,
+    ms: warm.ms,
+    note: `${warm.cacheHits} cache hits, ${warm.filesRead} read`,
+  })
+}
+
+async function benchStartup(): Promise<void> {
+  const times: number[] = []
+  for (let index = 0; index < STARTUP_RUNS; index++) {
+    times.push(
+      (
+        await timed(() =>
+          run(process.execPath, [path.join(projectRoot, 'bin', 'run.js'), '--help'], {cwd: projectRoot}),
+        )
+      ).ms,
+    )
+  }
+  rows.push({what: `CLI start-up: node bin/run.js --help (median of ${STARTUP_RUNS})`, ms: median(times)})
+}
+
+async function removeImages(): Promise<void> {
+  for (const repository of Object.values(REPOSITORIES)) {
+    for (const image of await builder.listImages(repository).catch(() => [])) {
+      for (const tag of image.tags) await builder.removeImage(tag).catch(() => false)
+    }
+  }
+}
+
+function print(ratio: number): void {
+  const width = Math.max(...rows.map((row) => row.what.length))
+  console.log(`\n${'measure'.padEnd(width)}  ${'ms'.padStart(9)}  note`)
+  console.log(`${'-'.repeat(width)}  ${'-'.repeat(9)}  ----`)
+  for (const row of rows)
+    console.log(`${row.what.padEnd(width)}  ${row.ms.toFixed(1).padStart(9)}  ${row.note ?? ''}`)
+  console.log(`\nno-change up is ${ratio.toFixed(1)} x faster than naive`)
+}
+
+try {
+  await removeImages()
+  const resolved = createProject()
+  const {noChangeMs, naiveMs} = await benchUp(resolved)
+  await benchContentTag()
+  await benchStartup()
+  print(naiveMs / noChangeMs)
+} finally {
+  await removeImages()
+  rmSync(work, {recursive: true, force: true})
+}

@@ -1,0 +1,162 @@
+import {afterEach, beforeEach, describe, expect, onTestFinished, test, vi} from 'vitest'
+
+import {useDependencies} from '../../src/cli/dependencies.js'
+import Up from '../../src/commands/up.js'
+import type {UpResult} from '../../src/lib/lifecycle/up.js'
+import {
+  createTestProject,
+  FakeCluster,
+  TEST_SECRET_NAMES,
+  type TestProject,
+} from '../support/fake-connection.js'
+import {runCommand} from '../support/run-command.js'
+
+let fake = new FakeCluster()
+let restore: () => void = () => {}
+
+beforeEach(() => {
+  fake = new FakeCluster()
+  restore = useDependencies({connect: () => fake.connect()})
+  vi.stubEnv('NO_COLOR', '1')
+  for (const name of TEST_SECRET_NAMES) vi.stubEnv(name, `test-secret-value-${name}`)
+})
+
+afterEach(() => {
+  restore()
+  vi.unstubAllEnvs()
+})
+
+function project(): TestProject {
+  const created = createTestProject()
+  onTestFinished(() => created.remove())
+  return created
+}
+
+interface FailureJson {
+  error: {exitCode: number; kind: string; message: string; details: string[]; fix?: string}
+  result: UpResult
+}
+
+describe('todo-deploy up (in-memory cluster)', () => {
+  test('prints the phase table and ends with the URL; a second run changes nothing', async () => {
+    const p = project()
+    const cold = await runCommand<UpResult>(Up, [], {cwd: p.dir})
+    expect(cold.exitCode).toBe(0)
+    const lines = cold.stdout.trim().split('\n')
+    expect(lines.at(-1)).toBe('http://192.168.49.2:30080')
+    expect(lines.at(-2)).toBe('todo-chatbot in todo-app-dev: Healthy, revision 1')
+    expect(fake.closed).toBe(1)
+
+    const again = await runCommand<UpResult>(Up, [], {cwd: p.dir})
+    expect(again.exitCode).toBe(0)
+    expect(again.result?.helm.action).toBe('skipped')
+    expect(fake.engine.buildCount).toBe(2)
+    expect(fake.helm.upgrades).toHaveLength(1)
+    expect(`${cold.stdout}${cold.stderr}${again.stdout}${again.stderr}`).not.toContain('test-secret-value')
+  })
+
+  test('--json prints the result: phases with timings, tags, revision, URL', async () => {
+    const p = project()
+    const run = await runCommand<UpResult>(Up, ['--json'], {cwd: p.dir})
+    expect(run.exitCode).toBe(0)
+    const json = JSON.parse(run.stdout) as UpResult
+    expect(json).toMatchObject({
+      command: 'up',
+      release: 'todo-chatbot',
+      namespace: 'todo-app-dev',
+      state: 'Healthy',
+      helm: {action: 'install', revision: 1},
+      url: 'http://192.168.49.2:30080',
+    })
+    expect(json.phases.map((phase) => phase.phase)).toEqual([
+      'preflight',
+      'build',
+      'load',
+      'secret',
+      'deploy',
+      'rollout',
+      'verify',
+    ])
+    expect(json.phases.every((phase) => typeof phase.durationMs === 'number')).toBe(true)
+    expect(json.images.map((image) => image.ref)).toEqual([
+      expect.stringMatching(/^todo-frontend:c-[0-9a-f]{12}$/),
+      expect.stringMatching(/^todo-backend:c-[0-9a-f]{12}$/),
+    ])
+  })
+
+  test('a failed rollout with --json: exit 5, the error and the diagnosis in the JSON, no secret value', async () => {
+    const p = project()
+    fake.rollout.script.push({status: 'failed', reason: 'CreateContainerConfigError'})
+    const run = await runCommand<UpResult>(Up, ['--json'], {cwd: p.dir})
+    expect(run.exitCode).toBe(5)
+    const json = JSON.parse(run.stdout) as FailureJson
+    expect(json.error).toMatchObject({
+      exitCode: 5,
+      message: expect.stringContaining('CreateContainerConfigError'),
+    })
+    expect(json.error.fix).toContain('The Secret todo-app-dev/todo-app-secrets has no key JWT_SECRET')
+    expect(json.result.diagnosis).toMatchObject({
+      reason: 'CreateContainerConfigError',
+      pod: 'todo-backend-7d9f8b6c4-x2x7q',
+      container: 'backend',
+    })
+    expect(json.result.state).toBe('Failed')
+    expect(run.stdout).not.toContain('test-secret-value')
+  })
+
+  test('a failed rollout without --json: the diagnosis and the rollback line on stderr, exit 5', async () => {
+    const p = project()
+    await runCommand<UpResult>(Up, [], {cwd: p.dir})
+    p.write('backend/app/health', 'v2\n')
+    fake.rollout.script.push({status: 'failed', reason: 'CrashLoopBackOff'})
+    const run = await runCommand<UpResult>(Up, [], {cwd: p.dir})
+    expect(run.exitCode).toBe(5)
+    expect(run.stderr).toContain(
+      'CrashLoopBackOff: deployment todo-backend, pod todo-backend-7d9f8b6c4-x2x7q, container backend',
+    )
+    expect(run.stderr).toContain('rolled back to revision 1: the previous version is running again')
+    expect(run.stderr).toContain('kubectl -n todo-app-dev logs todo-backend-7d9f8b6c4-x2x7q -c backend')
+  })
+
+  test('--dry-run prints the plan and the rendered manifests, and changes nothing', async () => {
+    const p = project()
+    const run = await runCommand<UpResult>(Up, ['--dry-run'], {cwd: p.dir})
+    expect(run.exitCode).toBe(0)
+    expect(run.stdout).toContain('Plan (nothing was changed):')
+    expect(run.stdout).toMatch(
+      / {2}backend: todo-backend:c-[0-9a-f]{12} {2}build: --dry-run: would build todo-backend:c-/,
+    )
+    expect(run.stdout).toContain('Rendered manifests (helm template):')
+    expect(run.stdout).toContain('kind: Deployment')
+    expect(
+      fake.engine.buildCount +
+        fake.cluster.loadCount +
+        fake.secrets.applyCount +
+        fake.helm.upgrades.length +
+        fake.lock.acquired,
+    ).toBe(0)
+  })
+
+  test('--only and --no-build reach the lifecycle: a missing image is exit 2', async () => {
+    const p = project()
+    await runCommand<UpResult>(Up, [], {cwd: p.dir})
+    p.write('frontend/app/index.html', '<h1>v2</h1>\n')
+    p.write('backend/app/health', 'v2\n')
+    const run = await runCommand<UpResult>(Up, ['--only', 'backend', '--no-build'], {cwd: p.dir})
+    expect(run.exitCode).toBe(2)
+    // The frontend changed too, but it is not in --only: only the backend's missing image matters.
+    expect(run.stderr).toMatch(
+      /--no-build: the engine has no image todo-backend:c-[0-9a-f]{12} for the current backend source/,
+    )
+    expect(fake.engine.buildCount).toBe(2)
+  })
+
+  test('a missing secret: exit 2 naming it, before anything connects', async () => {
+    const p = project()
+    vi.stubEnv('JWT_SECRET', undefined)
+    const run = await runCommand<UpResult>(Up, [], {cwd: p.dir})
+    expect(run.exitCode).toBe(2)
+    expect(run.stderr).toContain('missing secret: JWT_SECRET')
+    expect(fake.log.calls).toHaveLength(0)
+  })
+})
