@@ -2,7 +2,6 @@ import {mkdtemp, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
-import {Listr, type ListrRendererFactory, type ListrRendererValue, type ListrTask, type ListrTaskWrapper} from 'listr2'
 import {parseAllDocuments, stringify} from 'yaml'
 
 import {ensureServiceImage, planServiceImage, type ServiceImagePlan} from '../build/service-image.js'
@@ -22,9 +21,12 @@ import {chartValuesFromConfig, DEPLOY_DIGEST_KEY, IMAGE_TAG_KEY, SECRET_CHECKSUM
 import {deployDigest} from './deploy-digest.js'
 import {OperationRecorder, type LifecycleState, type PhaseResult} from './operation.js'
 import type {Connection} from './ports.js'
+import {checkHealth, describeHealth, type HealthAnswer} from './health-check.js'
+import {interruptedError, phaseTask, runPhases, type PhaseOutcome, type PhaseTask, type Renderer} from './phase-runner.js'
+import {deployDigestOf, imageTagsOf} from './release-tags.js'
 import {awaitRollout, type RolloutReport} from './rollout-phase.js'
 
-export type Renderer = 'default' | 'simple' | 'silent'
+export type {Renderer} from './phase-runner.js'
 
 export interface UpOptions {
   /** `--only`: build and load just these services; the others keep the tag they run with. */
@@ -75,7 +77,7 @@ export interface UpResult {
   helm: {action: HelmAction; revision?: number; reason?: string}
   phases: PhaseResult[]
   url?: string
-  health?: {service: string; path: string; status: number}[]
+  health?: HealthAnswer[]
   warnings: string[]
   diagnosis?: Diagnosis
   rollback?: {revision: number; result: 'rolled-back' | 'failed'; detail?: string}
@@ -109,9 +111,8 @@ interface UpContext {
   installed: boolean
 }
 
-type Task = ListrTaskWrapper<UpContext, ListrRendererFactory, ListrRendererFactory>
+type Task = PhaseTask<UpContext>
 
-const HEALTH_TIMEOUT_MS = 5000
 const RELEASE_LABEL = 'app.kubernetes.io/instance'
 
 /**
@@ -156,41 +157,14 @@ export async function runUp(
     installed: false,
   }
   const signal = options.signal
-  const checkInterrupted = (): void => {
-    if (signal?.aborted) throw new InterruptedError('interrupted by the user')
-  }
-
   const phase = (
     id: string,
     title: string,
     lifecycleState: LifecycleState | (() => LifecycleState),
-    body: (task: Task) => Promise<string | {skip: string} | void>,
-  ): ListrTask<UpContext, ListrRendererFactory, ListrRendererFactory> => ({
-    title,
-    task: async (_ctx, task) => {
-      checkInterrupted()
-      recorder.start(id, typeof lifecycleState === 'function' ? lifecycleState() : lifecycleState)
-      try {
-        const outcome = await body(task)
-        checkInterrupted()
-        if (outcome && typeof outcome === 'object') {
-          recorder.skip(id, outcome.skip)
-          task.skip(`${title}: skipped, ${outcome.skip}`)
-        } else {
-          recorder.succeed(id, outcome ?? undefined)
-          if (outcome) task.title = `${title}: ${outcome}`
-        }
-      } catch (error) {
-        if (signal?.aborted) throw new InterruptedError('interrupted by the user', {cause: error})
-        recorder.fail(id, error instanceof Error ? error.message : String(error))
-        throw error
-      }
-    },
-    rendererOptions: {persistentOutput: true},
-  })
+    body: (task: Task) => Promise<PhaseOutcome>,
+  ) => phaseTask<UpContext>(recorder, signal, id, title, lifecycleState, body)
 
-  const tasks = new Listr<UpContext, ListrRendererValue, ListrRendererValue>(
-    [
+  const tasks = [
       phase('preflight', 'Preflight', 'Initial', async (task) => {
         task.output = `checking ${connection.cluster.describe()}`
         await connection.cluster.ensureRunning()
@@ -215,7 +189,7 @@ export async function runUp(
       }),
       phase('build', 'Build images', 'Building', async (task) => {
         const builder = connection.images(ctx.builderEnv)
-        const deployedTags = deployedImageTags(ctx.release)
+        const deployedTags = imageTagsOf(ctx.release?.config)
         const lines: Record<string, string> = {}
         const show = (service: string, line: string): void => {
           lines[service] = line
@@ -344,7 +318,7 @@ export async function runUp(
           setString[DEPLOY_DIGEST_KEY] = digest
           const release = {release: releaseName, chart: resolved.chartDir, namespace, valuesFiles, setString, set: options.set}
 
-          const deployedDigest = digestOf(ctx.release)
+          const deployedDigest = deployDigestOf(ctx.release?.config)
           if (!options.dryRun && ctx.release?.status === 'deployed' && deployedDigest === digest) {
             result.helm = {action: 'skipped', revision: ctx.release.revision, reason: `revision ${ctx.release.revision} already has these images, values and chart`}
             result.helm.revision = ctx.release.revision
@@ -416,45 +390,17 @@ export async function runUp(
       phase('verify', 'Check health and find the URL', 'Running', async (task) => {
         if (options.dryRun) return {skip: '--dry-run'}
         if (!options.wait) return {skip: '--no-wait'}
-        result.health = []
-        for (const service of services) {
-          const serviceConfig = config.services[service]
-          const probePath = service === 'frontend' ? '/' : serviceConfig.healthPath
-          task.output = `GET ${probePath} on ${serviceConfig.service.name}`
-          const answer = await connection.api.serviceProxyGet(namespace, serviceConfig.service.name, serviceConfig.service.port, probePath, HEALTH_TIMEOUT_MS)
-          result.health.push({service: serviceConfig.service.name, path: probePath, status: answer.status})
-        }
-        const unhealthy = result.health.filter((answer) => answer.status < 200 || answer.status >= 400)
-        if (config.services.frontend.enabled) {
-          task.output = 'finding the frontend URL'
-          const frontend = config.services.frontend
-          result.url = await connection.cluster.frontendUrl({
-            service: frontend.service.name,
-            namespace,
-            nodePort: frontend.service.type === 'ClusterIP' ? undefined : (frontend.service.nodePort ?? undefined),
-            ingressHost: config.ingress.enabled ? config.ingress.host : undefined,
-          })
-          recorder.set({url: result.url})
-        }
-        if (unhealthy.length > 0) {
-          for (const answer of unhealthy) result.warnings.push(`GET ${answer.path} on ${answer.service} answered ${answer.status}`)
-          recorder.setState('Running')
-          return `running, but ${unhealthy.map((a) => `${a.service}${a.path} answered ${a.status}`).join(', ')}`
-        }
-        recorder.setState('Healthy')
-        return result.health.map((answer) => `${answer.service}${answer.path} ${answer.status}`).join(', ')
+        const health = await checkHealth(resolved, connection, (line) => {
+          task.output = line
+        })
+        result.health = health.answers
+        result.url = health.url
+        recorder.set({url: health.url})
+        for (const answer of health.unhealthy) result.warnings.push(`GET ${answer.path} on ${answer.service} answered ${answer.status}`)
+        recorder.setState(health.unhealthy.length === 0 ? 'Healthy' : 'Running')
+        return describeHealth(health)
       }),
-    ],
-    {
-      renderer: options.renderer,
-      fallbackRenderer: 'simple',
-      exitOnError: true,
-      // Ctrl-C is the lifecycle's to handle (stop children, release the lock, exit 130), not listr2's exit(127).
-      registerSignalListeners: false,
-      rendererOptions: {collapseSubtasks: false, collapseSkips: false, showSkipMessage: true, suffixSkips: false},
-      ctx,
-    },
-  )
+  ]
 
   async function handleFailedRollout(report: Extract<RolloutReport, {ok: false}>, task: Task): Promise<never> {
     result.diagnosis = report.diagnosis
@@ -500,7 +446,7 @@ export async function runUp(
   }
 
   try {
-    await tasks.run(ctx)
+    await runPhases(tasks, ctx, options.renderer)
     result.phases = recorder.results()
     result.state = options.dryRun ? 'Initial' : !options.wait ? 'Deploying' : recorder.lifecycleState
     await recorder.finish('succeeded', result.state)
@@ -511,13 +457,7 @@ export async function runUp(
     await recorder.finish(interrupted ? 'interrupted' : 'failed', result.state)
     result.phases = recorder.results()
     if (interrupted) {
-      const phaseName = recorder.operation.interruptedPhase
-      throw withResult(
-        new InterruptedError(`interrupted during ${phaseName ?? 'up'}`, {
-          details: ['child processes were stopped and the lock released', 'run `todo-deploy up` again: it resumes from what is already built, loaded and deployed'],
-        }),
-        result,
-      )
+      throw withResult(interruptedError('up', recorder.operation.interruptedPhase), result)
     }
     if (isTodoDeployError(error) && error.exitCode !== 5) throw withResult(error, result)
     throw new OperationFailedError(error instanceof Error ? error.message : String(error), result, {
@@ -555,30 +495,6 @@ async function recoverPendingRelease(
     ctx.release = null
   }
   ctx.inspection = inspectRelease(await connection.helm.history(release, namespace))
-}
-
-function deployedImageTags(release: ReleaseInfo | null): Partial<Record<ServiceName, string>> {
-  const tags: Partial<Record<ServiceName, string>> = {}
-  if (!release) return tags
-  for (const service of SERVICE_NAMES) {
-    const tag = valueAt(release.config, IMAGE_TAG_KEY(service))
-    if (typeof tag === 'string' && tag !== '') tags[service] = tag
-  }
-  return tags
-}
-
-function digestOf(release: ReleaseInfo | null): string | undefined {
-  const digest = release ? valueAt(release.config, DEPLOY_DIGEST_KEY) : undefined
-  return typeof digest === 'string' ? digest : undefined
-}
-
-function valueAt(values: Record<string, unknown>, dotted: string): unknown {
-  let level: unknown = values
-  for (const key of dotted.split('.')) {
-    if (!level || typeof level !== 'object') return undefined
-    level = (level as Record<string, unknown>)[key]
-  }
-  return level
 }
 
 function parseManifests(text: string): K8sObject[] {
