@@ -7,10 +7,17 @@ import type {LockHandle} from '../kube/release-lock.js'
 import {renderDiagnosis, type Diagnosis} from '../kube/rollout/diagnosis.js'
 import {describeHealth, checkHealth} from './health-check.js'
 import {OperationRecorder, type LifecycleState, type PhaseResult} from './operation.js'
-import {interruptedError, phaseTask, runPhases, type PhaseOutcome, type PhaseTask, type Renderer} from './phase-runner.js'
+import {
+  interruptedError,
+  phaseTask,
+  runPhases,
+  type PhaseOutcome,
+  type PhaseTask,
+  type Renderer,
+} from './phase-runner.js'
 import type {Connection} from './ports.js'
 import {imageTagsOf} from './release-tags.js'
-import {awaitRollout} from './rollout-phase.js'
+import {awaitRollout, releaseRollout} from './rollout-phase.js'
 
 export interface RevisionRow {
   revision: number
@@ -50,10 +57,17 @@ export interface RollbackResult {
 }
 
 /** `rollback --list`: every revision with its status, description and the tags it deploys. */
-export async function listRevisions(resolved: ResolvedConfig, connection: Connection): Promise<RevisionRow[]> {
+export async function listRevisions(
+  resolved: ResolvedConfig,
+  connection: Connection,
+): Promise<RevisionRow[]> {
   const {release, namespace} = resolved.config
   const history = await connection.helm.history(release, namespace)
-  return Promise.all(history.map(async (entry) => toRow(entry, await connection.helm.getValues(release, namespace, {revision: entry.revision}))))
+  return Promise.all(
+    history.map(async (entry) =>
+      toRow(entry, await connection.helm.getValues(release, namespace, {revision: entry.revision})),
+    ),
+  )
 }
 
 function toRow(entry: ReleaseRevision, values: Record<string, unknown>): RevisionRow {
@@ -79,7 +93,11 @@ interface RollbackContext {
  * with its images reloaded into the cluster when they were removed, the same rollout wait and diagnosis
  * as `up`, and a check that the pods really run the target revision's content tags.
  */
-export async function runRollback(resolved: ResolvedConfig, connection: Connection, options: RollbackOptions): Promise<RollbackResult> {
+export async function runRollback(
+  resolved: ResolvedConfig,
+  connection: Connection,
+  options: RollbackOptions,
+): Promise<RollbackResult> {
   const {config} = resolved
   const {release: releaseName, namespace} = config
   const recorder = new OperationRecorder('rollback')
@@ -98,18 +116,28 @@ export async function runRollback(resolved: ResolvedConfig, connection: Connecti
     phases: [],
     warnings: [],
   }
-  const phase = (id: string, title: string, state: LifecycleState, body: (task: PhaseTask<RollbackContext>) => Promise<PhaseOutcome>) =>
-    phaseTask<RollbackContext>(recorder, signal, id, title, state, body)
+  const phase = (
+    id: string,
+    title: string,
+    state: LifecycleState,
+    body: (task: PhaseTask<RollbackContext>) => Promise<PhaseOutcome>,
+  ) => phaseTask<RollbackContext>(recorder, signal, id, title, state, body)
 
   const tasks = [
     phase('preflight', 'Choose the revision', 'Initial', async () => {
       const history = await connection.helm.history(releaseName, namespace)
       const inspection = inspectRelease(history)
       if (!inspection.current) {
-        throw new BadInputError(`release ${releaseName} is not deployed in ${namespace}: nothing to roll back`, {fix: 'deploy it first: `todo-deploy up`'})
+        throw new BadInputError(
+          `release ${releaseName} is not deployed in ${namespace}: nothing to roll back`,
+          {fix: 'deploy it first: `todo-deploy up`'},
+        )
       }
       const current = inspection.current.revision
-      const target = options.revision === undefined ? previousGoodRevision(history, current) : history.find((entry) => entry.revision === options.revision)
+      const target =
+        options.revision === undefined
+          ? previousGoodRevision(history, current)
+          : history.find((entry) => entry.revision === options.revision)
       if (!target) {
         throw new BadInputError(
           options.revision === undefined
@@ -117,20 +145,32 @@ export async function runRollback(resolved: ResolvedConfig, connection: Connecti
             : `release ${releaseName} has no revision ${options.revision}`,
           {
             where: options.revision === undefined ? undefined : `REVISION ${options.revision}`,
-            details: ['revisions:', ...history.map((entry) => `  ${entry.revision}  ${entry.status.padEnd(16)} ${entry.description}`)],
+            details: [
+              'revisions:',
+              ...history.map(
+                (entry) => `  ${entry.revision}  ${entry.status.padEnd(16)} ${entry.description}`,
+              ),
+            ],
             fix: 'pick one of the revisions above: `todo-deploy rollback <REVISION>` (`todo-deploy rollback --list` shows their image tags)',
           },
         )
       }
       if (target.revision === current) {
-        throw new BadInputError(`revision ${target.revision} is already the current revision`, {fix: 'name an earlier revision (`todo-deploy rollback --list`)'})
+        throw new BadInputError(`revision ${target.revision} is already the current revision`, {
+          fix: 'name an earlier revision (`todo-deploy rollback --list`)',
+        })
       }
       ctx.target = target
       ctx.from = current
       result.fromRevision = current
       result.toRevision = target.revision
       await connection.cluster.ensureRunning()
-      ctx.lock = await connection.lock.acquire({namespace, release: releaseName, holder: options.holder, command: 'todo-deploy rollback'})
+      ctx.lock = await connection.lock.acquire({
+        namespace,
+        release: releaseName,
+        holder: options.holder,
+        command: 'todo-deploy rollback',
+      })
       await recorder.persistTo(connection.state, namespace, releaseName)
       return `revision ${current} → ${target.revision} (${target.description})`
     }),
@@ -146,15 +186,19 @@ export async function runRollback(resolved: ResolvedConfig, connection: Connecti
         if (await connection.cluster.imagePresent(ref)) continue
         const local = await engine.hasImage(ref)
         if (!local) {
-          throw new DeployError(`revision ${ctx.target!.revision} runs ${ref}, which is neither in the cluster nor in the local Docker Engine`, {
-            fix: `rebuild it: check out the ${service} source of that revision and run \`todo-deploy up --only ${service}\` (the content tag will match), then roll back again`,
-          })
+          throw new DeployError(
+            `revision ${ctx.target!.revision} runs ${ref}, which is neither in the cluster nor in the local Docker Engine`,
+            {
+              fix: `rebuild it: check out the ${service} source of that revision and run \`todo-deploy up --only ${service}\` (the content tag will match), then roll back again`,
+            },
+          )
         }
         task.output = `reloading ${ref} from the local engine`
         await connection.cluster.loadImage(ref, {signal, expectedImageId: local.id})
         result.reloadedImages.push(ref)
       }
-      if (result.reloadedImages.length === 0) return {skip: 'the cluster still has every image of that revision'}
+      if (result.reloadedImages.length === 0)
+        return {skip: 'the cluster still has every image of that revision'}
       return `reloaded ${result.reloadedImages.join(', ')}`
     }),
     phase('rollback', 'Roll back the Helm release', 'Deploying', async (task) => {
@@ -166,31 +210,42 @@ export async function runRollback(resolved: ResolvedConfig, connection: Connecti
       return `revision ${status?.revision ?? '?'}: ${status?.description ?? `Rollback to ${ctx.target!.revision}`}`
     }),
     phase('rollout', 'Wait for the rollout', 'Updating', async (task) => {
-      const report = await awaitRollout(connection, {
-        namespace,
-        release: releaseName,
-        deployments: services.map((service) => config.services[service].deployment),
-        timeoutMs: options.timeoutMs,
-        crashLoopRestarts: config.rollout.crashLoopRestarts,
-        signal,
-        onLine: (line) => {
-          task.output = line
-        },
-      })
+      const report = await awaitRollout(
+        connection,
+        releaseRollout(resolved, {
+          timeoutMs: options.timeoutMs,
+          signal,
+          onLine: (line) => {
+            task.output = line
+          },
+        }),
+      )
       if (report.ok) return report.summary
       result.diagnosis = report.diagnosis
-      throw new DeployError(report.message, {details: renderDiagnosis(report.diagnosis), fix: report.diagnosis.fix})
+      throw new DeployError(report.message, {
+        details: renderDiagnosis(report.diagnosis),
+        fix: report.diagnosis.fix,
+      })
     }),
     phase('verify', 'Check the code, the health and the URL', 'Running', async (task) => {
-      const snapshot = await connection.workloads.snapshot(namespace, `app.kubernetes.io/instance=${releaseName}`)
+      const snapshot = await connection.workloads.snapshot(
+        namespace,
+        `app.kubernetes.io/instance=${releaseName}`,
+      )
       for (const service of services) {
         const expected = result.tags[service]
-        const deployment = snapshot.deployments.find((entry) => entry.metadata?.name === config.services[service].deployment)
-        const images = deployment?.spec?.template?.spec?.containers?.map((container) => container.image ?? '') ?? []
+        const deployment = snapshot.deployments.find(
+          (entry) => entry.metadata?.name === config.services[service].deployment,
+        )
+        const images =
+          deployment?.spec?.template?.spec?.containers?.map((container) => container.image ?? '') ?? []
         if (expected && !images.some((image) => image.endsWith(`:${expected}`))) {
-          throw new DeployError(`${config.services[service].deployment} runs ${images.join(', ') || 'nothing'}, not the tag ${expected} of revision ${ctx.target!.revision}`, {
-            fix: 'run `todo-deploy status` to see what runs, and `todo-deploy rollback --list` for the tags of each revision',
-          })
+          throw new DeployError(
+            `${config.services[service].deployment} runs ${images.join(', ') || 'nothing'}, not the tag ${expected} of revision ${ctx.target!.revision}`,
+            {
+              fix: 'run `todo-deploy status` to see what runs, and `todo-deploy rollback --list` for the tags of each revision',
+            },
+          )
         }
       }
       const health = await checkHealth(resolved, connection, (line) => {
@@ -198,7 +253,8 @@ export async function runRollback(resolved: ResolvedConfig, connection: Connecti
       })
       result.url = health.url
       recorder.set({url: health.url})
-      for (const answer of health.unhealthy) result.warnings.push(`GET ${answer.path} on ${answer.service} answered ${answer.status}`)
+      for (const answer of health.unhealthy)
+        result.warnings.push(`GET ${answer.path} on ${answer.service} answered ${answer.status}`)
       recorder.setState(health.unhealthy.length === 0 ? 'Healthy' : 'Running')
       return `tags ${Object.values(result.tags).join(', ')} running; ${describeHealth(health)}`
     }),
@@ -215,7 +271,9 @@ export async function runRollback(resolved: ResolvedConfig, connection: Connecti
     result.state = interrupted ? recorder.lifecycleState : 'Failed'
     await recorder.finish(interrupted ? 'interrupted' : 'failed', result.state)
     result.phases = recorder.results()
-    if (interrupted) throw interruptedError('rollback', recorder.operation.interruptedPhase)
+    // The result goes with the error, as for `up`: --json shows the phases up to the interrupted one.
+    if (interrupted)
+      throw Object.assign(interruptedError('rollback', recorder.operation.interruptedPhase), {result})
     throw isTodoDeployError(error) ? Object.assign(error, {result}) : error
   } finally {
     await ctx.lock?.release().catch(() => undefined)

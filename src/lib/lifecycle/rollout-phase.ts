@@ -1,3 +1,5 @@
+import type {ResolvedConfig} from '../config/load.js'
+import {SERVICE_NAMES} from '../config/schema.js'
 import type {Diagnosis} from '../kube/rollout/diagnosis.js'
 import type {RolloutProgress} from '../kube/rollout/rollout-tracker.js'
 import type {Connection} from './ports.js'
@@ -14,11 +16,31 @@ export interface RolloutWaitRequest {
   onLine: (line: string) => void
 }
 
+/** The wait for the configured release: its enabled services' Deployments, its crash-loop tolerance. */
+export function releaseRollout(
+  resolved: ResolvedConfig,
+  options: {timeoutMs: number; signal?: AbortSignal; onLine: (line: string) => void},
+): RolloutWaitRequest {
+  const {config} = resolved
+  return {
+    namespace: config.namespace,
+    release: config.release,
+    deployments: SERVICE_NAMES.filter((name) => config.services[name].enabled).map(
+      (name) => config.services[name].deployment,
+    ),
+    crashLoopRestarts: config.rollout.crashLoopRestarts,
+    ...options,
+  }
+}
+
 /**
  * Follows the release's Deployments until they are rolled out or fail, with one live line per
  * Deployment. Shared by `up`, `rollback` and the automatic rollback after a failed `up`.
  */
-export async function awaitRollout(connection: Pick<Connection, 'rollout'>, request: RolloutWaitRequest): Promise<RolloutReport> {
+export async function awaitRollout(
+  connection: Pick<Connection, 'rollout'>,
+  request: RolloutWaitRequest,
+): Promise<RolloutReport> {
   const progress = new Map<string, RolloutProgress>()
   const outcome = await connection.rollout.wait({
     namespace: request.namespace,
@@ -33,10 +55,17 @@ export async function awaitRollout(connection: Pick<Connection, 'rollout'>, requ
     },
   })
   if (outcome.status === 'rolled-out') {
-    return {ok: true, summary: outcome.deployments.map((d) => `${d.name} ${d.replicas}/${d.replicas} ready`).join(', ')}
+    return {
+      ok: true,
+      summary: outcome.deployments.map((d) => `${d.name} ${d.replicas}/${d.replicas} ready`).join(', '),
+    }
   }
   const {diagnosis} = outcome
-  const where = [diagnosis.deployment, diagnosis.pod && `pod ${diagnosis.pod}`, diagnosis.container && `container ${diagnosis.container}`]
+  const where = [
+    diagnosis.deployment,
+    diagnosis.pod && `pod ${diagnosis.pod}`,
+    diagnosis.container && `container ${diagnosis.container}`,
+  ]
     .filter(Boolean)
     .join(', ')
   const message =

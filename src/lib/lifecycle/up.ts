@@ -8,9 +8,20 @@ import {ensureServiceImage, planServiceImage, type ServiceImagePlan} from '../bu
 import {chooseImageLoadStrategy, type ImageLoadStrategy} from '../cluster/image-load-strategy.js'
 import {durationMs, type ResolvedConfig} from '../config/load.js'
 import {SERVICE_NAMES, type ServiceName} from '../config/schema.js'
-import {BadInputError, DeployError, InterruptedError, isTodoDeployError, type TodoDeployError} from '../errors.js'
+import {
+  BadInputError,
+  DeployError,
+  InterruptedError,
+  isTodoDeployError,
+  type TodoDeployError,
+} from '../errors.js'
 import {ReleasePendingError} from '../helm/helm-errors.js'
-import {inspectRelease, isPending, planPendingRecovery, type ReleaseInspection} from '../helm/release-state.js'
+import {
+  inspectRelease,
+  isPending,
+  planPendingRecovery,
+  type ReleaseInspection,
+} from '../helm/release-state.js'
 import type {ReleaseInfo} from '../helm/helm-client.js'
 import type {LockHandle} from '../kube/release-lock.js'
 import {renderDiagnosis, type Diagnosis} from '../kube/rollout/diagnosis.js'
@@ -22,9 +33,16 @@ import {deployDigest} from './deploy-digest.js'
 import {OperationRecorder, type LifecycleState, type PhaseResult} from './operation.js'
 import type {Connection} from './ports.js'
 import {checkHealth, describeHealth, type HealthAnswer} from './health-check.js'
-import {interruptedError, phaseTask, runPhases, type PhaseOutcome, type PhaseTask, type Renderer} from './phase-runner.js'
+import {
+  interruptedError,
+  phaseTask,
+  runPhases,
+  type PhaseOutcome,
+  type PhaseTask,
+  type Renderer,
+} from './phase-runner.js'
 import {deployDigestOf, imageTagsOf} from './release-tags.js'
-import {awaitRollout, type RolloutReport} from './rollout-phase.js'
+import {awaitRollout, releaseRollout, type RolloutReport} from './rollout-phase.js'
 
 export type {Renderer} from './phase-runner.js'
 
@@ -165,244 +183,306 @@ export async function runUp(
   ) => phaseTask<UpContext>(recorder, signal, id, title, lifecycleState, body)
 
   const tasks = [
-      phase('preflight', 'Preflight', 'Initial', async (task) => {
-        task.output = `checking ${connection.cluster.describe()}`
-        await connection.cluster.ensureRunning()
-        task.output = 'checking helm'
-        const helmVersion = await connection.helm.version()
-        ctx.release = await connection.helm.status(releaseName, namespace)
-        ctx.inspection = inspectRelease(await connection.helm.history(releaseName, namespace))
-        if (isPending(ctx.inspection.state) && !options.force && !options.dryRun) {
-          throw new ReleasePendingError(releaseName, namespace)
-        }
-        const runtime = await connection.cluster.nodeRuntime()
-        ctx.strategy = chooseImageLoadStrategy({configured: config.cluster.imageLoad, clusterKind: connection.clusterKind, runtime})
-        result.imageLoad = ctx.strategy
-        ctx.builderEnv = ctx.strategy === 'docker-env' ? await connection.cluster.builderEnv() : null
-        if (!options.dryRun) {
-          task.output = `taking the lock of release ${releaseName}`
-          await connection.api.ensureNamespace(namespace)
-          ctx.lock = await connection.lock.acquire({namespace, release: releaseName, holder: options.holder, command: 'todo-deploy up'})
-          await recorder.persistTo(connection.state, namespace, releaseName)
-        }
-        return `${connection.cluster.describe()}, helm ${helmVersion.version}, ${ctx.release ? `release at revision ${ctx.release.revision} (${ctx.release.status})` : 'new release'}, images by ${ctx.strategy}`
-      }),
-      phase('build', 'Build images', 'Building', async (task) => {
-        const builder = connection.images(ctx.builderEnv)
-        const deployedTags = imageTagsOf(ctx.release?.config)
-        const lines: Record<string, string> = {}
-        const show = (service: string, line: string): void => {
-          lines[service] = line
-          task.output = Object.entries(lines).map(([name, text]) => `${name}: ${text}`).join('\n')
-        }
-        await Promise.all(
-          services.map(async (service) => {
-            const serviceConfig = config.services[service]
-            const paths = resolved.services[service]
-            show(service, 'hashing the build context')
-            const plan = await planServiceImage(
-              {
-                service,
-                contextDir: paths.contextDir,
-                dockerfilePath: paths.dockerfile,
-                buildArgs: serviceConfig.build.args,
-                repository: serviceConfig.image.repository,
-                sizeTargetMB: serviceConfig.image.sizeTargetMB,
-              },
-              {builder, tagger: connection.tagger},
-            )
-            ctx.plans[service] = plan
-            const outcome: ServiceImageOutcome = {service, ref: plan.ref, tag: plan.contentTag, built: false, loaded: false}
-            result.images.push(outcome)
-            const keep = deployedTags[service]
-            if (!only.has(service) && keep) {
-              outcome.ref = `${serviceConfig.image.repository}:${keep}`
-              outcome.tag = keep
-              outcome.buildSkipReason = `not in --only: keeps the deployed ${outcome.ref}`
-              ctx.tags[service] = keep
-              show(service, outcome.buildSkipReason)
-              return
-            }
-            if (!only.has(service)) {
-              // Nothing of it runs yet (first install): left out, the cluster would have no image to start.
-              only.add(service)
-              result.warnings.push(`--only: ${service} has no deployed image yet, so it is built and loaded too`)
-            }
-            ctx.tags[service] = plan.contentTag
-            if (plan.exists) {
-              const info = await builder.hasImage(plan.ref)
-              if (info) ctx.imageIds[service] = info.id
-              outcome.buildSkipReason = `${plan.ref} already built (same content)`
-              show(service, outcome.buildSkipReason)
-              return
-            }
-            if (!options.build || options.dryRun) {
-              if (!options.build) {
-                throw new BadInputError(`--no-build: the engine has no image ${plan.ref} for the current ${service} source`, {
-                  where: '--no-build',
-                  fix: `run \`todo-deploy up\` without --no-build to build it`,
-                })
-              }
-              outcome.buildSkipReason = `--dry-run: would build ${plan.ref}`
-              show(service, outcome.buildSkipReason)
-              return
-            }
-            const built = await ensureServiceImage(plan, {builder}, {signal, onProgress: (line) => show(service, line)})
-            ctx.imageIds[service] = built.id
-            outcome.built = built.built
-            if (built.sizeWarning) {
-              outcome.sizeWarning = built.sizeWarning
-              result.warnings.push(built.sizeWarning)
-            }
-            show(service, `built ${plan.ref}`)
-          }),
-        )
-        result.images.sort((a, b) => SERVICE_NAMES.indexOf(a.service) - SERVICE_NAMES.indexOf(b.service))
-        recorder.set({tags: {...ctx.tags} as Record<string, string>})
-        const built = result.images.filter((image) => image.built)
-        if (built.length === 0) return {skip: result.images.map((image) => image.buildSkipReason).join('; ')}
-        return built.map((image) => image.ref).join(', ')
-      }),
-      phase('load', 'Load images into the cluster', 'Loading', async (task) => {
-        if (ctx.strategy === 'docker-env') return {skip: `images are built inside ${connection.cluster.describe()} (docker-env)`}
-        if (ctx.strategy === 'none') return {skip: `${connection.cluster.describe()} uses the local engine's images`}
-        for (const image of result.images) {
-          if (!only.has(image.service) || options.dryRun) {
-            image.loadSkipReason = options.dryRun ? `--dry-run` : 'not in --only'
-            continue
-          }
-          const present = await connection.cluster.imagePresent(image.ref, ctx.imageIds[image.service])
-          if (present) {
-            image.loadSkipReason = `${connection.cluster.describe()} already has ${image.ref}`
-            continue
-          }
-          task.output = `loading ${image.ref}`
-          const outcome = await connection.cluster.loadImage(image.ref, {
-            signal,
-            expectedImageId: ctx.imageIds[image.service],
-            onLine: (line) => {
-              task.output = `${image.ref}: ${line}`
-            },
-          })
-          image.loaded = outcome === 'loaded'
-          if (!image.loaded) image.loadSkipReason = `${connection.cluster.describe()} already has ${image.ref}`
-        }
-        const loaded = result.images.filter((image) => image.loaded)
-        if (loaded.length === 0) return {skip: result.images.map((image) => `${image.ref}: ${image.loadSkipReason}`).join('; ')}
-        return loaded.map((image) => image.ref).join(', ')
-      }),
-      phase('secret', `Apply Secret ${config.secrets.name}`, 'Deploying', async () => {
-        if (options.dryRun) {
-          ctx.checksum = secretChecksum(secrets)
-          return {skip: `--dry-run: would apply ${secrets.length} keys to ${namespace}/${config.secrets.name}`}
-        }
-        const applied = await connection.secrets.applySecret({
-          namespace,
-          name: config.secrets.name,
-          values: secrets,
-          labels: {[RELEASE_LABEL]: releaseName},
-        })
-        ctx.checksum = applied.checksum
-        if (!applied.changed) return {skip: `${namespace}/${config.secrets.name} already holds these ${secrets.length} keys`}
-        return `${secrets.length} keys written to ${namespace}/${config.secrets.name}`
-      }),
-      phase('deploy', 'Deploy the Helm release', 'Deploying', async (task) => {
-        const workDir = await mkdtemp(path.join(tmpdir(), 'todo-deploy-'))
-        try {
-          const configValues = path.join(workDir, 'config-values.yaml')
-          await writeFile(configValues, stringify(chartValuesFromConfig(resolved)), {mode: 0o600})
-          const valuesFiles = [configValues, ...resolved.valuesFiles, ...options.valuesFiles]
-          const setString: Record<string, string> = {[SECRET_CHECKSUM_KEY]: ctx.checksum ?? ''}
-          for (const service of services) setString[IMAGE_TAG_KEY(service)] = ctx.tags[service] ?? ''
-          const digest = await deployDigest({chartDir: resolved.chartDir, valuesFiles, setString, set: options.set})
-          setString[DEPLOY_DIGEST_KEY] = digest
-          const release = {release: releaseName, chart: resolved.chartDir, namespace, valuesFiles, setString, set: options.set}
-
-          const deployedDigest = deployDigestOf(ctx.release?.config)
-          if (!options.dryRun && ctx.release?.status === 'deployed' && deployedDigest === digest) {
-            result.helm = {action: 'skipped', revision: ctx.release.revision, reason: `revision ${ctx.release.revision} already has these images, values and chart`}
-            result.helm.revision = ctx.release.revision
-            recorder.set({revision: ctx.release.revision})
-            return {skip: result.helm.reason!}
-          }
-
-          task.output = 'rendering the chart (helm template) and checking the rules'
-          const manifests = await connection.helm.template(release)
-          const violations = checkRenderedObjects(parseManifests(manifests), {
-            localImages: true,
-            clusterKind: connection.clusterKind,
-            secretKeyNames: secrets.map((secret) => secret.name),
-          })
-          const errors = violations.filter((violation) => violation.severity === 'error')
-          if (errors.length > 0) {
-            throw new BadInputError(`the rendered chart breaks ${errors.length} rule${errors.length === 1 ? '' : 's'} of the data model`, {
-              details: errors.map((v) => `${v.object} ${v.field}: ${v.message} [${v.id}]`),
-              fix: errors[0]?.fix,
-            })
-          }
-          for (const warning of violations.filter((violation) => violation.severity === 'warn')) {
-            result.warnings.push(`${warning.object} ${warning.field}: ${warning.message} [${warning.id}]`)
-          }
-          if (options.dryRun) {
-            result.manifests = manifests
-            const action = ctx.release?.status === 'deployed' && deployedDigest === digest ? 'nothing (unchanged)' : ctx.release ? 'an upgrade' : 'an install'
-            return {skip: `--dry-run: Helm would do ${action}`}
-          }
-
-          await recoverPendingRelease(connection, releaseName, namespace, ctx, options, (line) => {
-            task.output = line
-          })
-          ctx.installed = ctx.inspection.lastDeployed === undefined
-          task.output = `helm upgrade --install ${releaseName}`
-          const {revision} = await connection.helm.upgradeInstall({
-            ...release,
-            historyMax: config.chart.historyMax,
-            signal,
-            onLine: (line) => {
-              task.output = line
-            },
-          })
-          const deployedRevision = revision ?? (await connection.helm.status(releaseName, namespace))?.revision
-          result.helm = {action: ctx.release ? 'upgrade' : 'install', revision: deployedRevision}
-          recorder.set({revision: deployedRevision})
-          return `revision ${deployedRevision ?? '?'} (${result.helm.action})`
-        } finally {
-          await rm(workDir, {recursive: true, force: true})
-        }
-      }),
-      phase('rollout', 'Wait for the rollout', () => (ctx.release ? 'Updating' : 'Starting'), async (task) => {
-        if (options.dryRun) return {skip: '--dry-run'}
-        if (!options.wait) return {skip: '--no-wait'}
-        const report = await awaitRollout(connection, {
+    phase('preflight', 'Preflight', 'Initial', async (task) => {
+      task.output = `checking ${connection.cluster.describe()}`
+      await connection.cluster.ensureRunning()
+      task.output = 'checking helm'
+      const helmVersion = await connection.helm.version()
+      ctx.release = await connection.helm.status(releaseName, namespace)
+      ctx.inspection = inspectRelease(await connection.helm.history(releaseName, namespace))
+      if (isPending(ctx.inspection.state) && !options.force && !options.dryRun) {
+        throw new ReleasePendingError(releaseName, namespace)
+      }
+      const runtime = await connection.cluster.nodeRuntime()
+      ctx.strategy = chooseImageLoadStrategy({
+        configured: config.cluster.imageLoad,
+        clusterKind: connection.clusterKind,
+        runtime,
+      })
+      result.imageLoad = ctx.strategy
+      ctx.builderEnv = ctx.strategy === 'docker-env' ? await connection.cluster.builderEnv() : null
+      if (!options.dryRun) {
+        task.output = `taking the lock of release ${releaseName}`
+        await connection.api.ensureNamespace(namespace)
+        ctx.lock = await connection.lock.acquire({
           namespace,
           release: releaseName,
-          deployments: services.map((service) => config.services[service].deployment),
-          timeoutMs: options.timeoutMs,
-          crashLoopRestarts: config.rollout.crashLoopRestarts,
+          holder: options.holder,
+          command: 'todo-deploy up',
+        })
+        await recorder.persistTo(connection.state, namespace, releaseName)
+      }
+      return `${connection.cluster.describe()}, helm ${helmVersion.version}, ${ctx.release ? `release at revision ${ctx.release.revision} (${ctx.release.status})` : 'new release'}, images by ${ctx.strategy}`
+    }),
+    phase('build', 'Build images', 'Building', async (task) => {
+      const builder = connection.images(ctx.builderEnv)
+      const deployedTags = imageTagsOf(ctx.release?.config)
+      const lines: Record<string, string> = {}
+      const show = (service: string, line: string): void => {
+        lines[service] = line
+        task.output = Object.entries(lines)
+          .map(([name, text]) => `${name}: ${text}`)
+          .join('\n')
+      }
+      await Promise.all(
+        services.map(async (service) => {
+          const serviceConfig = config.services[service]
+          const paths = resolved.services[service]
+          show(service, 'hashing the build context')
+          const plan = await planServiceImage(
+            {
+              service,
+              contextDir: paths.contextDir,
+              dockerfilePath: paths.dockerfile,
+              buildArgs: serviceConfig.build.args,
+              repository: serviceConfig.image.repository,
+              sizeTargetMB: serviceConfig.image.sizeTargetMB,
+            },
+            {builder, tagger: connection.tagger},
+          )
+          ctx.plans[service] = plan
+          const outcome: ServiceImageOutcome = {
+            service,
+            ref: plan.ref,
+            tag: plan.contentTag,
+            built: false,
+            loaded: false,
+          }
+          result.images.push(outcome)
+          const keep = deployedTags[service]
+          if (!only.has(service) && keep) {
+            outcome.ref = `${serviceConfig.image.repository}:${keep}`
+            outcome.tag = keep
+            outcome.buildSkipReason = `not in --only: keeps the deployed ${outcome.ref}`
+            ctx.tags[service] = keep
+            show(service, outcome.buildSkipReason)
+            return
+          }
+          if (!only.has(service)) {
+            // Nothing of it runs yet (first install): left out, the cluster would have no image to start.
+            only.add(service)
+            result.warnings.push(
+              `--only: ${service} has no deployed image yet, so it is built and loaded too`,
+            )
+          }
+          ctx.tags[service] = plan.contentTag
+          if (plan.exists) {
+            const info = await builder.hasImage(plan.ref)
+            if (info) ctx.imageIds[service] = info.id
+            outcome.buildSkipReason = `${plan.ref} already built (same content)`
+            show(service, outcome.buildSkipReason)
+            return
+          }
+          if (!options.build || options.dryRun) {
+            if (!options.build) {
+              throw new BadInputError(
+                `--no-build: the engine has no image ${plan.ref} for the current ${service} source`,
+                {
+                  where: '--no-build',
+                  fix: `run \`todo-deploy up\` without --no-build to build it`,
+                },
+              )
+            }
+            outcome.buildSkipReason = `--dry-run: would build ${plan.ref}`
+            show(service, outcome.buildSkipReason)
+            return
+          }
+          const built = await ensureServiceImage(
+            plan,
+            {builder},
+            {signal, onProgress: (line) => show(service, line)},
+          )
+          ctx.imageIds[service] = built.id
+          outcome.built = built.built
+          if (built.sizeWarning) {
+            outcome.sizeWarning = built.sizeWarning
+            result.warnings.push(built.sizeWarning)
+          }
+          show(service, `built ${plan.ref}`)
+        }),
+      )
+      result.images.sort((a, b) => SERVICE_NAMES.indexOf(a.service) - SERVICE_NAMES.indexOf(b.service))
+      recorder.set({tags: {...ctx.tags} as Record<string, string>})
+      const built = result.images.filter((image) => image.built)
+      if (built.length === 0) return {skip: result.images.map((image) => image.buildSkipReason).join('; ')}
+      return built.map((image) => image.ref).join(', ')
+    }),
+    phase('load', 'Load images into the cluster', 'Loading', async (task) => {
+      if (ctx.strategy === 'docker-env')
+        return {skip: `images are built inside ${connection.cluster.describe()} (docker-env)`}
+      if (ctx.strategy === 'none')
+        return {skip: `${connection.cluster.describe()} uses the local engine's images`}
+      for (const image of result.images) {
+        if (!only.has(image.service) || options.dryRun) {
+          image.loadSkipReason = options.dryRun ? `--dry-run` : 'not in --only'
+          continue
+        }
+        const present = await connection.cluster.imagePresent(image.ref, ctx.imageIds[image.service])
+        if (present) {
+          image.loadSkipReason = `${connection.cluster.describe()} already has ${image.ref}`
+          continue
+        }
+        task.output = `loading ${image.ref}`
+        const outcome = await connection.cluster.loadImage(image.ref, {
+          signal,
+          expectedImageId: ctx.imageIds[image.service],
+          onLine: (line) => {
+            task.output = `${image.ref}: ${line}`
+          },
+        })
+        image.loaded = outcome === 'loaded'
+        if (!image.loaded) image.loadSkipReason = `${connection.cluster.describe()} already has ${image.ref}`
+      }
+      const loaded = result.images.filter((image) => image.loaded)
+      if (loaded.length === 0)
+        return {skip: result.images.map((image) => `${image.ref}: ${image.loadSkipReason}`).join('; ')}
+      return loaded.map((image) => image.ref).join(', ')
+    }),
+    phase('secret', `Apply Secret ${config.secrets.name}`, 'Deploying', async () => {
+      if (options.dryRun) {
+        ctx.checksum = secretChecksum(secrets)
+        return {skip: `--dry-run: would apply ${secrets.length} keys to ${namespace}/${config.secrets.name}`}
+      }
+      const applied = await connection.secrets.applySecret({
+        namespace,
+        name: config.secrets.name,
+        values: secrets,
+        labels: {[RELEASE_LABEL]: releaseName},
+      })
+      ctx.checksum = applied.checksum
+      if (!applied.changed)
+        return {skip: `${namespace}/${config.secrets.name} already holds these ${secrets.length} keys`}
+      return `${secrets.length} keys written to ${namespace}/${config.secrets.name}`
+    }),
+    phase('deploy', 'Deploy the Helm release', 'Deploying', async (task) => {
+      const workDir = await mkdtemp(path.join(tmpdir(), 'todo-deploy-'))
+      try {
+        const configValues = path.join(workDir, 'config-values.yaml')
+        await writeFile(configValues, stringify(chartValuesFromConfig(resolved)), {mode: 0o600})
+        const valuesFiles = [configValues, ...resolved.valuesFiles, ...options.valuesFiles]
+        const setString: Record<string, string> = {[SECRET_CHECKSUM_KEY]: ctx.checksum ?? ''}
+        for (const service of services) setString[IMAGE_TAG_KEY(service)] = ctx.tags[service] ?? ''
+        const digest = await deployDigest({
+          chartDir: resolved.chartDir,
+          valuesFiles,
+          setString,
+          set: options.set,
+        })
+        setString[DEPLOY_DIGEST_KEY] = digest
+        const release = {
+          release: releaseName,
+          chart: resolved.chartDir,
+          namespace,
+          valuesFiles,
+          setString,
+          set: options.set,
+        }
+
+        const deployedDigest = deployDigestOf(ctx.release?.config)
+        if (!options.dryRun && ctx.release?.status === 'deployed' && deployedDigest === digest) {
+          result.helm = {
+            action: 'skipped',
+            revision: ctx.release.revision,
+            reason: `revision ${ctx.release.revision} already has these images, values and chart`,
+          }
+          result.helm.revision = ctx.release.revision
+          recorder.set({revision: ctx.release.revision})
+          return {skip: result.helm.reason!}
+        }
+
+        task.output = 'rendering the chart (helm template) and checking the rules'
+        const manifests = await connection.helm.template(release)
+        const violations = checkRenderedObjects(parseManifests(manifests), {
+          localImages: true,
+          clusterKind: connection.clusterKind,
+          secretKeyNames: secrets.map((secret) => secret.name),
+        })
+        const errors = violations.filter((violation) => violation.severity === 'error')
+        if (errors.length > 0) {
+          throw new BadInputError(
+            `the rendered chart breaks ${errors.length} rule${errors.length === 1 ? '' : 's'} of the data model`,
+            {
+              details: errors.map((v) => `${v.object} ${v.field}: ${v.message} [${v.id}]`),
+              fix: errors[0]?.fix,
+            },
+          )
+        }
+        for (const warning of violations.filter((violation) => violation.severity === 'warn')) {
+          result.warnings.push(`${warning.object} ${warning.field}: ${warning.message} [${warning.id}]`)
+        }
+        if (options.dryRun) {
+          result.manifests = manifests
+          const action =
+            ctx.release?.status === 'deployed' && deployedDigest === digest
+              ? 'nothing (unchanged)'
+              : ctx.release
+                ? 'an upgrade'
+                : 'an install'
+          return {skip: `--dry-run: Helm would do ${action}`}
+        }
+
+        await recoverPendingRelease(connection, releaseName, namespace, ctx, options, (line) => {
+          task.output = line
+        })
+        ctx.installed = ctx.inspection.lastDeployed === undefined
+        task.output = `helm upgrade --install ${releaseName}`
+        const {revision} = await connection.helm.upgradeInstall({
+          ...release,
+          historyMax: config.chart.historyMax,
           signal,
           onLine: (line) => {
             task.output = line
           },
         })
-        if (report.ok) return report.summary
-        await handleFailedRollout(report, task)
-      }),
-      phase('verify', 'Check health and find the URL', 'Running', async (task) => {
+        const deployedRevision = revision ?? (await connection.helm.status(releaseName, namespace))?.revision
+        result.helm = {action: ctx.release ? 'upgrade' : 'install', revision: deployedRevision}
+        recorder.set({revision: deployedRevision})
+        return `revision ${deployedRevision ?? '?'} (${result.helm.action})`
+      } finally {
+        await rm(workDir, {recursive: true, force: true})
+      }
+    }),
+    phase(
+      'rollout',
+      'Wait for the rollout',
+      () => (ctx.release ? 'Updating' : 'Starting'),
+      async (task) => {
         if (options.dryRun) return {skip: '--dry-run'}
         if (!options.wait) return {skip: '--no-wait'}
-        const health = await checkHealth(resolved, connection, (line) => {
-          task.output = line
-        })
-        result.health = health.answers
-        result.url = health.url
-        recorder.set({url: health.url})
-        for (const answer of health.unhealthy) result.warnings.push(`GET ${answer.path} on ${answer.service} answered ${answer.status}`)
-        recorder.setState(health.unhealthy.length === 0 ? 'Healthy' : 'Running')
-        return describeHealth(health)
-      }),
+        const report = await awaitRollout(
+          connection,
+          releaseRollout(resolved, {
+            timeoutMs: options.timeoutMs,
+            signal,
+            onLine: (line) => {
+              task.output = line
+            },
+          }),
+        )
+        if (report.ok) return report.summary
+        await handleFailedRollout(report, task)
+      },
+    ),
+    phase('verify', 'Check health and find the URL', 'Running', async (task) => {
+      if (options.dryRun) return {skip: '--dry-run'}
+      if (!options.wait) return {skip: '--no-wait'}
+      const health = await checkHealth(resolved, connection, (line) => {
+        task.output = line
+      })
+      result.health = health.answers
+      result.url = health.url
+      recorder.set({url: health.url})
+      for (const answer of health.unhealthy)
+        result.warnings.push(`GET ${answer.path} on ${answer.service} answered ${answer.status}`)
+      recorder.setState(health.unhealthy.length === 0 ? 'Healthy' : 'Running')
+      return describeHealth(health)
+    }),
   ]
 
-  async function handleFailedRollout(report: Extract<RolloutReport, {ok: false}>, task: Task): Promise<never> {
+  async function handleFailedRollout(
+    report: Extract<RolloutReport, {ok: false}>,
+    task: Task,
+  ): Promise<never> {
     result.diagnosis = report.diagnosis
     const previous = ctx.inspection.lastDeployed
     const failure = report.message
@@ -411,23 +491,26 @@ export async function runUp(
       recorder.setState('RollingBack')
       try {
         await connection.helm.rollback(releaseName, previous.revision, namespace, {signal})
-        const again = await awaitRollout(connection, {
-          namespace,
-          release: releaseName,
-          deployments: services.map((service) => config.services[service].deployment),
-          timeoutMs: options.timeoutMs,
-          crashLoopRestarts: config.rollout.crashLoopRestarts,
-          signal,
-          onLine: (line) => {
-            task.output = `rollback: ${line}`
-          },
-        })
+        const again = await awaitRollout(
+          connection,
+          releaseRollout(resolved, {
+            timeoutMs: options.timeoutMs,
+            signal,
+            onLine: (line) => {
+              task.output = `rollback: ${line}`
+            },
+          }),
+        )
         result.rollback = again.ok
           ? {revision: previous.revision, result: 'rolled-back'}
           : {revision: previous.revision, result: 'failed', detail: again.message}
       } catch (error) {
         if (signal?.aborted) throw error
-        result.rollback = {revision: previous.revision, result: 'failed', detail: error instanceof Error ? error.message : String(error)}
+        result.rollback = {
+          revision: previous.revision,
+          result: 'failed',
+          detail: error instanceof Error ? error.message : String(error),
+        }
       }
     }
     const rollbackLine = result.rollback
@@ -440,7 +523,10 @@ export async function runUp(
           : 'no earlier revision deployed successfully: nothing to roll back to'
         : '--no-rollback: the failed revision stays in place'
     throw new DeployError(failure, {
-      details: [...(report.diagnosis ? renderDiagnosis(report.diagnosis) : []), ...(rollbackLine ? [rollbackLine] : [])],
+      details: [
+        ...(report.diagnosis ? renderDiagnosis(report.diagnosis) : []),
+        ...(rollbackLine ? [rollbackLine] : []),
+      ],
       fix: report.diagnosis?.fix,
     })
   }
@@ -487,7 +573,9 @@ async function recoverPendingRelease(
   const plan = planPendingRecovery(ctx.inspection)
   if (!plan) return
   if (plan.action === 'rollback') {
-    onLine(`--force: release ${release} is ${ctx.inspection.state}; rolling back to revision ${plan.revision}`)
+    onLine(
+      `--force: release ${release} is ${ctx.inspection.state}; rolling back to revision ${plan.revision}`,
+    )
     await connection.helm.rollback(release, plan.revision, namespace, {signal: options.signal})
   } else {
     onLine(`--force: release ${release} never deployed (${ctx.inspection.state}); uninstalling it first`)
