@@ -1,10 +1,13 @@
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-import type {Command} from '@oclif/core'
+import type {Command, Config} from '@oclif/core'
 import {captureOutput} from '@oclif/test'
 
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
+
+/** A concrete command class (oclif's `Command` itself is abstract). */
+export type CommandClass = Pick<typeof Command, 'run'> & (new (argv: string[], config: Config) => Command)
 
 export interface CommandRun<T> {
   stdout: string
@@ -18,7 +21,7 @@ export interface CommandRun<T> {
  * Runs a command class in this process (so test doubles can be injected) and captures what a user
  * would see. `Cmd.run(argv, root)` inside captureOutput, as STACK.md advises for @oclif/test 4.
  */
-export async function runCommand<T>(command: typeof Command, argv: string[], options: {cwd?: string} = {}): Promise<CommandRun<T>> {
+export async function runCommand<T>(command: CommandClass, argv: string[], options: {cwd?: string} = {}): Promise<CommandRun<T>> {
   const previousCwd = process.cwd()
   const previousExitCode = process.exitCode
   process.exitCode = undefined
