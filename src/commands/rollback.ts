@@ -6,6 +6,9 @@ import {dependencies} from '../cli/dependencies.js'
 import {abortOnSignals} from '../cli/interrupts.js'
 import {timeoutFlag, userAtHost} from '../cli/lifecycle-flags.js'
 import {renderPhaseTable} from '../cli/phase-table.js'
+import {withSpinner} from '../cli/spinner.js'
+import {inputExcerpt} from '../lib/config/input-excerpt.js'
+import {BadInputError} from '../lib/errors.js'
 import {listRevisions, runRollback, type RevisionRow, type RollbackResult} from '../lib/lifecycle/rollback.js'
 import {defaultTimeoutMs} from '../lib/lifecycle/up.js'
 
@@ -25,7 +28,19 @@ like \`up\`, checks that the pods run the target revision's tags, and prints the
   ]
 
   static override args = {
-    revision: Args.integer({description: 'Revision to return to (default: the previous revision that deployed successfully).', min: 1}),
+    revision: Args.custom<number>({
+      description: 'Revision to return to (default: the previous revision that deployed successfully).',
+      // Helm numbers revisions from 1 with 32-bit integers: anything else cannot name one, so it never reaches the cluster.
+      parse: async (input) => {
+        if (!/^\d+$/.test(input) || Number(input) < 1 || Number(input) > 2_147_483_647) {
+          throw new BadInputError(`revision "${inputExcerpt(input)}" is not a revision number`, {
+            where: 'REVISION (the first argument)',
+            fix: 'give a whole number from 1 up, as `todo-deploy rollback --list` shows, or leave it out for the previous good revision',
+          })
+        }
+        return Number(input)
+      },
+    })(),
   }
 
   static override flags = {
@@ -38,7 +53,7 @@ like \`up\`, checks that the pods run the target revision's tags, and prints the
     const {connection, stopChildren} = dependencies().connect(resolved, {log: this.verbose ? (line) => this.progress(line) : undefined})
     try {
       if (this.flags.list) {
-        const rows = await listRevisions(resolved, connection)
+        const rows = await withSpinner(`reading the history of ${resolved.config.release}`, !this.jsonEnabled(), () => listRevisions(resolved, connection))
         this.log(rows.length === 0 ? `release ${resolved.config.release} has no history in ${resolved.config.namespace}` : renderHistory(rows))
         return rows
       }

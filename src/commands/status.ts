@@ -3,6 +3,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
 import {dependencies} from '../cli/dependencies.js'
 import {abortOnSignals} from '../cli/interrupts.js'
+import {withSpinner} from '../cli/spinner.js'
 import {renderStatus} from '../cli/status-view.js'
 import {InterruptedError} from '../lib/errors.js'
 import {readStatus, watchStatus, type StatusReport} from '../lib/lifecycle/status.js'
@@ -31,7 +32,9 @@ on every change (watch-driven, no polling) until Ctrl-C.`
     const {connection} = dependencies().connect(resolved, {})
     try {
       if (!this.flags.watch) {
-        const report = await readStatus(resolved, connection)
+        const report = await withSpinner(`reading release ${resolved.config.release} in ${resolved.config.namespace}`, !this.jsonEnabled(), () =>
+          readStatus(resolved, connection),
+        )
         this.log(renderStatus(report))
         return report
       }
