@@ -1,6 +1,8 @@
 import {Command, Flags, Interfaces} from '@oclif/core'
 
+import {inputExcerpt} from '../lib/config/input-excerpt.js'
 import {loadConfig, type ResolvedConfig} from '../lib/config/load.js'
+import {BadInputError} from '../lib/errors.js'
 import {renderErrorView, toErrorView} from './error-view.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
@@ -46,6 +48,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   override async init(): Promise<void> {
     await super.init()
+    this.refuseSwitchWithValue()
     const {args, flags} = await this.parse({
       flags: this.ctor.flags,
       baseFlags: (super.ctor as typeof BaseCommand).baseFlags,
@@ -55,6 +58,27 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     })
     this.flags = flags as BaseFlags<T>
     this.args = args as BaseArgs<T>
+  }
+
+  /**
+   * `--build=maybe`: oclif reads a switch with `=value` as the switch plus a stray argument, which is either
+   * "Unexpected argument: maybe" or, on a command with an argument (`rollback --list=1`), that argument. Refuse it by name.
+   */
+  private refuseSwitchWithValue(): void {
+    const definitions = {...this.ctor.baseFlags, ...this.ctor.flags} as Record<string, {type?: string; allowNo?: boolean}>
+    const optionsEnd = this.argv.indexOf('--')
+    for (const arg of optionsEnd === -1 ? this.argv : this.argv.slice(0, optionsEnd)) {
+      const match = /^--([\w-]+)=(.*)$/s.exec(arg)
+      if (!match) continue
+      const [, name = '', value = ''] = match
+      const definition = definitions[name]
+      // --json is added by oclif (enableJsonFlag), not declared in the flag tables.
+      if (definition?.type !== 'boolean' && !(name === 'json' && this.ctor.enableJsonFlag)) continue
+      throw new BadInputError(`--${name} is a switch and takes no value (got "${inputExcerpt(value)}")`, {
+        where: `--${name}`,
+        fix: definition?.allowNo ? `write --${name} or --no-${name}` : `write --${name} on its own, or leave it out`,
+      })
+    }
   }
 
   /** The configuration: defaults, then the file, then the global flags. */

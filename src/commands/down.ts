@@ -28,11 +28,15 @@ when nothing is deployed says so and exits 0.`
   static override flags = {
     yes: Flags.boolean({char: 'y', summary: 'Do not ask for confirmation (required without a terminal).', default: false}),
     purge: Flags.boolean({summary: 'Also remove the Secret, the state record, the namespace (if todo-deploy created it and it is empty) and the images.', default: false}),
-    keep: Flags.integer({summary: 'With --purge: keep the newest N images of each service.', default: 0, min: 0, max: 1000, dependsOn: ['purge']}),
+    // No default: run() must tell `--keep 0` from no --keep to refuse --keep without --purge (oclif's dependsOn counts purge's default false as given).
+    keep: Flags.integer({summary: 'With --purge: keep the newest N images of each service (default 0).', min: 0, max: 1000}),
     timeout: timeoutFlag({summary: 'How long to wait for the pods to go, e.g. 2m. Default: 2m.'}),
   }
 
   async run(): Promise<DownResult> {
+    if (this.flags.keep !== undefined && !this.flags.purge) {
+      throw new BadInputError('--keep only applies with --purge', {where: '--keep', fix: `add --purge (todo-deploy down --purge --keep ${this.flags.keep}), or leave out --keep`})
+    }
     const resolved = this.loadConfig()
     const {release, namespace} = resolved.config
     if (!this.flags.yes) {
@@ -50,7 +54,7 @@ when nothing is deployed says so and exits 0.`
     try {
       const result = await runDown(resolved, connection, {
         purge: this.flags.purge,
-        keep: this.flags.keep,
+        keep: this.flags.keep ?? 0,
         timeoutMs: this.flags.timeout ?? 120_000,
         holder: userAtHost(),
         renderer: this.jsonEnabled() ? 'silent' : this.verbose || !process.stdout.isTTY ? 'simple' : 'default',

@@ -49,6 +49,12 @@ like \`up\`, checks that the pods run the target revision's tags, and prints the
   }
 
   async run(): Promise<RollbackResult | RevisionRow[]> {
+    if (this.flags.list && this.args.revision !== undefined) {
+      throw new BadInputError(`--list shows the history and takes no revision (got ${this.args.revision})`, {
+        where: '--list',
+        fix: `run \`todo-deploy rollback --list\` to see the history, or \`todo-deploy rollback ${this.args.revision}\` to return to it`,
+      })
+    }
     const resolved = this.loadConfig()
     const {connection, stopChildren} = dependencies().connect(resolved, {log: this.verbose ? (line) => this.progress(line) : undefined})
     try {

@@ -1,3 +1,4 @@
+import {statSync} from 'node:fs'
 import path from 'node:path'
 
 import {Flags} from '@oclif/core'
@@ -8,6 +9,7 @@ import {abortOnSignals} from '../cli/interrupts.js'
 import {timeoutFlag, userAtHost} from '../cli/lifecycle-flags.js'
 import {renderPhaseTable} from '../cli/phase-table.js'
 import {assertConfigRules} from '../lib/config/config-rules.js'
+import {inputExcerpt} from '../lib/config/input-excerpt.js'
 import {SERVICE_NAMES, type ServiceName} from '../lib/config/schema.js'
 import {BadInputError} from '../lib/errors.js'
 import {defaultTimeoutMs, runUp, type UpResult} from '../lib/lifecycle/up.js'
@@ -78,13 +80,14 @@ to the last revision that worked, unless --no-rollback.`
   }
 
   async run(): Promise<UpResult> {
+    for (const pair of this.flags.set ?? []) {
+      if (!/^[^=\s]+=/.test(pair)) throw new BadInputError(`--set "${inputExcerpt(pair)}" is not KEY=VALUE`, {where: '--set', fix: 'write it as --set frontend.replicaCount=3'})
+    }
+    // A values file helm cannot read would fail the deploy only after the images were built and loaded.
+    const valuesFiles = (this.flags.values ?? []).map((file) => valuesFile(file))
     const resolved = this.loadConfig()
     const secrets = assertSecretsPresent(resolveSecrets(resolved), resolved)
     assertConfigRules(resolved, resolved.config.cluster.kind === 'auto' ? 'minikube' : resolved.config.cluster.kind)
-    const valuesFiles = (this.flags.values ?? []).map((file) => path.resolve(file))
-    for (const pair of this.flags.set ?? []) {
-      if (!/^[^=\s]+=/.test(pair)) throw new BadInputError(`--set "${pair}" is not KEY=VALUE`, {where: '--set', fix: 'write it as --set frontend.replicaCount=3'})
-    }
 
     const {connection, stopChildren} = dependencies().connect(resolved, {log: this.verbose ? (line) => this.progress(line) : undefined})
     const interrupts = abortOnSignals(stopChildren)
@@ -127,4 +130,17 @@ to the last revision that worked, unless --no-rollback.`
     this.log(`${result.release} in ${result.namespace}: ${result.state}${result.helm.revision ? `, revision ${result.helm.revision}` : ''}`)
     if (result.url) this.log(result.url)
   }
+}
+
+/** The absolute path of a --values file, refused (exit 2) unless it is a readable file. */
+function valuesFile(file: string): string {
+  const absolute = path.resolve(file)
+  let isFile: boolean
+  try {
+    isFile = statSync(absolute).isFile()
+  } catch {
+    throw new BadInputError(`--values ${inputExcerpt(absolute)} does not exist`, {where: '--values', fix: 'give the path of an existing Helm values file'})
+  }
+  if (!isFile) throw new BadInputError(`--values ${inputExcerpt(absolute)} is a directory, not a values file`, {where: '--values', fix: 'give the path of a Helm values file (YAML)'})
+  return absolute
 }

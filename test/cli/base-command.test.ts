@@ -33,7 +33,7 @@ describe('errors as every command shows them', () => {
     expect(run.stderr).toMatch(/at loadConfig /)
   })
 
-  test('--json puts the error on stdout as {error: {exitCode, kind, message, details, fix}}', async () => {
+  test('--json puts the error on stdout as {error: {exitCode, kind, message, where, details, fix}}', async () => {
     const run = await runCommand(Doctor, ['--json'], {cwd: tempProject(MISSPELLED)})
     expect(run.exitCode).toBe(2)
     expect(JSON.parse(run.stdout)).toEqual({
@@ -41,6 +41,7 @@ describe('errors as every command shows them', () => {
         exitCode: 2,
         kind: 'BadInputError',
         message: 'todo-deploy.yaml: 1 problem in the configuration',
+        where: 'todo-deploy.yaml:2:1',
         details: ['todo-deploy.yaml:2:1  namspace: unknown key (did you mean "namespace"?)'],
         fix: 'correct the keys above; the README lists every field with its default',
       },

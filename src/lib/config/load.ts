@@ -1,15 +1,21 @@
-import {readFileSync, statSync} from 'node:fs'
+import {existsSync, readFileSync, statSync} from 'node:fs'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-import {isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type YAMLError} from 'yaml'
+import {isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type YAMLError} from 'yaml'
 import type {z} from 'zod'
 
 import {BadInputError} from '../errors.js'
 import {DEFAULT_CONFIG} from './defaults.js'
+import {inputExcerpt} from './input-excerpt.js'
 import {configSchema, SERVICE_NAMES, type ServiceName, type TodoDeployConfig} from './schema.js'
 
+export {durationMs} from './schema.js'
+
 export const DEFAULT_CONFIG_FILE = 'todo-deploy.yaml'
+
+/** Aliases a config may expand: a real one needs a handful; a "billion laughs" file needs millions. */
+const MAX_ALIAS_COUNT = 100
 
 /** Where the CLI package itself lives: the bundled chart and Dockerfiles are found from here. */
 export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
@@ -71,6 +77,9 @@ interface Problem {
 export function loadConfig(options: LoadOptions = {}): ResolvedConfig {
   const cwd = options.cwd ?? process.cwd()
   const explicit = options.configPath !== undefined
+  if (explicit && options.configPath?.trim() === '') {
+    throw new BadInputError('--config is empty', {where: '--config', fix: 'give the path of a YAML file, or leave out --config to use ./todo-deploy.yaml or the built-in defaults'})
+  }
   const configFile = path.resolve(cwd, options.configPath ?? DEFAULT_CONFIG_FILE)
   const displayFile = path.relative(cwd, configFile) || configFile
   const source = readConfigSource(configFile, explicit, displayFile)
@@ -86,7 +95,13 @@ export function loadConfig(options: LoadOptions = {}): ResolvedConfig {
     throw configError(displayFile, problems)
   }
 
-  const userValue: unknown = document ? document.toJS() : null
+  if (document && document.contents === null) {
+    throw new BadInputError(`${displayFile} is empty`, {
+      where: `${displayFile}:1:1`,
+      fix: `add the settings to change (the README lists every field), or delete ${displayFile} to use the built-in defaults`,
+    })
+  }
+  const userValue: unknown = document ? toPlainValue(document, lineCounter, displayFile) : null
   if (userValue !== null && userValue !== undefined && (typeof userValue !== 'object' || Array.isArray(userValue))) {
     throw configError(displayFile, [
       {where: `${displayFile}:1:1`, keyPath: '(top level)', message: 'must be a mapping of keys such as `release:` and `services:`'},
@@ -128,17 +143,19 @@ function readConfigSource(file: string, explicit: boolean, displayFile: string):
   let stats
   try {
     stats = statSync(file)
-  } catch {
+  } catch (error) {
     if (!explicit) return null
-    throw new BadInputError(`config file ${file} does not exist`, {
+    const code = (error as NodeJS.ErrnoException).code
+    throw new BadInputError(`config file ${inputExcerpt(file)} ${code === 'ENAMETOOLONG' ? 'has a name too long to exist' : 'does not exist'}`, {
       where: '--config',
       fix: `create it (see the README's config reference) or leave out --config to use the built-in defaults`,
     })
   }
   if (stats.isDirectory()) {
     throw new BadInputError(`config path ${file} is a directory, not a file`, {
-      where: '--config',
-      fix: `point --config at the YAML file itself, e.g. ${path.join(file, DEFAULT_CONFIG_FILE)}`,
+      // Without --config the directory is ./todo-deploy.yaml itself: name it, not a flag the user did not give.
+      where: explicit ? '--config' : displayFile,
+      fix: explicit ? `point --config at the YAML file itself, e.g. ${path.join(file, DEFAULT_CONFIG_FILE)}` : `remove or rename the ${displayFile} folder, or pass --config with the YAML file to use`,
     })
   }
   let bytes: Buffer
@@ -183,6 +200,29 @@ function firstInvalidUtf8(bytes: Buffer): number {
   return offset
 }
 
+/** The document as plain data, refusing alias expansion past MAX_ALIAS_COUNT (a "billion laughs" file). */
+function toPlainValue(document: Document.Parsed, lineCounter: LineCounter, displayFile: string): unknown {
+  try {
+    return document.toJS({maxAliasCount: MAX_ALIAS_COUNT})
+  } catch (error) {
+    // yaml throws a ReferenceError for too many aliases (and for an alias to a missing anchor, which parsing already reports).
+    if (!(error instanceof ReferenceError)) throw error
+    let offset = 0
+    visit(document, {
+      Alias: (_, node) => {
+        offset = node.range?.[0] ?? 0
+        return visit.BREAK
+      },
+    })
+    const {line, col} = lineCounter.linePos(offset)
+    throw new BadInputError(`${displayFile}: its YAML aliases (*name) expand to more than ${MAX_ALIAS_COUNT} copies`, {
+      where: `${displayFile}:${line}:${col}`,
+      details: ['aliases that refer to aliases multiply (a "billion laughs" file); todo-deploy refuses to expand them'],
+      fix: 'write the values out instead of using &anchors and *aliases',
+    })
+  }
+}
+
 function yamlMessage(error: YAMLError, source: string): string {
   const message = error.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '') ?? error.message
   if (error.code !== 'DUPLICATE_KEY') return message
@@ -193,6 +233,8 @@ function yamlMessage(error: YAMLError, source: string): string {
 function configError(file: string | null, problems: Problem[]): BadInputError {
   const count = problems.length
   return new BadInputError(`${file === null ? '' : `${file}: `}${count} problem${count === 1 ? '' : 's'} in the configuration`, {
+    // The first problem's place, for tools reading --json; every place is in the details.
+    where: problems[0]?.where,
     details: problems.map((p) => `${p.where}  ${p.keyPath ? `${p.keyPath}: ` : ''}${p.message}`),
     fix: 'correct the keys above; the README lists every field with its default',
   })
@@ -219,7 +261,10 @@ function issueProblems(
 }
 
 function issueMessage(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_type' && issue.expected === 'int') return `must be a whole number${describeReceived(issue.input)}`
   if (issue.code === 'invalid_type') return `expected ${issue.expected}${describeReceived(issue.input)}`
+  // A bad key of a free-form map (env, build args): the key's own rule says what is wrong with it.
+  if (issue.code === 'invalid_key') return issue.issues[0] ? issueMessage(issue.issues[0]) : issue.message
   if (issue.code === 'invalid_value') return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`
   if (issue.code === 'invalid_union') return 'has the wrong type or format'
   // zod's own wording for number bounds ("Too small: expected number to be >=1"); schema-specific messages stay.
@@ -229,6 +274,13 @@ function issueMessage(issue: z.core.$ZodIssue): string {
   }
   if (defaultBound && issue.code === 'too_big' && (issue.origin === 'number' || issue.origin === 'int')) {
     return `must be ${issue.inclusive === false ? 'below' : 'at most'} ${String(issue.maximum)}${describeReceived(issue.input)}`
+  }
+  if (defaultBound && issue.code === 'too_small' && issue.origin === 'string') {
+    return Number(issue.minimum) === 1 ? 'must not be empty' : `must be at least ${String(issue.minimum)} characters`
+  }
+  if (defaultBound && issue.code === 'too_big' && issue.origin === 'string') {
+    const length = typeof issue.input === 'string' ? `, got ${issue.input.length}` : ''
+    return `must be at most ${String(issue.maximum)} characters${length}`
   }
   return issue.message
 }
@@ -356,6 +408,16 @@ function resolvePaths(config: TodoDeployConfig, context: ResolveContext): Resolv
   }
 
   const chartDir = config.chart.path === null ? BUNDLED_CHART_DIR : inProject(config.chart.path, ['chart', 'path'])
+  if (config.chart.path !== null && problems.length === 0) {
+    const problem = chartFolderProblem(chartDir, config.chart.path)
+    if (problem) {
+      problems.push({
+        where: context.locate(['chart', 'path']) ?? context.fileLabel ?? '(built-in default)',
+        keyPath: 'chart.path',
+        message: problem,
+      })
+    }
+  }
   const valuesFiles = config.chart.valuesFiles.map((file, index) => {
     const resolved = path.resolve(chartDir, file)
     const relative = path.relative(chartDir, resolved)
@@ -398,11 +460,17 @@ function resolvePaths(config: TodoDeployConfig, context: ResolveContext): Resolv
   }
 }
 
-/** `5m` → 300000 ms. */
-export function durationMs(value: string): number {
-  const match = /^(\d+)(ms|s|m|h)$/.exec(value)
-  if (!match) throw new BadInputError(`"${value}" is not a duration`, {fix: 'use a duration such as 90s, 5m or 1h'})
-  const amount = Number(match[1])
-  const unit = {ms: 1, s: 1000, m: 60_000, h: 3_600_000}[match[2] as 'ms' | 's' | 'm' | 'h']
-  return amount * unit
+/** Why `chartDir` (from chart.path `value`) cannot be a Helm chart, or undefined when it can. */
+function chartFolderProblem(chartDir: string, value: string): string | undefined {
+  let stats
+  try {
+    stats = statSync(chartDir)
+  } catch {
+    return `the chart folder "${value}" (${chartDir}) does not exist; point chart.path at the folder holding Chart.yaml`
+  }
+  if (!stats.isDirectory()) return `"${value}" is a file, not a chart folder; point chart.path at the folder holding Chart.yaml`
+  if (!existsSync(path.join(chartDir, 'Chart.yaml'))) {
+    return `the chart folder "${value}" has no Chart.yaml; point chart.path at the folder holding Chart.yaml`
+  }
+  return undefined
 }

@@ -1,10 +1,13 @@
 import {z} from 'zod'
 
+import {BadInputError} from '../errors.js'
+
 /** DNS-1123 label: what Kubernetes accepts for namespaces, release and object names. */
 const dnsLabel = (max: number) =>
   z
     .string()
-    .min(1, 'must not be empty')
+    // An empty name breaks the pattern too: say only that it is empty.
+    .min(1, {message: 'must not be empty', abort: true})
     .max(max, `must be at most ${max} characters`)
     .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be lowercase letters, digits and "-", starting and ending with a letter or digit')
 
@@ -41,7 +44,29 @@ const surge = z.union([
   z.string().regex(/^(100|[1-9]?\d)%$/, 'must be a whole number or a percentage such as 25%'),
 ])
 
-const duration = z.string().regex(/^\d+(ms|s|m|h)$/, 'must be a duration such as 90s, 5m or 1h')
+const DURATION = /^(\d+)(ms|s|m|h)$/
+/** The longest wait a duration may ask for: longer is a typo, and Node timers overflow past ~24.8 days. */
+export const MAX_DURATION_MS = 24 * 3_600_000
+
+/** `5m` → 300000 ms; undefined when `value` is not a duration. */
+export function parseDuration(value: string): number | undefined {
+  const match = DURATION.exec(value)
+  if (!match) return undefined
+  return Number(match[1]) * {ms: 1, s: 1000, m: 60_000, h: 3_600_000}[match[2] as 'ms' | 's' | 'm' | 'h']
+}
+
+/** `5m` → 300000 ms, for a value the schema already accepted. */
+export function durationMs(value: string): number {
+  const ms = parseDuration(value)
+  if (ms === undefined) throw new BadInputError(`"${value}" is not a duration`, {fix: 'use a duration such as 90s, 5m or 1h'})
+  return ms
+}
+
+const duration = z
+  .string()
+  .regex(DURATION, 'must be a duration such as 90s, 5m or 1h')
+  .refine((value) => (parseDuration(value) ?? 1) > 0, 'must be longer than 0')
+  .refine((value) => (parseDuration(value) ?? 0) <= MAX_DURATION_MS, 'must be at most 24h')
 
 const service = z.strictObject({
   enabled: z.boolean(),

@@ -65,7 +65,7 @@ export function readEnvFile(file: string): Record<string, string> | null {
   let text: string
   try {
     if (statSync(file).isDirectory()) throw new BadInputError(`${file} is a directory, not a .env file`, {where: file, fix: 'remove it or point secrets.envFile at a file'})
-    text = readFileSync(file, 'utf8')
+    text = decodeUtf8(readFileSync(file), file)
   } catch (error) {
     if (error instanceof BadInputError) throw error
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null
@@ -78,11 +78,36 @@ export function readEnvFile(file: string): Record<string, string> | null {
   return dotenv.parse(text)
 }
 
+/** The file's text; bytes that are not UTF-8 would silently become U+FFFD inside a secret, so they are refused. */
+function decodeUtf8(bytes: Buffer, file: string): string {
+  try {
+    return new TextDecoder('utf-8', {fatal: true}).decode(bytes)
+  } catch {
+    // Lines before the first bad byte decode; the bad one is the first line that does not.
+    const lines = bytes.toString('latin1').split('\n')
+    const decoder = new TextDecoder('utf-8', {fatal: true})
+    const bad = lines.findIndex((line) => {
+      try {
+        decoder.decode(Buffer.from(line, 'latin1'))
+        return false
+      } catch {
+        return true
+      }
+    })
+    // No value is shown: the bad bytes may be part of a secret.
+    throw new BadInputError(`${file} is not valid UTF-8 (line ${bad + 1})`, {
+      where: `${file}:${bad + 1}`,
+      fix: 'save the file as UTF-8',
+    })
+  }
+}
+
 const ENV_LINE = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*(.*)$/
 
 function validateEnvLines(text: string, file: string): void {
   const seen = new Map<string, number>()
   let openQuote: string | null = null
+  let openQuoteLine = 0
   const lines = text.split(/\r?\n/)
   for (const [index, line] of lines.entries()) {
     const lineNumber = index + 1
@@ -108,9 +133,15 @@ function validateEnvLines(text: string, file: string): void {
     }
     seen.set(key, lineNumber)
     const quote = value.trimStart()[0]
-    if ((quote === '"' || quote === "'" || quote === '`') && !value.trimStart().slice(1).includes(quote)) openQuote = quote
+    if ((quote === '"' || quote === "'" || quote === '`') && !value.trimStart().slice(1).includes(quote)) {
+      openQuote = quote
+      openQuoteLine = lineNumber
+    }
   }
   if (openQuote) {
-    throw new BadInputError(`${file}: a quoted value is never closed`, {where: file, fix: `close the ${openQuote} quote`})
+    throw new BadInputError(`${file}:${openQuoteLine}: a quoted value is never closed`, {
+      where: `${file}:${openQuoteLine}`,
+      fix: `close the ${openQuote} quote opened on line ${openQuoteLine}`,
+    })
   }
 }
