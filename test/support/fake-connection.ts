@@ -3,7 +3,7 @@ import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:
 import os from 'node:os'
 import path from 'node:path'
 
-import type {V1Pod} from '@kubernetes/client-node'
+import type {V1Deployment, V1Pod, V1Service} from '@kubernetes/client-node'
 import {parse as parseYaml} from 'yaml'
 
 import {ContentTagger} from '../../src/lib/build/content-tag.js'
@@ -23,6 +23,7 @@ import type {
   NodeRuntime,
 } from '../../src/lib/cluster/cluster-target.js'
 import {loadConfig, type ResolvedConfig} from '../../src/lib/config/load.js'
+import {SERVICE_NAMES, type ServiceName} from '../../src/lib/config/schema.js'
 import {BuildError, DeployError, InterruptedError, type TodoDeployError} from '../../src/lib/errors.js'
 import type {
   GetValuesOptions,
@@ -52,6 +53,7 @@ import type {LogTail, LogTailRequest, PodLogSource} from '../../src/lib/kube/rol
 import {HISTORY_LIMIT, type LifecycleRecord, type StateRecordStore} from '../../src/lib/kube/state-record.js'
 import type {WorkloadSnapshot, WorkloadSource} from '../../src/lib/kube/workload-source.js'
 import type {Connection, RolloutWaiter} from '../../src/lib/lifecycle/ports.js'
+import {imageTagsOf} from '../../src/lib/lifecycle/release-tags.js'
 import {ExecaProcessRunner} from '../../src/lib/process/runner.js'
 import {SecretValue} from '../../src/lib/secrets/secret-value.js'
 import {helmBinary} from './helm-binaries.js'
@@ -633,6 +635,8 @@ export class FakeRolloutWaiter implements RolloutWaiter {
   readonly script: ScriptedRollout[] = []
   readonly requests: Omit<TrackRequest, 'signal' | 'onProgress'>[] = []
   readonly sawAbort: string[] = []
+  /** Runs as each wait starts (FakeCluster.kubeletFollowsHelm makes the pods match helm's revision here). */
+  beforeWait: (() => void) | undefined
 
   constructor(private readonly log: CallLog) {}
 
@@ -640,6 +644,7 @@ export class FakeRolloutWaiter implements RolloutWaiter {
     const {signal, onProgress, ...recorded} = request
     this.requests.push(recorded)
     this.log.record('rollout.wait', recorded)
+    this.beforeWait?.()
     const next = this.script.shift() ?? {status: 'rolled-out'}
     const deployments = request.deployments ?? []
     await work(next.status === 'hang' ? 60 * 60 * 1000 : 0, signal, 'rollout wait', this.sawAbort)
@@ -952,6 +957,18 @@ export class FakeCluster {
     }
   }
 
+  /**
+   * From now on the cluster runs what helm deployed, as the kubelet would: each rollout wait first
+   * publishes the release's newest revision (its image tags, one ready pod per service, the Services).
+   */
+  kubeletFollowsHelm(resolved: ResolvedConfig): void {
+    const {release, namespace} = resolved.config
+    this.rollout.beforeWait = () => {
+      const current = this.helm.revisions(release, namespace).at(-1)
+      this.workloads.publish(runningRelease(resolved, imageTagsOf(current?.config)))
+    }
+  }
+
   /** For `useDependencies({connect: () => fake.connect()})`. */
   connect(): {connection: Connection; stopChildren: () => void} {
     return {
@@ -1026,4 +1043,139 @@ export function createTestProject(
     remove: () => rmSync(dir, {recursive: true, force: true}),
   }
   return project
+}
+
+/** How a pod of `podObject` is doing. */
+export type PodCondition =
+  | 'ready'
+  | 'not-ready'
+  /** Waiting in CrashLoopBackOff after `restarts` exits with `exitCode`. */
+  | {crashLoop: {restarts: number; exitCode: number}}
+
+const POD_CREATED = '2026-11-21T20:00:00Z'
+
+/** A pod of `deployment` (labels app + app.kubernetes.io/instance) running one container with `image`. */
+export function podObject(options: {
+  name: string
+  deployment: string
+  container: string
+  image: string
+  release?: string
+  condition?: PodCondition
+}): V1Pod {
+  const condition = options.condition ?? 'ready'
+  const ready = condition === 'ready'
+  const crash = typeof condition === 'object' ? condition.crashLoop : undefined
+  return {
+    metadata: {
+      name: options.name,
+      namespace: 'todo-app-dev',
+      creationTimestamp: new Date(POD_CREATED),
+      labels: {app: options.deployment, 'app.kubernetes.io/instance': options.release ?? 'todo-chatbot'},
+    },
+    spec: {containers: [{name: options.container, image: options.image}]},
+    status: {
+      phase: 'Running',
+      conditions: [
+        {type: 'PodScheduled', status: 'True'},
+        {type: 'Ready', status: ready ? 'True' : 'False'},
+      ],
+      containerStatuses: [
+        {
+          name: options.container,
+          image: options.image,
+          imageID: '',
+          ready,
+          restartCount: crash?.restarts ?? 0,
+          state: crash
+            ? {waiting: {reason: 'CrashLoopBackOff', message: `back-off 40s restarting failed container=${options.container}`}}
+            : {running: {startedAt: new Date(POD_CREATED)}},
+          lastState: crash ? {terminated: {exitCode: crash.exitCode, reason: 'Error'}} : {},
+        },
+      ],
+    },
+  }
+}
+
+/** A Deployment running `image`; rolled out when `ready` equals `replicas`. */
+export function deploymentObject(options: {
+  name: string
+  container: string
+  image: string
+  replicas?: number
+  ready?: number
+  release?: string
+}): V1Deployment {
+  const replicas = options.replicas ?? 1
+  const ready = options.ready ?? replicas
+  return {
+    metadata: {
+      name: options.name,
+      namespace: 'todo-app-dev',
+      generation: 1,
+      labels: {app: options.name, 'app.kubernetes.io/instance': options.release ?? 'todo-chatbot'},
+    },
+    spec: {
+      replicas,
+      selector: {matchLabels: {app: options.name}},
+      template: {spec: {containers: [{name: options.container, image: options.image}]}},
+    },
+    status: {
+      observedGeneration: 1,
+      replicas,
+      updatedReplicas: replicas,
+      readyReplicas: ready,
+      availableReplicas: ready,
+    },
+  }
+}
+
+/** A Service as the chart makes it. */
+export function serviceObject(options: {name: string; type: string; port: number; targetPort: number; nodePort?: number}): V1Service {
+  return {
+    metadata: {name: options.name, namespace: 'todo-app-dev', labels: {'app.kubernetes.io/instance': 'todo-chatbot'}},
+    spec: {
+      type: options.type,
+      ports: [{port: options.port, targetPort: options.targetPort, nodePort: options.nodePort}],
+    },
+  }
+}
+
+/**
+ * What the cluster shows once the release runs these content tags: each enabled service's Deployment
+ * rolled out on `<repository>:<tag>`, one pod each in `condition`, and both Services. A test publishes
+ * it on the FakeWorkloadSource after `up` or `rollback`, as the kubelet would make it so.
+ */
+export function runningRelease(
+  resolved: ResolvedConfig,
+  tags: Partial<Record<ServiceName, string>>,
+  condition: PodCondition = 'ready',
+): WorkloadSnapshot {
+  const snapshot: WorkloadSnapshot = {deployments: [], pods: [], services: []}
+  for (const name of SERVICE_NAMES) {
+    const service = resolved.config.services[name]
+    if (!service.enabled) continue
+    const image = `${service.image.repository}:${tags[name] ?? 'missing'}`
+    const ready = condition === 'ready'
+    snapshot.deployments.push(deploymentObject({name: service.deployment, container: service.container, image, ready: ready ? 1 : 0}))
+    snapshot.pods.push(
+      podObject({
+        name: `${service.deployment}-5d8ffc89b7-${name === 'frontend' ? 'g5tfb' : 'ztfmf'}`,
+        deployment: service.deployment,
+        container: service.container,
+        image,
+        condition,
+      }),
+    )
+    snapshot.services.push(
+      serviceObject({
+        name: service.service.name,
+        type: service.service.type,
+        port: service.service.port,
+        targetPort: service.port,
+        nodePort: service.service.nodePort ?? undefined,
+      }),
+    )
+  }
+  return snapshot
 }

@@ -13,9 +13,10 @@ import {KubeConfig} from '@kubernetes/client-node'
  * arrived interleaved, and a position is the only version that is consistent across all of them.
  */
 
-export type ReplayResource = 'deployments' | 'replicasets' | 'pods' | 'events'
+/** `services` are never in a recording: a test gives them with ReplayOptions.services (the chart's are static). */
+export type ReplayResource = 'deployments' | 'replicasets' | 'pods' | 'events' | 'services'
 
-interface KubeObject {
+export interface KubeObject {
   kind?: string
   apiVersion?: string
   metadata: {name?: string; namespace?: string; resourceVersion?: string; labels?: Record<string, string>}
@@ -84,6 +85,8 @@ export interface ReplayOptions {
   startOnFirstRequest?: boolean
   /** How a watch from an expired resourceVersion is answered: the API server's ERROR event (default) or HTTP 410. */
   expiredWatch?: 'error-event' | 'http-410'
+  /** Services that exist from the start in the scenario's namespace (listed and watched; they never change). */
+  services?: KubeObject[]
 }
 
 export interface DropOptions {
@@ -112,6 +115,7 @@ const LIST_KINDS: Record<ReplayResource, {kind: string; apiVersion: string}> = {
   replicasets: {kind: 'ReplicaSetList', apiVersion: 'apps/v1'},
   pods: {kind: 'PodList', apiVersion: 'v1'},
   events: {kind: 'EventList', apiVersion: 'v1'},
+  services: {kind: 'ServiceList', apiVersion: 'v1'},
 }
 
 const RV_BASE = 1000
@@ -124,6 +128,7 @@ export class ReplayApiServer {
     replicasets: new Map(),
     pods: new Map(),
     events: new Map(),
+    services: new Map(),
   }
   private delivered = 0
   private compactedRv = 0
@@ -152,6 +157,10 @@ export class ReplayApiServer {
         metadata: {...event.object.metadata, resourceVersion: String(RV_BASE + index + 1)},
       },
     }))
+    for (const service of options.services ?? []) {
+      const metadata = {...service.metadata, namespace: service.metadata.namespace ?? scenario.namespace, resourceVersion: String(RV_BASE)}
+      this.state.services.set(metadata.name ?? '', {...service, metadata})
+    }
     this.clockBase = options.startAt ?? 0
     this.speed = options.speed ?? 20
     this.until = options.until ?? Number.POSITIVE_INFINITY
@@ -273,7 +282,7 @@ export class ReplayApiServer {
     this.requests.push({method: request.method ?? 'GET', path: url.pathname, query})
     const route =
       /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/(deployments|replicasets)(?:\/([^/]+))?$/.exec(url.pathname) ??
-      /^\/api\/v1\/namespaces\/([^/]+)\/(pods|events)(?:\/([^/]+)(\/log)?)?$/.exec(url.pathname)
+      /^\/api\/v1\/namespaces\/([^/]+)\/(pods|events|services)(?:\/([^/]+)(\/log)?)?$/.exec(url.pathname)
     if (request.method !== 'GET' || route === null) {
       sendStatus(
         response,

@@ -1,4 +1,15 @@
-import {AppsV1Api, CoreV1Api, Watch, type KubeConfig, type KubernetesObject, type V1Deployment, type V1Pod, type V1Service} from '@kubernetes/client-node'
+import {
+  AppsV1Api,
+  CoreV1Api,
+  Watch,
+  type KubeConfig,
+  type KubernetesObject,
+  type V1Deployment,
+  type V1Pod,
+  type V1Service,
+} from '@kubernetes/client-node'
+
+import {boundedApiClient} from './kube-http.js'
 
 import {InterruptedError, PrerequisiteError} from '../errors.js'
 import {DEFAULT_RETRY, describeFailure, ResourceMirror, type RetryPolicy} from './rollout/resource-mirror.js'
@@ -17,7 +28,12 @@ export interface WorkloadSource {
    * Keeps a live copy by LIST + WATCH and calls `onChange` with it after every change, until
    * `onChange` returns true (done) or the signal aborts (InterruptedError). No polling.
    */
-  watch(namespace: string, labelSelector: string, onChange: (snapshot: WorkloadSnapshot) => boolean | void, signal?: AbortSignal): Promise<WorkloadSnapshot>
+  watch(
+    namespace: string,
+    labelSelector: string,
+    onChange: (snapshot: WorkloadSnapshot) => boolean | void,
+    signal?: AbortSignal,
+  ): Promise<WorkloadSnapshot>
 }
 
 /** client-node's list + watch, with the RolloutTracker's resume-on-drop mirrors. */
@@ -29,8 +45,8 @@ export class KubeWorkloadSource implements WorkloadSource {
     private readonly kc: KubeConfig,
     private readonly retry: RetryPolicy = DEFAULT_RETRY,
   ) {
-    this.apps = kc.makeApiClient(AppsV1Api)
-    this.core = kc.makeApiClient(CoreV1Api)
+    this.apps = boundedApiClient(kc, AppsV1Api)
+    this.core = boundedApiClient(kc, CoreV1Api)
   }
 
   async snapshot(namespace: string, labelSelector: string): Promise<WorkloadSnapshot> {
@@ -72,7 +88,11 @@ export class KubeWorkloadSource implements WorkloadSource {
         if (settled || !mirrors.every((mirror) => mirror.synced)) return
         if (onChange(current()) === true) finish()
       }
-      const mirror = <T extends KubernetesObject>(resource: string, path: string, list: () => Promise<{items: T[]}>) =>
+      const mirror = <T extends KubernetesObject>(
+        resource: string,
+        path: string,
+        list: () => Promise<{items: T[]}>,
+      ) =>
         new ResourceMirror<T>({
           resource,
           path,
@@ -83,15 +103,22 @@ export class KubeWorkloadSource implements WorkloadSource {
           onChange: changed,
           onGiveUp: (lastError, attempts) =>
             finish(
-              new PrerequisiteError(`lost the Kubernetes API server at ${this.kc.getCurrentCluster()?.server ?? '?'} while watching ${resource}: ${attempts} attempts failed (${describeFailure(lastError)})`, {
-                fix: 'check the cluster: `minikube status` / `kubectl cluster-info`',
-              }),
+              new PrerequisiteError(
+                `lost the Kubernetes API server at ${this.kc.getCurrentCluster()?.server ?? '?'} while watching ${resource}: ${attempts} attempts failed (${describeFailure(lastError)})`,
+                {
+                  fix: 'check the cluster: `minikube status` / `kubectl cluster-info`',
+                },
+              ),
             ),
         })
-      const deployments = mirror<V1Deployment>('deployments', `/apis/apps/v1/namespaces/${namespace}/deployments`, () =>
-        this.apps.listNamespacedDeployment({namespace, labelSelector}),
+      const deployments = mirror<V1Deployment>(
+        'deployments',
+        `/apis/apps/v1/namespaces/${namespace}/deployments`,
+        () => this.apps.listNamespacedDeployment({namespace, labelSelector}),
       )
-      const pods = mirror<V1Pod>('pods', `/api/v1/namespaces/${namespace}/pods`, () => this.core.listNamespacedPod({namespace, labelSelector}))
+      const pods = mirror<V1Pod>('pods', `/api/v1/namespaces/${namespace}/pods`, () =>
+        this.core.listNamespacedPod({namespace, labelSelector}),
+      )
       const services = mirror<V1Service>('services', `/api/v1/namespaces/${namespace}/services`, () =>
         this.core.listNamespacedService({namespace, labelSelector}),
       )
@@ -106,8 +133,11 @@ export class KubeWorkloadSource implements WorkloadSource {
   private unreachable(error: unknown): unknown {
     const code = (error as {code?: unknown})?.code
     if (typeof code === 'number') return error
-    return new PrerequisiteError(`cannot reach the Kubernetes API at ${this.kc.getCurrentCluster()?.server ?? '?'}: ${describeFailure(error)}`, {
-      fix: 'is the cluster running? `minikube status`, `kubectl cluster-info`',
-    })
+    return new PrerequisiteError(
+      `cannot reach the Kubernetes API at ${this.kc.getCurrentCluster()?.server ?? '?'}: ${describeFailure(error)}`,
+      {
+        fix: 'is the cluster running? `minikube status`, `kubectl cluster-info`',
+      },
+    )
   }
 }

@@ -99,13 +99,19 @@ export async function runDown(resolved: ResolvedConfig, connection: Connection, 
       if (!options.purge) return {skip: 'no --purge: the Secret, the namespace and the images stay'}
       const purged: PurgeReport = {secret: false, stateRecord: false, namespace: false, clusterImages: [], localImages: []}
       result.purged = purged
+      // Ctrl-C stops the purge between deletions: what is left stays, and the record says where it stopped.
+      const stopIfInterrupted = (): void => {
+        if (signal?.aborted) throw new InterruptedError('interrupted by the user')
+      }
       task.output = `deleting Secret ${config.secrets.name}`
       purged.secret = (await connection.secrets.deleteSecret(namespace, config.secrets.name)).deleted
+      stopIfInterrupted()
       await recorder.detach()
       await connection.state.delete(namespace, releaseName)
       purged.stateRecord = true
       await ctx.lock?.release()
       ctx.lock = undefined
+      stopIfInterrupted()
       if (await connection.api.namespaceCreatedByUs(namespace)) {
         const left = await connection.api.listNamespaceObjects(namespace)
         const others = Object.entries(left)
@@ -120,7 +126,7 @@ export async function runDown(resolved: ResolvedConfig, connection: Connection, 
       } else {
         purged.namespaceKept = 'todo-deploy did not create it'
       }
-      await purgeImages(resolved, connection, options.keep, purged, (line) => {
+      await purgeImages(resolved, connection, options.keep, purged, stopIfInterrupted, (line) => {
         task.output = line
       })
       return `Secret ${purged.secret ? 'deleted' : 'absent'}, namespace ${purged.namespace ? 'deleted' : `kept (${purged.namespaceKept})`}, ${purged.localImages.length} local and ${purged.clusterImages.length} cluster images removed`
@@ -137,7 +143,8 @@ export async function runDown(resolved: ResolvedConfig, connection: Connection, 
     const interrupted = signal?.aborted === true || error instanceof InterruptedError
     await recorder.finish(interrupted ? 'interrupted' : 'failed', interrupted ? 'Removing' : 'Failed')
     result.phases = recorder.results()
-    if (interrupted) throw interruptedError('down', recorder.operation.interruptedPhase)
+    // The result goes with the error, as for `up`: --json shows the phases up to the interrupted one.
+    if (interrupted) throw Object.assign(interruptedError('down', recorder.operation.interruptedPhase), {result})
     throw isTodoDeployError(error) ? Object.assign(error, {result}) : error
   } finally {
     await ctx.lock?.release().catch(() => undefined)
@@ -145,13 +152,21 @@ export async function runDown(resolved: ResolvedConfig, connection: Connection, 
 }
 
 /** This app's images, newest first per service; all but the newest `keep` go from the engine and the cluster. */
-async function purgeImages(resolved: ResolvedConfig, connection: Connection, keep: number, purged: PurgeReport, onLine: (line: string) => void): Promise<void> {
+async function purgeImages(
+  resolved: ResolvedConfig,
+  connection: Connection,
+  keep: number,
+  purged: PurgeReport,
+  stopIfInterrupted: () => void,
+  onLine: (line: string) => void,
+): Promise<void> {
   const engine = connection.images(null)
   for (const service of SERVICE_NAMES) {
     const repository = resolved.config.services[service].image.repository
     const images = (await engine.listImages(repository)).sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())
     for (const image of images.slice(keep)) {
       for (const ref of image.tags) {
+        stopIfInterrupted()
         onLine(`removing ${ref}`)
         if (await connection.cluster.removeImage(ref).catch(() => false)) purged.clusterImages.push(ref)
         if (await engine.removeImage(ref)) purged.localImages.push(ref)

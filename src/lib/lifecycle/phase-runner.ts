@@ -34,7 +34,7 @@ export function phaseTask<Ctx>(
         checkInterrupted()
         if (outcome && typeof outcome === 'object') {
           recorder.skip(id, outcome.skip)
-          task.skip(`${title}: skipped, ${outcome.skip}`)
+          task.skip(outcome.skip)
         } else {
           recorder.succeed(id, outcome ?? undefined)
           if (outcome) task.title = `${title}: ${outcome}`

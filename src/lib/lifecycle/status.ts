@@ -226,8 +226,10 @@ export function deriveState(
 
 
 /**
- * `status --watch`: the release's objects followed by watch; every change yields a fresh report
- * (the Helm release and the lifecycle record are re-read at most once a second). Ends when the signal aborts.
+ * `status --watch`: the release's objects followed by watch; every change the watch reports (its first
+ * call is the initial state) yields a fresh report, so nothing polls. The Helm release and the lifecycle
+ * record are re-read with a change at most once a second. Ends when the signal aborts (InterruptedError);
+ * a report that cannot be built ends the watch with that error.
  */
 export async function watchStatus(
   resolved: ResolvedConfig,
@@ -237,34 +239,51 @@ export async function watchStatus(
   options: {now?: () => Date} = {},
 ): Promise<void> {
   const {config} = resolved
-  let first = await readStatus(resolved, connection, options)
-  onReport(first)
-  const urls = new Map(first.services.map((service) => [service.name, service.url]))
+  const readRelease = () =>
+    Promise.all([
+      connection.helm.status(config.release, config.namespace),
+      connection.helm.history(config.release, config.namespace),
+      connection.state.read(config.namespace, config.release).then(
+        (record) => record?.operation ?? null,
+        () => null,
+      ),
+    ])
+  let [release, history, operation] = await readRelease()
   let releaseReadAt = Date.now()
-  let release = await connection.helm.status(config.release, config.namespace)
-  let history = await connection.helm.history(config.release, config.namespace)
-  let operation = first.lastOperation
+  // The URLs are found once (the cluster tool can take seconds), then reused.
+  let urls: Map<string, string | null> | undefined
+  let failure: unknown
+  const stop = new AbortController()
   let pending = Promise.resolve()
-  await connection.workloads.watch(
-    config.namespace,
-    `app.kubernetes.io/instance=${config.release}`,
-    (snapshot) => {
-      pending = pending.then(async () => {
-        if (Date.now() - releaseReadAt > 1000) {
-          releaseReadAt = Date.now()
-          ;[release, history, operation] = await Promise.all([
-            connection.helm.status(config.release, config.namespace),
-            connection.helm.history(config.release, config.namespace),
-            connection.state.read(config.namespace, config.release).then((record) => record?.operation ?? null, () => operation),
-          ])
-        }
-        const revision = history.find((entry) => entry.revision === release?.revision) ?? null
-        const report = await buildStatus(resolved, connection, release, revision, operation, snapshot, {...options, withUrls: false})
-        for (const service of report.services) service.url = urls.get(service.name) ?? null
-        first = report
-        onReport(report)
-      })
-    },
-    signal,
-  )
+  try {
+    await connection.workloads.watch(
+      config.namespace,
+      `app.kubernetes.io/instance=${config.release}`,
+      (snapshot) => {
+        pending = pending
+          .then(async () => {
+            if (failure !== undefined || signal.aborted) return
+            if (urls && Date.now() - releaseReadAt > 1000) {
+              releaseReadAt = Date.now()
+              ;[release, history, operation] = await readRelease()
+            }
+            const revision = history.find((entry) => entry.revision === release?.revision) ?? null
+            const report = await buildStatus(resolved, connection, release, revision, operation, snapshot, {...options, withUrls: urls === undefined})
+            if (urls) for (const service of report.services) service.url = urls.get(service.name) ?? null
+            else urls = new Map(report.services.map((service) => [service.name, service.url]))
+            onReport(report)
+          })
+          .catch((error: unknown) => {
+            failure = error
+            stop.abort()
+          })
+      },
+      AbortSignal.any([signal, stop.signal]),
+    )
+  } catch (error) {
+    if (failure === undefined) throw error
+  } finally {
+    await pending
+  }
+  if (failure !== undefined) throw failure
 }

@@ -9,6 +9,8 @@ import {
   type V1Pod,
   type V1ReplicaSet,
 } from '@kubernetes/client-node'
+
+import {boundedApiClient} from '../kube-http.js'
 import {InterruptedError, PrerequisiteError} from '../../errors.js'
 import {buildDiagnosis, type Diagnosis} from './diagnosis.js'
 import {KubePodLogSource, type PodLogSource} from './pod-logs.js'
@@ -94,7 +96,7 @@ export class RolloutTracker {
     private readonly options: RolloutTrackerOptions = {},
   ) {
     this.retry = {...DEFAULT_RETRY, ...options.retry}
-    this.logs = options.logs ?? new KubePodLogSource(kc.makeApiClient(CoreV1Api))
+    this.logs = options.logs ?? new KubePodLogSource(boundedApiClient(kc, CoreV1Api))
   }
 
   track(request: TrackRequest): Promise<RolloutOutcome> {
@@ -213,8 +215,8 @@ export class RolloutTracker {
     onChange: () => void,
     giveUp: (resource: string) => (error: unknown, attempts: number, elapsedMs: number) => void,
   ): Mirrors {
-    const apps = this.kc.makeApiClient(AppsV1Api)
-    const core = this.kc.makeApiClient(CoreV1Api)
+    const apps = boundedApiClient(this.kc, AppsV1Api)
+    const core = boundedApiClient(this.kc, CoreV1Api)
     const watch = new Watch(this.kc)
     const mirror = <T extends KubernetesObject>(
       resource: string,
@@ -312,7 +314,7 @@ export class RolloutTracker {
       [...mirrors.events.items.values()].map((e) => [e.metadata.uid ?? e.metadata.name, e]),
     )
     try {
-      const listed = await this.kc.makeApiClient(CoreV1Api).listNamespacedEvent({namespace})
+      const listed = await boundedApiClient(this.kc, CoreV1Api).listNamespacedEvent({namespace})
       for (const event of listed.items) events.set(event.metadata.uid ?? event.metadata.name, event)
     } catch {
       // The mirror's copy is still a good diagnosis.

@@ -1,0 +1,218 @@
+import {afterEach, beforeEach, describe, expect, onTestFinished, test, vi} from 'vitest'
+import {z} from 'zod'
+
+import {useDependencies} from '../../src/cli/dependencies.js'
+import Status from '../../src/commands/status.js'
+import Up from '../../src/commands/up.js'
+import {InterruptedError} from '../../src/lib/errors.js'
+import {helmFailure} from '../../src/lib/helm/helm-errors.js'
+import type {StatusReport} from '../../src/lib/lifecycle/status.js'
+import {runUp, type UpResult} from '../../src/lib/lifecycle/up.js'
+import {createTestProject, FakeCluster, podObject, TEST_SECRET_NAMES, testSecrets, type TestProject} from '../support/fake-connection.js'
+import {runCommand} from '../support/run-command.js'
+
+/**
+ * The StatusReport exactly as README.md "status --json" documents it: strict objects, so a field the
+ * code adds or renames without the README fails here.
+ */
+const isoDate = z.iso.datetime()
+const phaseRecord = z.strictObject({
+  phase: z.string(),
+  state: z.enum(['pending', 'running', 'succeeded', 'failed', 'skipped', 'interrupted']),
+  startedAt: isoDate,
+  endedAt: isoDate.optional(),
+  durationMs: z.number().int().nonnegative().optional(),
+  skipReason: z.string().optional(),
+  detail: z.string().optional(),
+})
+const statusReportSchema = z.strictObject({
+  release: z
+    .strictObject({
+      name: z.string(),
+      namespace: z.string(),
+      revision: z.number().int().positive(),
+      status: z.string(),
+      chart: z.string(),
+      chartVersion: z.string(),
+      appVersion: z.string(),
+      deployedAt: isoDate.nullable(),
+      description: z.string(),
+    })
+    .nullable(),
+  state: z.enum(['NotDeployed', 'Initial', 'Building', 'Loading', 'Deploying', 'Starting', 'Updating', 'Running', 'Healthy', 'Failed', 'RollingBack', 'Removing', 'Removed']),
+  stateReason: z.string().min(1),
+  lastOperation: z
+    .strictObject({
+      id: z.string(),
+      command: z.string(),
+      startedAt: isoDate,
+      endedAt: isoDate.optional(),
+      result: z.enum(['running', 'succeeded', 'failed', 'interrupted']),
+      interruptedPhase: z.string().optional(),
+      state: z.string().optional(),
+      revision: z.number().int().optional(),
+      url: z.string().optional(),
+      tags: z.record(z.string(), z.string()).optional(),
+      phases: z.array(phaseRecord),
+    })
+    .nullable(),
+  deployments: z.array(
+    z.strictObject({
+      name: z.string(),
+      desired: z.number().int(),
+      updated: z.number().int(),
+      ready: z.number().int(),
+      available: z.number().int(),
+      images: z.array(z.string()),
+      tags: z.array(z.string()),
+      condition: z.string(),
+      rolledOut: z.boolean(),
+    }),
+  ),
+  pods: z.array(
+    z.strictObject({
+      name: z.string(),
+      deployment: z.string().nullable(),
+      phase: z.string(),
+      ready: z.string().regex(/^\d+\/\d+$/),
+      restarts: z.number().int().nonnegative(),
+      ageSeconds: z.number().int().nonnegative(),
+      explanation: z.string().min(1),
+      failing: z.boolean(),
+    }),
+  ),
+  services: z.array(
+    z.strictObject({
+      name: z.string(),
+      type: z.string(),
+      port: z.number().int(),
+      targetPort: z.string(),
+      nodePort: z.number().int().nullable(),
+      url: z.string().nullable(),
+    }),
+  ),
+})
+
+let fake = new FakeCluster()
+let restore: () => void = () => {}
+
+beforeEach(() => {
+  fake = new FakeCluster()
+  restore = useDependencies({connect: () => fake.connect()})
+  vi.stubEnv('NO_COLOR', '1')
+  for (const name of TEST_SECRET_NAMES) vi.stubEnv(name, `test-secret-value-${name}`)
+})
+
+afterEach(() => {
+  restore()
+  vi.unstubAllEnvs()
+})
+
+function project(): TestProject {
+  const created = createTestProject()
+  onTestFinished(() => created.remove())
+  return created
+}
+
+async function deploy(p: TestProject): Promise<void> {
+  fake.kubeletFollowsHelm(p.resolved)
+  const run = await runCommand<UpResult>(Up, [], {cwd: p.dir})
+  expect(run.exitCode).toBe(0)
+}
+
+async function statusJson(p: TestProject): Promise<StatusReport> {
+  const run = await runCommand<StatusReport>(Status, ['--json'], {cwd: p.dir})
+  expect(run.exitCode).toBe(0)
+  return statusReportSchema.parse(JSON.parse(run.stdout)) as StatusReport
+}
+
+describe('todo-deploy status', () => {
+  test('nothing deployed: "not deployed", exit 0; --json: release null, state NotDeployed', async () => {
+    const p = project()
+    const run = await runCommand<StatusReport>(Status, [], {cwd: p.dir})
+    expect(run.exitCode).toBe(0)
+    expect(run.stdout.trim()).toBe('not deployed')
+
+    const json = await statusJson(p)
+    expect(json).toMatchObject({release: null, state: 'NotDeployed', lastOperation: null, deployments: [], pods: []})
+    expect(fake.closed).toBe(2)
+  })
+
+  test('a deployed release: the state, every deployment, pod and service, and the URL', async () => {
+    const p = project()
+    await deploy(p)
+    const run = await runCommand<StatusReport>(Status, [], {cwd: p.dir})
+    expect(run.exitCode).toBe(0)
+    expect(run.stdout).toContain('release    todo-chatbot in todo-app-dev: revision 1 deployed (Install complete)')
+    expect(run.stdout).toContain('state      Healthy: every pod is ready and the last health check passed')
+    expect(run.stdout).toMatch(/todo-backend-5d8ffc89b7-ztfmf .*Running, ready/)
+    expect(run.stdout).toContain('http://192.168.49.2:30080')
+    expect(run.stdout).toMatch(/last operation: up succeeded at \S+\n {2}preflight succeeded \d+ms, build succeeded/)
+  })
+
+  test('the cluster is unreachable: exit 3 with what helm said and how to fix it', async () => {
+    const p = project()
+    vi.spyOn(fake.helm, 'status').mockRejectedValue(
+      helmFailure(
+        {
+          exitCode: 1,
+          stdout: '',
+          stderr: 'Error: Kubernetes cluster unreachable: Get "https://192.168.49.2:8443/version": dial tcp 192.168.49.2:8443: connect: connection refused\n',
+        },
+        {operation: 'helm status', release: 'todo-chatbot', namespace: 'todo-app-dev', kubeContext: 'minikube', kind: 'read', masked: []},
+      ),
+    )
+    const run = await runCommand<StatusReport>(Status, [], {cwd: p.dir})
+    expect(run.exitCode).toBe(3)
+    expect(run.stderr).toContain('helm cannot reach the cluster of kube context "minikube"')
+    expect(run.stderr).toContain('fix: start the cluster (`minikube start`)')
+
+    const json = await runCommand<StatusReport>(Status, ['--json'], {cwd: p.dir})
+    expect(json.exitCode).toBe(3)
+    expect(JSON.parse(json.stdout)).toMatchObject({error: {exitCode: 3, kind: 'PrerequisiteError'}})
+  })
+})
+
+describe('status --json matches the schema the README documents', () => {
+  test('healthy, then a crash-looping pod after an interrupted operation: every output validates', async () => {
+    const p = project()
+    await deploy(p)
+    const healthy = await statusJson(p)
+    expect(healthy.state).toBe('Healthy')
+    expect(healthy.lastOperation?.phases.length).toBeGreaterThan(0)
+
+    // An interrupted up, then the backend's pod crash-loops.
+    p.write('backend/app/health', 'v2\n')
+    fake.rollout.script.push({status: 'hang'})
+    const controller = new AbortController()
+    fake.log.onCall = (name) => {
+      if (name === 'rollout.wait') setTimeout(() => controller.abort(), 5)
+    }
+    const interrupted = await runUp(p.resolved, fake.connection, testSecrets(), {
+      build: true,
+      wait: true,
+      timeoutMs: 60_000,
+      rollbackOnFailure: true,
+      dryRun: false,
+      force: false,
+      valuesFiles: [],
+      set: [],
+      holder: 'tester@laptop pid 4242',
+      renderer: 'silent',
+      signal: controller.signal,
+    }).catch((error: unknown) => error)
+    expect(interrupted).toBeInstanceOf(InterruptedError)
+    fake.log.onCall = undefined
+    const pods = fake.workloads.current.pods.map((pod) =>
+      pod.metadata?.name?.startsWith('todo-backend')
+        ? podObject({name: pod.metadata.name, deployment: 'todo-backend', container: 'backend', image: 'todo-backend:c-0123456789ab', condition: {crashLoop: {restarts: 4, exitCode: 1}}})
+        : pod,
+    )
+    fake.workloads.publish({pods})
+
+    const failing = await statusJson(p)
+    expect(failing.state).toBe('Failed')
+    expect(failing.lastOperation).toMatchObject({command: 'up', result: 'interrupted', interruptedPhase: 'rollout'})
+    expect(failing.pods.find((pod) => pod.failing)?.explanation).toBe('CrashLoopBackOff: exited 1 4 times')
+  })
+})

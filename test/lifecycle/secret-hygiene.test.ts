@@ -1,0 +1,94 @@
+import {mkdtempSync, readdirSync, readFileSync, rmSync, statSync} from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+
+import {afterEach, expect, onTestFinished, test, vi} from 'vitest'
+
+import {useDependencies} from '../../src/cli/dependencies.js'
+import Down from '../../src/commands/down.js'
+import Status from '../../src/commands/status.js'
+import Up from '../../src/commands/up.js'
+import {secretChecksum} from '../../src/lib/kube/secret-store.js'
+import {contentHashCacheDir} from '../../src/lib/lifecycle/connect.js'
+import {SecretValue} from '../../src/lib/secrets/secret-value.js'
+import {createTestProject, FakeCluster, TEST_SECRET_NAMES} from '../support/fake-connection.js'
+import {runCommand, type CommandRun} from '../support/run-command.js'
+
+afterEach(() => {
+  vi.unstubAllEnvs()
+})
+
+/** Every file under `dir`, with its bytes. */
+function filesUnder(dir: string): {file: string; text: string}[] {
+  return readdirSync(dir, {recursive: true, encoding: 'utf8'})
+    .map((relative) => path.join(dir, relative))
+    .filter((file) => statSync(file).isFile())
+    .map((file) => ({file, text: readFileSync(file).toString('latin1')}))
+}
+
+test('up, status --json, a failing up and down (all --verbose) leak no secret value anywhere, and the values do reach the Secret store', async () => {
+  const sentinels = TEST_SECRET_NAMES.map((name, index) => ({name, value: `test-secret-value-hygiene-${index + 1}`}))
+  for (const {name, value} of sentinels) vi.stubEnv(name, value)
+  vi.stubEnv('NO_COLOR', '1')
+  const cacheHome = mkdtempSync(path.join(os.tmpdir(), 'todo-deploy-cache-'))
+  vi.stubEnv('XDG_CACHE_HOME', cacheHome)
+  const p = createTestProject()
+  onTestFinished(() => {
+    p.remove()
+    rmSync(cacheHome, {recursive: true, force: true})
+  })
+  const cacheDir = contentHashCacheDir(p.dir, process.env)
+  expect(cacheDir.startsWith(cacheHome)).toBe(true)
+  // The content-tag cache lives where the real connection puts it.
+  const fake = new FakeCluster({tagCacheDir: cacheDir})
+  fake.kubeletFollowsHelm(p.resolved)
+  const restore = useDependencies({connect: () => fake.connect()})
+  onTestFinished(restore)
+
+  const runs: CommandRun<unknown>[] = []
+  const run = async (command: Parameters<typeof runCommand>[0], argv: string[]): Promise<CommandRun<unknown>> => {
+    const result = await runCommand<unknown>(command, [...argv, '--verbose'], {cwd: p.dir})
+    runs.push(result)
+    return result
+  }
+
+  expect((await run(Up, [])).exitCode).toBe(0)
+  const status = await run(Status, ['--json'])
+  expect(status.exitCode).toBe(0)
+  expect(JSON.parse(status.stdout)).toMatchObject({state: 'Healthy'})
+  p.write('backend/app/health', 'v2\n')
+  fake.rollout.script.push({status: 'failed', reason: 'CreateContainerConfigError'})
+  const failing = await run(Up, [])
+  expect(failing.exitCode).toBe(5)
+  expect(failing.stderr).toContain('CreateContainerConfigError')
+  // --verbose adds the stack trace: it is scanned too.
+  expect(failing.stderr).toMatch(/\n\s+at /)
+  fake.log.onCall = (name) => {
+    if (name === 'workloads.watch') setTimeout(() => fake.workloads.publish({deployments: [], pods: [], services: []}), 5)
+  }
+  expect((await run(Down, ['--yes'])).exitCode).toBe(0)
+
+  const forbidden = sentinels.flatMap(({value}) => [value, Buffer.from(value).toString('base64')])
+  const places: {where: string; text: string}[] = [
+    ...runs.flatMap((entry, index) => [
+      {where: `stdout of run ${index}`, text: entry.stdout},
+      {where: `stderr of run ${index}`, text: entry.stderr},
+    ]),
+    ...filesUnder(p.dir).map(({file, text}) => ({where: file, text})),
+    ...filesUnder(cacheHome).map(({file, text}) => ({where: file, text})),
+    {where: 'helm calls (arguments and values files)', text: JSON.stringify(fake.helm.upgrades)},
+    {where: 'every recorded call', text: JSON.stringify(fake.log.calls)},
+    {where: 'helm release values', text: JSON.stringify([...fake.helm.releases.values()])},
+    {where: 'state records', text: [...fake.state.texts.values()].join('\n')},
+  ]
+  const leaks = places.flatMap(({where, text}) => forbidden.filter((secret) => text.includes(secret)).map((secret) => `${secret} in ${where}`))
+  expect(leaks).toEqual([])
+  // The scan saw real content: the cache was written, and the outputs are not empty.
+  expect(filesUnder(cacheHome).length).toBeGreaterThan(0)
+  expect(runs.every((entry) => entry.stdout.length + entry.stderr.length > 0)).toBe(true)
+
+  // The values did reach the one place they belong: the Secret store got exactly these values.
+  const stored = fake.secrets.secrets.get('todo-app-dev/todo-app-secrets')
+  expect(stored?.keys).toEqual([...TEST_SECRET_NAMES])
+  expect(stored?.checksum).toBe(secretChecksum(sentinels.map(({name, value}) => new SecretValue(name, value, 'environment'))))
+})
