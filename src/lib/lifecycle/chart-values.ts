@@ -17,7 +17,11 @@ export function chartValuesFromConfig(resolved: ResolvedConfig): Record<string, 
     configMap: {name: config.configMap.name, data: resolved.configMapData},
     secrets: {existingSecret: config.secrets.name},
     strategy: {maxSurge: config.rollout.maxSurge, maxUnavailable: config.rollout.maxUnavailable},
-    ingress: {enabled: config.ingress.enabled, className: config.ingress.className, host: config.ingress.host},
+    ingress: {
+      enabled: config.ingress.enabled,
+      className: config.ingress.className,
+      host: config.ingress.host,
+    },
   }
   for (const name of SERVICE_NAMES) values[name] = serviceValues(name, config.services[name])
   return values
@@ -53,7 +57,9 @@ function serviceValues(name: ServiceName, service: ServiceConfig): Record<string
       startup: {
         enabled: startup.enabled,
         path: startup.path ?? service.healthPath,
-        ...(startup.initialDelaySeconds === undefined ? {} : {initialDelaySeconds: startup.initialDelaySeconds}),
+        ...(startup.initialDelaySeconds === undefined
+          ? {}
+          : {initialDelaySeconds: startup.initialDelaySeconds}),
         periodSeconds: startup.periodSeconds,
         timeoutSeconds: startup.timeoutSeconds,
         failureThreshold: startup.failureThreshold,

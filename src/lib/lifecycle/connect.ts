@@ -37,7 +37,11 @@ export function connect(resolved: ResolvedConfig, options: ConnectOptions): Conn
   const env = options.env ?? process.env
   const {config} = resolved
   const loaded = loadKubeConfig({context: config.cluster.context ?? undefined, env})
-  const detected = detectClusterKind({configuredKind: config.cluster.kind, context: loaded.context, minikubeProfile: config.cluster.profile})
+  const detected = detectClusterKind({
+    configuredKind: config.cluster.kind,
+    context: loaded.context,
+    minikubeProfile: config.cluster.profile,
+  })
   const kube = new KubeConnection(loaded)
   const controllers = new Set<AbortController>()
   return {

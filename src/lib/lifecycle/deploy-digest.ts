@@ -25,7 +25,8 @@ export async function deployDigest(input: {
     hash.update(await readFile(file))
     hash.update('\0')
   }
-  for (const key of Object.keys(input.setString).sort()) hash.update(`set-string:${key}=${input.setString[key]}\0`)
+  for (const key of Object.keys(input.setString).sort())
+    hash.update(`set-string:${key}=${input.setString[key]}\0`)
   for (const pair of input.set) hash.update(`set:${pair}\0`)
   return hash.digest('hex').slice(0, 32)
 }

@@ -1,9 +1,9 @@
 import type {ResolvedConfig} from '../config/load.js'
 import {SERVICE_NAMES} from '../config/schema.js'
-import {DeployError, InterruptedError, isTodoDeployError} from '../errors.js'
+import {DeployError, InterruptedError} from '../errors.js'
 import type {LockHandle} from '../kube/release-lock.js'
 import {OperationRecorder, type LifecycleState, type PhaseResult} from './operation.js'
-import {interruptedError, phaseTask, runPhases, type PhaseOutcome, type PhaseTask, type Renderer} from './phase-runner.js'
+import {phaseTask, runOperation, type PhaseOutcome, type PhaseTask, type Renderer} from './phase-runner.js'
 import type {Connection} from './ports.js'
 
 export interface DownOptions {
@@ -47,23 +47,44 @@ interface DownContext {
  * `todo-deploy down`: helm uninstall, then wait (by watch) until the release's pods are gone; with
  * --purge, remove what the CLI itself created. Idempotent: nothing deployed is said and is exit 0.
  */
-export async function runDown(resolved: ResolvedConfig, connection: Connection, options: DownOptions): Promise<DownResult> {
+export async function runDown(
+  resolved: ResolvedConfig,
+  connection: Connection,
+  options: DownOptions,
+): Promise<DownResult> {
   const {config} = resolved
   const {release: releaseName, namespace} = config
   const selector = `app.kubernetes.io/instance=${releaseName}`
   const recorder = new OperationRecorder('down')
   const signal = options.signal
   const ctx: DownContext = {deployed: false}
-  const result: DownResult = {command: 'down', release: releaseName, namespace, uninstalled: false, state: 'Removing', purged: null, phases: []}
-  const phase = (id: string, title: string, state: LifecycleState, body: (task: PhaseTask<DownContext>) => Promise<PhaseOutcome>) =>
-    phaseTask<DownContext>(recorder, signal, id, title, state, body)
+  const result: DownResult = {
+    command: 'down',
+    release: releaseName,
+    namespace,
+    uninstalled: false,
+    state: 'Removing',
+    purged: null,
+    phases: [],
+  }
+  const phase = (
+    id: string,
+    title: string,
+    state: LifecycleState,
+    body: (task: PhaseTask<DownContext>) => Promise<PhaseOutcome>,
+  ) => phaseTask<DownContext>(recorder, signal, id, title, state, body)
 
   const tasks = [
     phase('preflight', 'Find the release', 'Removing', async () => {
       const status = await connection.helm.status(releaseName, namespace)
       ctx.deployed = status !== null
       if (!ctx.deployed) return {skip: `release ${releaseName} is not deployed in ${namespace}`}
-      ctx.lock = await connection.lock.acquire({namespace, release: releaseName, holder: options.holder, command: 'todo-deploy down'})
+      ctx.lock = await connection.lock.acquire({
+        namespace,
+        release: releaseName,
+        holder: options.holder,
+        command: 'todo-deploy down',
+      })
       await recorder.persistTo(connection.state, namespace, releaseName)
       return `revision ${status!.revision} (${status!.status})`
     }),
@@ -82,22 +103,34 @@ export async function runDown(resolved: ResolvedConfig, connection: Connection, 
           namespace,
           selector,
           (snapshot) => {
-            task.output = snapshot.pods.length === 0 ? 'no pods left' : `${snapshot.pods.length} pods left: ${snapshot.pods.map((pod) => pod.metadata?.name).join(', ')}`
+            task.output =
+              snapshot.pods.length === 0
+                ? 'no pods left'
+                : `${snapshot.pods.length} pods left: ${snapshot.pods.map((pod) => pod.metadata?.name).join(', ')}`
             return snapshot.pods.length === 0
           },
           signal ? AbortSignal.any([signal, deadline]) : deadline,
         )
       } catch (error) {
         if (!deadline.aborted || signal?.aborted) throw error
-        throw new DeployError(`the release's pods were still terminating after ${Math.round(options.timeoutMs / 1000)}s`, {
-          fix: 'see them with `todo-deploy status`; `kubectl delete pod --force` removes a stuck one',
-        })
+        throw new DeployError(
+          `the release's pods were still terminating after ${Math.round(options.timeoutMs / 1000)}s`,
+          {
+            fix: 'see them with `todo-deploy status`; `kubectl delete pod --force` removes a stuck one',
+          },
+        )
       }
       return 'all gone'
     }),
     phase('purge', 'Purge what todo-deploy created', 'Removing', async (task) => {
       if (!options.purge) return {skip: 'no --purge: the Secret, the namespace and the images stay'}
-      const purged: PurgeReport = {secret: false, stateRecord: false, namespace: false, clusterImages: [], localImages: []}
+      const purged: PurgeReport = {
+        secret: false,
+        stateRecord: false,
+        namespace: false,
+        clusterImages: [],
+        localImages: [],
+      }
       result.purged = purged
       // Ctrl-C stops the purge between deletions: what is left stays, and the record says where it stopped.
       const stopIfInterrupted = (): void => {
@@ -133,22 +166,19 @@ export async function runDown(resolved: ResolvedConfig, connection: Connection, 
     }),
   ]
 
-  try {
-    await runPhases(tasks, ctx, options.renderer)
-    result.state = ctx.deployed ? 'Removed' : 'NotDeployed'
-    await recorder.finish('succeeded', ctx.deployed ? 'Removed' : 'Initial')
-    result.phases = recorder.results()
-    return result
-  } catch (error) {
-    const interrupted = signal?.aborted === true || error instanceof InterruptedError
-    await recorder.finish(interrupted ? 'interrupted' : 'failed', interrupted ? 'Removing' : 'Failed')
-    result.phases = recorder.results()
-    // The result goes with the error, as for `up`: --json shows the phases up to the interrupted one.
-    if (interrupted) throw Object.assign(interruptedError('down', recorder.operation.interruptedPhase), {result})
-    throw isTodoDeployError(error) ? Object.assign(error, {result}) : error
-  } finally {
-    await ctx.lock?.release().catch(() => undefined)
-  }
+  await runOperation({
+    command: 'down',
+    recorder,
+    tasks,
+    ctx,
+    renderer: options.renderer,
+    signal,
+    result,
+    succeeded: () => (ctx.deployed ? 'Removed' : 'Initial'),
+    failed: 'Failed',
+  })
+  result.state = ctx.deployed ? 'Removed' : 'NotDeployed'
+  return result
 }
 
 /** This app's images, newest first per service; all but the newest `keep` go from the engine and the cluster. */
@@ -163,7 +193,9 @@ async function purgeImages(
   const engine = connection.images(null)
   for (const service of SERVICE_NAMES) {
     const repository = resolved.config.services[service].image.repository
-    const images = (await engine.listImages(repository)).sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())
+    const images = (await engine.listImages(repository)).sort(
+      (a, b) => b.createdAt.getTime() - a.createdAt.getTime(),
+    )
     for (const image of images.slice(keep)) {
       for (const ref of image.tags) {
         stopIfInterrupted()

@@ -1,6 +1,12 @@
 import {randomUUID} from 'node:crypto'
 
-import type {LifecycleRecord, OperationRecord, PhaseRecord, PhaseState, StateRecordStore} from '../kube/state-record.js'
+import type {
+  LifecycleRecord,
+  OperationRecord,
+  PhaseRecord,
+  PhaseState,
+  StateRecordStore,
+} from '../kube/state-record.js'
 import {summariseOperation, HISTORY_LIMIT} from '../kube/state-record.js'
 
 /** DATA-MODEL §5: the deployment lifecycle states. */
@@ -39,7 +45,12 @@ export interface PhaseResult {
 export class OperationRecorder {
   readonly operation: OperationRecord & {state: LifecycleState}
   private readonly phases = new Map<string, PhaseResult>()
-  private store: {store: StateRecordStore; namespace: string; release: string; previous: LifecycleRecord | null} | null = null
+  private store: {
+    store: StateRecordStore
+    namespace: string
+    release: string
+    previous: LifecycleRecord | null
+  } | null = null
   private writing: Promise<void> = Promise.resolve()
   private writeError: unknown
 
@@ -114,7 +125,11 @@ export class OperationRecorder {
     const running = this.runningPhase()
     if (running) {
       if (result === 'interrupted') this.operation.interruptedPhase = running
-      this.end(running, result === 'interrupted' ? 'interrupted' : result === 'failed' ? 'failed' : 'succeeded', {})
+      this.end(
+        running,
+        result === 'interrupted' ? 'interrupted' : result === 'failed' ? 'failed' : 'succeeded',
+        {},
+      )
     }
     this.operation.result = result
     this.operation.state = state
@@ -151,7 +166,9 @@ export class OperationRecorder {
     const record: LifecycleRecord = {
       operation: structuredClone(this.operation),
       history: [
-        ...(target.previous && target.previous.operation.id !== this.operation.id ? [summariseOperation(target.previous.operation)] : []),
+        ...(target.previous && target.previous.operation.id !== this.operation.id
+          ? [summariseOperation(target.previous.operation)]
+          : []),
         ...(target.previous?.history ?? []),
       ].slice(0, HISTORY_LIMIT),
     }

@@ -1,7 +1,7 @@
 import {Listr, type ListrRendererFactory, type ListrTask, type ListrTaskWrapper} from 'listr2'
 
-import {InterruptedError} from '../errors.js'
-import type {LifecycleState, OperationRecorder} from './operation.js'
+import {InterruptedError, isTodoDeployError} from '../errors.js'
+import type {LifecycleState, OperationRecorder, PhaseResult} from './operation.js'
 
 export type Renderer = 'default' | 'simple' | 'silent'
 export type PhaseTask<Ctx> = ListrTaskWrapper<Ctx, ListrRendererFactory, ListrRendererFactory>
@@ -50,14 +50,23 @@ export function phaseTask<Ctx>(
 }
 
 /** Runs the phases in order with the chosen renderer (silent for --json, simple without a TTY). */
-export async function runPhases<Ctx>(tasks: ListrTask<Ctx, ListrRendererFactory, ListrRendererFactory>[], ctx: Ctx, renderer: Renderer): Promise<void> {
+export async function runPhases<Ctx>(
+  tasks: ListrTask<Ctx, ListrRendererFactory, ListrRendererFactory>[],
+  ctx: Ctx,
+  renderer: Renderer,
+): Promise<void> {
   await new Listr<Ctx, ListrRendererFactory, ListrRendererFactory>(tasks, {
     renderer: renderer as unknown as ListrRendererFactory,
     fallbackRenderer: 'simple' as unknown as ListrRendererFactory,
     exitOnError: true,
     // Ctrl-C is the lifecycle's to handle (stop children, release the lock, exit 130), not listr2's exit(127).
     registerSignalListeners: false,
-    rendererOptions: {collapseSubtasks: false, collapseSkips: false, showSkipMessage: true, suffixSkips: false},
+    rendererOptions: {
+      collapseSubtasks: false,
+      collapseSkips: false,
+      showSkipMessage: true,
+      suffixSkips: false,
+    },
     ctx,
   }).run(ctx)
 }
@@ -65,6 +74,52 @@ export async function runPhases<Ctx>(tasks: ListrTask<Ctx, ListrRendererFactory,
 /** The error an interrupted operation ends with (exit 130), naming the phase it stopped in. */
 export function interruptedError(command: string, phase: string | undefined): InterruptedError {
   return new InterruptedError(`interrupted during ${phase ?? command}`, {
-    details: ['child processes were stopped and the lock released', `run \`todo-deploy ${command}\` again: it picks up from what is already done`],
+    details: [
+      'child processes were stopped and the lock released',
+      `run \`todo-deploy ${command}\` again: it picks up from what is already done`,
+    ],
   })
+}
+
+export interface OperationRun<Ctx> {
+  command: string
+  recorder: OperationRecorder
+  tasks: ListrTask<Ctx, ListrRendererFactory, ListrRendererFactory>[]
+  ctx: Ctx & {lock?: {release(): Promise<void>}}
+  renderer: Renderer
+  signal?: AbortSignal
+  /** The operation's result: its phases are filled in, and it travels with any error for `--json`. */
+  result: {phases: PhaseResult[]}
+  /** The lifecycle state a successful run leaves (recorded with the result). */
+  succeeded: () => LifecycleState
+  /** The state a failed run leaves; default Failed. */
+  failed?: LifecycleState
+}
+
+/**
+ * Runs an operation's phases and settles it the same way for every command: the outcome and the
+ * interrupted phase are recorded, the lock is released whatever happened, an abort ends as exit 130,
+ * and the partial result rides along with any user-facing error.
+ */
+export async function runOperation<Ctx>(run: OperationRun<Ctx>): Promise<LifecycleState> {
+  const {recorder, result, signal} = run
+  try {
+    await runPhases(run.tasks, run.ctx, run.renderer)
+    const state = run.succeeded()
+    await recorder.finish('succeeded', state)
+    result.phases = recorder.results()
+    return state
+  } catch (error) {
+    const interrupted = signal?.aborted === true || error instanceof InterruptedError
+    await recorder.finish(
+      interrupted ? 'interrupted' : 'failed',
+      interrupted ? recorder.lifecycleState : (run.failed ?? 'Failed'),
+    )
+    result.phases = recorder.results()
+    if (interrupted)
+      throw Object.assign(interruptedError(run.command, recorder.operation.interruptedPhase), {result})
+    throw isTodoDeployError(error) ? Object.assign(error, {result}) : error
+  } finally {
+    await run.ctx.lock?.release().catch(() => undefined)
+  }
 }

@@ -2,7 +2,9 @@ import {SERVICE_NAMES, type ServiceName} from '../config/schema.js'
 import {DEPLOY_DIGEST_KEY, IMAGE_TAG_KEY} from './chart-values.js'
 
 /** The image tags a revision's values hold (`<service>.image.tag`), as `up` passed them. */
-export function imageTagsOf(values: Record<string, unknown> | null | undefined): Partial<Record<ServiceName, string>> {
+export function imageTagsOf(
+  values: Record<string, unknown> | null | undefined,
+): Partial<Record<ServiceName, string>> {
   const tags: Partial<Record<ServiceName, string>> = {}
   if (!values) return tags
   for (const service of SERVICE_NAMES) {

@@ -1,20 +1,13 @@
 import type {ResolvedConfig} from '../config/load.js'
 import {SERVICE_NAMES, type ServiceName} from '../config/schema.js'
-import {BadInputError, DeployError, InterruptedError, isTodoDeployError} from '../errors.js'
+import {BadInputError, DeployError, InterruptedError} from '../errors.js'
 import type {ReleaseRevision} from '../helm/helm-client.js'
 import {inspectRelease, previousGoodRevision} from '../helm/release-state.js'
 import type {LockHandle} from '../kube/release-lock.js'
 import {renderDiagnosis, type Diagnosis} from '../kube/rollout/diagnosis.js'
-import {describeHealth, checkHealth} from './health-check.js'
+import {verifyHealth} from './health-check.js'
 import {OperationRecorder, type LifecycleState, type PhaseResult} from './operation.js'
-import {
-  interruptedError,
-  phaseTask,
-  runPhases,
-  type PhaseOutcome,
-  type PhaseTask,
-  type Renderer,
-} from './phase-runner.js'
+import {phaseTask, runOperation, type PhaseOutcome, type PhaseTask, type Renderer} from './phase-runner.js'
 import type {Connection} from './ports.js'
 import {imageTagsOf} from './release-tags.js'
 import {awaitRollout, releaseRollout} from './rollout-phase.js'
@@ -248,34 +241,27 @@ export async function runRollback(
           )
         }
       }
-      const health = await checkHealth(resolved, connection, (line) => {
+      const health = await verifyHealth(resolved, connection, recorder, (line) => {
         task.output = line
       })
-      result.url = health.url
-      recorder.set({url: health.url})
-      for (const answer of health.unhealthy)
-        result.warnings.push(`GET ${answer.path} on ${answer.service} answered ${answer.status}`)
-      recorder.setState(health.unhealthy.length === 0 ? 'Healthy' : 'Running')
-      return `tags ${Object.values(result.tags).join(', ')} running; ${describeHealth(health)}`
+      result.url = health.report.url
+      result.warnings.push(...health.warnings)
+      return `tags ${Object.values(result.tags).join(', ')} running; ${health.summary}`
     }),
   ]
 
-  try {
-    await runPhases(tasks, ctx, options.renderer)
-    result.state = recorder.lifecycleState
-    await recorder.finish('succeeded', result.state)
-    result.phases = recorder.results()
-    return result
-  } catch (error) {
-    const interrupted = signal?.aborted === true || error instanceof InterruptedError
-    result.state = interrupted ? recorder.lifecycleState : 'Failed'
-    await recorder.finish(interrupted ? 'interrupted' : 'failed', result.state)
-    result.phases = recorder.results()
-    // The result goes with the error, as for `up`: --json shows the phases up to the interrupted one.
-    if (interrupted)
-      throw Object.assign(interruptedError('rollback', recorder.operation.interruptedPhase), {result})
-    throw isTodoDeployError(error) ? Object.assign(error, {result}) : error
-  } finally {
-    await ctx.lock?.release().catch(() => undefined)
-  }
+  result.state = await runOperation({
+    command: 'rollback',
+    recorder,
+    tasks,
+    ctx,
+    renderer: options.renderer,
+    signal,
+    result,
+    succeeded: () => recorder.lifecycleState,
+  }).catch((error: unknown) => {
+    result.state = error instanceof InterruptedError ? recorder.lifecycleState : 'Failed'
+    throw error
+  })
+  return result
 }

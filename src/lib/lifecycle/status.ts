@@ -73,16 +73,30 @@ export interface ServiceReport {
 const LOG_LINES = 5
 
 /** Reads the release, its objects and its lifecycle record: what `status` shows. */
-export async function readStatus(resolved: ResolvedConfig, connection: Connection, options: {now?: () => Date; withUrls?: boolean} = {}): Promise<StatusReport> {
+export async function readStatus(
+  resolved: ResolvedConfig,
+  connection: Connection,
+  options: {now?: () => Date; withUrls?: boolean} = {},
+): Promise<StatusReport> {
   const {config} = resolved
   const [release, history, record] = await Promise.all([
     connection.helm.status(config.release, config.namespace),
     connection.helm.history(config.release, config.namespace),
     connection.state.read(config.namespace, config.release).catch(() => null),
   ])
-  const snapshot = release ? await connection.workloads.snapshot(config.namespace, `app.kubernetes.io/instance=${config.release}`) : emptySnapshot()
+  const snapshot = release
+    ? await connection.workloads.snapshot(config.namespace, `app.kubernetes.io/instance=${config.release}`)
+    : emptySnapshot()
   const revision = history.find((entry) => entry.revision === release?.revision)
-  return buildStatus(resolved, connection, release, revision ?? null, record?.operation ?? null, snapshot, options)
+  return buildStatus(
+    resolved,
+    connection,
+    release,
+    revision ?? null,
+    record?.operation ?? null,
+    snapshot,
+    options,
+  )
 }
 
 export async function buildStatus(
@@ -97,14 +111,28 @@ export async function buildStatus(
   const now = (options.now ?? (() => new Date()))()
   const {config} = resolved
   const deployments = snapshot.deployments.map(describeDeployment).sort(byName)
-  const pods = await Promise.all(snapshot.pods.map((pod) => describePod(pod, connection, config.namespace, config.rollout.crashLoopRestarts, now)))
+  const pods = await Promise.all(
+    snapshot.pods.map((pod) =>
+      describePod(pod, connection, config.namespace, config.rollout.crashLoopRestarts, now),
+    ),
+  )
   pods.sort(byName)
   const services: ServiceReport[] = []
-  for (const service of snapshot.services.sort((a, b) => byName({name: a.metadata?.name ?? ''}, {name: b.metadata?.name ?? ''}))) {
+  for (const service of snapshot.services.sort((a, b) =>
+    byName({name: a.metadata?.name ?? ''}, {name: b.metadata?.name ?? ''}),
+  )) {
     services.push(await describeService(service, resolved, connection, options.withUrls ?? true))
   }
   const {state, reason} = deriveState(release, lastOperation, deployments, pods)
-  return {release: release ? summarise(release, revision) : null, state, stateReason: reason, lastOperation, deployments, pods, services}
+  return {
+    release: release ? summarise(release, revision) : null,
+    state,
+    stateReason: reason,
+    lastOperation,
+    deployments,
+    pods,
+    services,
+  }
 }
 
 function emptySnapshot(): WorkloadSnapshot {
@@ -142,19 +170,34 @@ function describeDeployment(deployment: V1Deployment): DeploymentReport {
     available: status.available,
     images,
     tags: images.map((image) => image.slice(image.lastIndexOf(':') + 1)),
-    condition: status.deadlineExceeded ?? (status.rolledOut ? 'rolled out' : (status.waitingFor ?? 'progressing')),
+    condition:
+      status.deadlineExceeded ?? (status.rolledOut ? 'rolled out' : (status.waitingFor ?? 'progressing')),
     rolledOut: status.rolledOut,
   }
 }
 
-async function describePod(pod: V1Pod, connection: Connection, namespace: string, crashLoopRestarts: number, now: Date): Promise<PodReport> {
+async function describePod(
+  pod: V1Pod,
+  connection: Connection,
+  namespace: string,
+  crashLoopRestarts: number,
+  now: Date,
+): Promise<PodReport> {
   const containers = containersOf(pod).filter((container) => !container.init)
   const restarts = containers.reduce((sum, container) => sum + (container.status?.restartCount ?? 0), 0)
   const failure = podFailure(pod, crashLoopRestarts)
-  const crashed = containers.find((container) => (container.status?.restartCount ?? 0) > 0 || container.status?.state?.terminated)
+  const crashed = containers.find(
+    (container) => (container.status?.restartCount ?? 0) > 0 || container.status?.state?.terminated,
+  )
   let logTail: string[] | undefined
   if (crashed && pod.metadata?.name) {
-    const tail = await connection.logs.tail({namespace, pod: pod.metadata.name, container: crashed.name, previous: true, lines: LOG_LINES})
+    const tail = await connection.logs.tail({
+      namespace,
+      pod: pod.metadata.name,
+      container: crashed.name,
+      previous: true,
+      lines: LOG_LINES,
+    })
     logTail = tail.lines
   }
   const created = pod.metadata?.creationTimestamp ? new Date(pod.metadata.creationTimestamp) : now
@@ -171,7 +214,12 @@ async function describePod(pod: V1Pod, connection: Connection, namespace: string
   }
 }
 
-async function describeService(service: V1Service, resolved: ResolvedConfig, connection: Connection, withUrls: boolean): Promise<ServiceReport> {
+async function describeService(
+  service: V1Service,
+  resolved: ResolvedConfig,
+  connection: Connection,
+  withUrls: boolean,
+): Promise<ServiceReport> {
   const port = service.spec?.ports?.[0]
   const name = service.metadata?.name ?? ''
   const frontend = resolved.config.services.frontend
@@ -209,21 +257,32 @@ export function deriveState(
 ): {state: StatusReport['state']; reason: string} {
   if (!release) return {state: 'NotDeployed', reason: 'no Helm release'}
   if (lastOperation?.result === 'running') {
-    return {state: (lastOperation.state as LifecycleState | undefined) ?? 'Deploying', reason: `\`todo-deploy ${lastOperation.command}\` is running`}
+    return {
+      state: (lastOperation.state as LifecycleState | undefined) ?? 'Deploying',
+      reason: `\`todo-deploy ${lastOperation.command}\` is running`,
+    }
   }
-  if (release.status.startsWith('pending-')) return {state: 'Deploying', reason: `the release is ${release.status}`}
-  if (release.status === 'failed') return {state: 'Failed', reason: `revision ${release.revision} failed: ${release.description}`}
+  if (release.status.startsWith('pending-'))
+    return {state: 'Deploying', reason: `the release is ${release.status}`}
+  if (release.status === 'failed')
+    return {state: 'Failed', reason: `revision ${release.revision} failed: ${release.description}`}
   const failing = pods.find((pod) => pod.failing)
   if (failing) return {state: 'Failed', reason: `pod ${failing.name}: ${failing.explanation}`}
   const stuck = deployments.find((deployment) => !deployment.rolledOut)
-  if (stuck) return {state: release.revision > 1 ? 'Updating' : 'Starting', reason: `${stuck.name}: ${stuck.condition}`}
+  if (stuck)
+    return {
+      state: release.revision > 1 ? 'Updating' : 'Starting',
+      reason: `${stuck.name}: ${stuck.condition}`,
+    }
   if (deployments.length === 0) return {state: 'Deploying', reason: 'the release has no Deployments yet'}
-  const verified = lastOperation?.result === 'succeeded' && lastOperation.state === 'Healthy' && lastOperation.revision === release.revision
+  const verified =
+    lastOperation?.result === 'succeeded' &&
+    lastOperation.state === 'Healthy' &&
+    lastOperation.revision === release.revision
   return verified
     ? {state: 'Healthy', reason: 'every pod is ready and the last health check passed'}
     : {state: 'Running', reason: 'every pod is ready'}
 }
-
 
 /**
  * `status --watch`: the release's objects followed by watch; every change the watch reports (its first
@@ -268,7 +327,10 @@ export async function watchStatus(
               ;[release, history, operation] = await readRelease()
             }
             const revision = history.find((entry) => entry.revision === release?.revision) ?? null
-            const report = await buildStatus(resolved, connection, release, revision, operation, snapshot, {...options, withUrls: urls === undefined})
+            const report = await buildStatus(resolved, connection, release, revision, operation, snapshot, {
+              ...options,
+              withUrls: urls === undefined,
+            })
             if (urls) for (const service of report.services) service.url = urls.get(service.name) ?? null
             else urls = new Map(report.services.map((service) => [service.name, service.url]))
             onReport(report)

@@ -8,13 +8,7 @@ import {ensureServiceImage, planServiceImage, type ServiceImagePlan} from '../bu
 import {chooseImageLoadStrategy, type ImageLoadStrategy} from '../cluster/image-load-strategy.js'
 import {durationMs, type ResolvedConfig} from '../config/load.js'
 import {SERVICE_NAMES, type ServiceName} from '../config/schema.js'
-import {
-  BadInputError,
-  DeployError,
-  InterruptedError,
-  isTodoDeployError,
-  type TodoDeployError,
-} from '../errors.js'
+import {BadInputError, DeployError, InterruptedError} from '../errors.js'
 import {ReleasePendingError} from '../helm/helm-errors.js'
 import {
   inspectRelease,
@@ -32,15 +26,8 @@ import {chartValuesFromConfig, DEPLOY_DIGEST_KEY, IMAGE_TAG_KEY, SECRET_CHECKSUM
 import {deployDigest} from './deploy-digest.js'
 import {OperationRecorder, type LifecycleState, type PhaseResult} from './operation.js'
 import type {Connection} from './ports.js'
-import {checkHealth, describeHealth, type HealthAnswer} from './health-check.js'
-import {
-  interruptedError,
-  phaseTask,
-  runPhases,
-  type PhaseOutcome,
-  type PhaseTask,
-  type Renderer,
-} from './phase-runner.js'
+import {verifyHealth, type HealthAnswer} from './health-check.js'
+import {phaseTask, runOperation, type PhaseOutcome, type PhaseTask, type Renderer} from './phase-runner.js'
 import {deployDigestOf, imageTagsOf} from './release-tags.js'
 import {awaitRollout, releaseRollout, type RolloutReport} from './rollout-phase.js'
 
@@ -101,19 +88,6 @@ export interface UpResult {
   rollback?: {revision: number; result: 'rolled-back' | 'failed'; detail?: string}
   /** `--dry-run`: what `helm template` renders for this plan. */
   manifests?: string
-}
-
-/** A failed operation with everything it did so far, so `--json` can still print the result. */
-export class OperationFailedError extends DeployError {
-  constructor(
-    message: string,
-    readonly result: UpResult,
-    options: {fix?: string; details?: string[]; exitCode?: TodoDeployError['exitCode']; cause?: unknown} = {},
-  ) {
-    super(message, options)
-    this.name = 'OperationFailedError'
-    if (options.exitCode !== undefined) (this as {exitCode: number}).exitCode = options.exitCode
-  }
 }
 
 interface UpContext {
@@ -466,16 +440,13 @@ export async function runUp(
     phase('verify', 'Check health and find the URL', 'Running', async (task) => {
       if (options.dryRun) return {skip: '--dry-run'}
       if (!options.wait) return {skip: '--no-wait'}
-      const health = await checkHealth(resolved, connection, (line) => {
+      const health = await verifyHealth(resolved, connection, recorder, (line) => {
         task.output = line
       })
-      result.health = health.answers
-      result.url = health.url
-      recorder.set({url: health.url})
-      for (const answer of health.unhealthy)
-        result.warnings.push(`GET ${answer.path} on ${answer.service} answered ${answer.status}`)
-      recorder.setState(health.unhealthy.length === 0 ? 'Healthy' : 'Running')
-      return describeHealth(health)
+      result.health = health.report.answers
+      result.url = health.report.url
+      result.warnings.push(...health.warnings)
+      return health.summary
     }),
   ]
 
@@ -531,34 +502,20 @@ export async function runUp(
     })
   }
 
-  try {
-    await runPhases(tasks, ctx, options.renderer)
-    result.phases = recorder.results()
-    result.state = options.dryRun ? 'Initial' : !options.wait ? 'Deploying' : recorder.lifecycleState
-    await recorder.finish('succeeded', result.state)
-    return result
-  } catch (error) {
-    const interrupted = signal?.aborted === true || error instanceof InterruptedError
-    result.state = interrupted ? recorder.lifecycleState : 'Failed'
-    await recorder.finish(interrupted ? 'interrupted' : 'failed', result.state)
-    result.phases = recorder.results()
-    if (interrupted) {
-      throw withResult(interruptedError('up', recorder.operation.interruptedPhase), result)
-    }
-    if (isTodoDeployError(error) && error.exitCode !== 5) throw withResult(error, result)
-    throw new OperationFailedError(error instanceof Error ? error.message : String(error), result, {
-      fix: isTodoDeployError(error) ? error.fix : undefined,
-      details: isTodoDeployError(error) ? error.details : [],
-      cause: error,
-    })
-  } finally {
-    await ctx.lock?.release().catch(() => undefined)
-  }
-}
-
-/** Keeps the user-facing error as it is and attaches the partial result for `--json`. */
-function withResult(error: TodoDeployError, result: UpResult): TodoDeployError {
-  return Object.assign(error, {result})
+  result.state = await runOperation({
+    command: 'up',
+    recorder,
+    tasks,
+    ctx,
+    renderer: options.renderer,
+    signal,
+    result,
+    succeeded: () => (options.dryRun ? 'Initial' : !options.wait ? 'Deploying' : recorder.lifecycleState),
+  }).catch((error: unknown) => {
+    result.state = error instanceof InterruptedError ? recorder.lifecycleState : 'Failed'
+    throw error
+  })
+  return result
 }
 
 async function recoverPendingRelease(
