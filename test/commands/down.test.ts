@@ -5,7 +5,13 @@ import Down from '../../src/commands/down.js'
 import Up from '../../src/commands/up.js'
 import type {DownResult} from '../../src/lib/lifecycle/down.js'
 import type {UpResult} from '../../src/lib/lifecycle/up.js'
-import {createTestProject, FakeCluster, runningRelease, TEST_SECRET_NAMES, type TestProject} from '../support/fake-connection.js'
+import {
+  createTestProject,
+  FakeCluster,
+  runningRelease,
+  TEST_SECRET_NAMES,
+  type TestProject,
+} from '../support/fake-connection.js'
 import {runCommand} from '../support/run-command.js'
 
 let fake = new FakeCluster()
@@ -39,9 +45,12 @@ async function deployed(): Promise<TestProject> {
 describe('todo-deploy down', () => {
   test('--yes uninstalls and waits for the pods; a second run says nothing is deployed, exit 0 both times', async () => {
     const p = await deployed()
-    fake.workloads.publish(runningRelease(p.resolved, {frontend: 'c-000000000001', backend: 'c-000000000002'}))
+    fake.workloads.publish(
+      runningRelease(p.resolved, {frontend: 'c-000000000001', backend: 'c-000000000002'}),
+    )
     fake.log.onCall = (name) => {
-      if (name === 'workloads.watch') setTimeout(() => fake.workloads.publish({deployments: [], pods: [], services: []}), 5)
+      if (name === 'workloads.watch')
+        setTimeout(() => fake.workloads.publish({deployments: [], pods: [], services: []}), 5)
     }
 
     const first = await runCommand<DownResult>(Down, ['--yes'], {cwd: p.dir})
@@ -53,7 +62,9 @@ describe('todo-deploy down', () => {
 
     const second = await runCommand<DownResult>(Down, ['--yes'], {cwd: p.dir})
     expect(second.exitCode).toBe(0)
-    expect(second.stdout.trim().split('\n').at(-1)).toBe('release todo-chatbot is not deployed in todo-app-dev: nothing to uninstall')
+    expect(second.stdout.trim().split('\n').at(-1)).toBe(
+      'release todo-chatbot is not deployed in todo-app-dev: nothing to uninstall',
+    )
     expect(fake.helm.uninstalls).toHaveLength(1)
   })
 
@@ -79,14 +90,23 @@ describe('todo-deploy down', () => {
   test('--yes --purge --json: what was removed and why the namespace stayed', async () => {
     const p = await deployed()
     fake.api.namespaces.set('todo-app-dev', {ours: false})
-    const run = await runCommand<DownResult>(Down, ['--yes', '--purge', '--keep', '1', '--json'], {cwd: p.dir})
+    const run = await runCommand<DownResult>(Down, ['--yes', '--purge', '--keep', '1', '--json'], {
+      cwd: p.dir,
+    })
     expect(run.exitCode).toBe(0)
     const json = JSON.parse(run.stdout) as DownResult
     expect(json).toMatchObject({
       command: 'down',
       uninstalled: true,
       state: 'Removed',
-      purged: {secret: true, stateRecord: true, namespace: false, namespaceKept: 'todo-deploy did not create it', localImages: [], clusterImages: []},
+      purged: {
+        secret: true,
+        stateRecord: true,
+        namespace: false,
+        namespaceKept: 'todo-deploy did not create it',
+        localImages: [],
+        clusterImages: [],
+      },
     })
     expect(fake.secrets.secrets.size).toBe(0)
     expect(await fake.state.read('todo-app-dev', 'todo-chatbot')).toBeNull()

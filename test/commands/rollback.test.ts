@@ -5,7 +5,12 @@ import Rollback from '../../src/commands/rollback.js'
 import Up from '../../src/commands/up.js'
 import type {RevisionRow, RollbackResult} from '../../src/lib/lifecycle/rollback.js'
 import type {UpResult} from '../../src/lib/lifecycle/up.js'
-import {createTestProject, FakeCluster, TEST_SECRET_NAMES, type TestProject} from '../support/fake-connection.js'
+import {
+  createTestProject,
+  FakeCluster,
+  TEST_SECRET_NAMES,
+  type TestProject,
+} from '../support/fake-connection.js'
 import {runCommand} from '../support/run-command.js'
 
 let fake = new FakeCluster()
@@ -89,7 +94,11 @@ describe('todo-deploy rollback', () => {
     const run = await runCommand<RollbackResult>(Rollback, ['--json'], {cwd: p.dir})
     expect(run.exitCode).toBe(5)
     const json = JSON.parse(run.stdout) as FailureJson
-    expect(json.error).toMatchObject({exitCode: 5, kind: 'DeployError', message: `revision 1 runs ${ref}, which is neither in the cluster nor in the local Docker Engine`})
+    expect(json.error).toMatchObject({
+      exitCode: 5,
+      kind: 'DeployError',
+      message: `revision 1 runs ${ref}, which is neither in the cluster nor in the local Docker Engine`,
+    })
     expect(json.error.fix).toContain('todo-deploy up --only backend')
     expect(json.result).toMatchObject({state: 'Failed', toRevision: 1})
     expect(json.result.phases.find((phase) => phase.phase === 'load')?.state).toBe('failed')
@@ -103,8 +112,12 @@ describe('todo-deploy rollback --list', () => {
     expect(run.exitCode).toBe(0)
     const rows = run.stdout.split('\n').filter((line) => /^│ \d/.test(line))
     expect(rows).toHaveLength(2)
-    expect(rows[0]).toMatch(new RegExp(`^│ 1 +│ superseded │ \\S+ │ c-[0-9a-f]{12} │ ${backendTags[0]} │ Install complete │$`))
-    expect(rows[1]).toMatch(new RegExp(`^│ 2 +│ deployed +│ \\S+ │ c-[0-9a-f]{12} │ ${backendTags[1]} │ Upgrade complete │$`))
+    expect(rows[0]).toMatch(
+      new RegExp(`^│ 1 +│ superseded │ \\S+ │ c-[0-9a-f]{12} │ ${backendTags[0]} │ Install complete │$`),
+    )
+    expect(rows[1]).toMatch(
+      new RegExp(`^│ 2 +│ deployed +│ \\S+ │ c-[0-9a-f]{12} │ ${backendTags[1]} │ Upgrade complete │$`),
+    )
     expect(run.stdout).toMatch(/│ revision │ status +│ updated +│ frontend +│ backend +│ description +│/)
     expect(fake.helm.rollbacks).toEqual([])
     expect(fake.lock.acquired).toBe(2)

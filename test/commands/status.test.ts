@@ -1,4 +1,4 @@
-import {afterEach, beforeEach, describe, expect, onTestFinished, test, vi} from 'vitest'
+import {afterEach, beforeEach, describe, expect, test, vi} from 'vitest'
 import {z} from 'zod'
 
 import {useDependencies} from '../../src/cli/dependencies.js'
@@ -8,8 +8,15 @@ import {InterruptedError} from '../../src/lib/errors.js'
 import {helmFailure} from '../../src/lib/helm/helm-errors.js'
 import type {StatusReport} from '../../src/lib/lifecycle/status.js'
 import {runUp, type UpResult} from '../../src/lib/lifecycle/up.js'
-import {createTestProject, FakeCluster, podObject, TEST_SECRET_NAMES, testSecrets, type TestProject} from '../support/fake-connection.js'
+import {
+  FakeCluster,
+  podObject,
+  TEST_SECRET_NAMES,
+  testSecrets,
+  type TestProject,
+} from '../support/fake-connection.js'
 import {runCommand} from '../support/run-command.js'
+import {tempProject} from '../support/lifecycle-fixtures.js'
 
 /**
  * The StatusReport exactly as README.md "status --json" documents it: strict objects, so a field the
@@ -39,7 +46,21 @@ const statusReportSchema = z.strictObject({
       description: z.string(),
     })
     .nullable(),
-  state: z.enum(['NotDeployed', 'Initial', 'Building', 'Loading', 'Deploying', 'Starting', 'Updating', 'Running', 'Healthy', 'Failed', 'RollingBack', 'Removing', 'Removed']),
+  state: z.enum([
+    'NotDeployed',
+    'Initial',
+    'Building',
+    'Loading',
+    'Deploying',
+    'Starting',
+    'Updating',
+    'Running',
+    'Healthy',
+    'Failed',
+    'RollingBack',
+    'Removing',
+    'Removed',
+  ]),
   stateReason: z.string().min(1),
   lastOperation: z
     .strictObject({
@@ -108,12 +129,6 @@ afterEach(() => {
   vi.unstubAllEnvs()
 })
 
-function project(): TestProject {
-  const created = createTestProject()
-  onTestFinished(() => created.remove())
-  return created
-}
-
 async function deploy(p: TestProject): Promise<void> {
   fake.kubeletFollowsHelm(p.resolved)
   const run = await runCommand<UpResult>(Up, [], {cwd: p.dir})
@@ -128,38 +143,56 @@ async function statusJson(p: TestProject): Promise<StatusReport> {
 
 describe('todo-deploy status', () => {
   test('nothing deployed: "not deployed", exit 0; --json: release null, state NotDeployed', async () => {
-    const p = project()
+    const p = tempProject()
     const run = await runCommand<StatusReport>(Status, [], {cwd: p.dir})
     expect(run.exitCode).toBe(0)
     expect(run.stdout.trim()).toBe('not deployed')
 
     const json = await statusJson(p)
-    expect(json).toMatchObject({release: null, state: 'NotDeployed', lastOperation: null, deployments: [], pods: []})
+    expect(json).toMatchObject({
+      release: null,
+      state: 'NotDeployed',
+      lastOperation: null,
+      deployments: [],
+      pods: [],
+    })
     expect(fake.closed).toBe(2)
   })
 
   test('a deployed release: the state, every deployment, pod and service, and the URL', async () => {
-    const p = project()
+    const p = tempProject()
     await deploy(p)
     const run = await runCommand<StatusReport>(Status, [], {cwd: p.dir})
     expect(run.exitCode).toBe(0)
-    expect(run.stdout).toContain('release    todo-chatbot in todo-app-dev: revision 1 deployed (Install complete)')
+    expect(run.stdout).toContain(
+      'release    todo-chatbot in todo-app-dev: revision 1 deployed (Install complete)',
+    )
     expect(run.stdout).toContain('state      Healthy: every pod is ready and the last health check passed')
     expect(run.stdout).toMatch(/todo-backend-5d8ffc89b7-ztfmf .*Running, ready/)
     expect(run.stdout).toContain('http://192.168.49.2:30080')
-    expect(run.stdout).toMatch(/last operation: up succeeded at \S+\n {2}preflight succeeded \d+ms, build succeeded/)
+    expect(run.stdout).toMatch(
+      /last operation: up succeeded at \S+\n {2}preflight succeeded \d+ms, build succeeded/,
+    )
   })
 
   test('the cluster is unreachable: exit 3 with what helm said and how to fix it', async () => {
-    const p = project()
+    const p = tempProject()
     vi.spyOn(fake.helm, 'status').mockRejectedValue(
       helmFailure(
         {
           exitCode: 1,
           stdout: '',
-          stderr: 'Error: Kubernetes cluster unreachable: Get "https://192.168.49.2:8443/version": dial tcp 192.168.49.2:8443: connect: connection refused\n',
+          stderr:
+            'Error: Kubernetes cluster unreachable: Get "https://192.168.49.2:8443/version": dial tcp 192.168.49.2:8443: connect: connection refused\n',
         },
-        {operation: 'helm status', release: 'todo-chatbot', namespace: 'todo-app-dev', kubeContext: 'minikube', kind: 'read', masked: []},
+        {
+          operation: 'helm status',
+          release: 'todo-chatbot',
+          namespace: 'todo-app-dev',
+          kubeContext: 'minikube',
+          kind: 'read',
+          masked: [],
+        },
       ),
     )
     const run = await runCommand<StatusReport>(Status, [], {cwd: p.dir})
@@ -175,7 +208,7 @@ describe('todo-deploy status', () => {
 
 describe('status --json matches the schema the README documents', () => {
   test('healthy, then a crash-looping pod after an interrupted operation: every output validates', async () => {
-    const p = project()
+    const p = tempProject()
     await deploy(p)
     const healthy = await statusJson(p)
     expect(healthy.state).toBe('Healthy')
@@ -205,14 +238,24 @@ describe('status --json matches the schema the README documents', () => {
     fake.log.onCall = undefined
     const pods = fake.workloads.current.pods.map((pod) =>
       pod.metadata?.name?.startsWith('todo-backend')
-        ? podObject({name: pod.metadata.name, deployment: 'todo-backend', container: 'backend', image: 'todo-backend:c-0123456789ab', condition: {crashLoop: {restarts: 4, exitCode: 1}}})
+        ? podObject({
+            name: pod.metadata.name,
+            deployment: 'todo-backend',
+            container: 'backend',
+            image: 'todo-backend:c-0123456789ab',
+            condition: {crashLoop: {restarts: 4, exitCode: 1}},
+          })
         : pod,
     )
     fake.workloads.publish({pods})
 
     const failing = await statusJson(p)
     expect(failing.state).toBe('Failed')
-    expect(failing.lastOperation).toMatchObject({command: 'up', result: 'interrupted', interruptedPhase: 'rollout'})
+    expect(failing.lastOperation).toMatchObject({
+      command: 'up',
+      result: 'interrupted',
+      interruptedPhase: 'rollout',
+    })
     expect(failing.pods.find((pod) => pod.failing)?.explanation).toBe('CrashLoopBackOff: exited 1 4 times')
   })
 })

@@ -1,15 +1,11 @@
-import {afterEach, beforeEach, describe, expect, onTestFinished, test, vi} from 'vitest'
+import {afterEach, beforeEach, describe, expect, test, vi} from 'vitest'
 
 import {useDependencies} from '../../src/cli/dependencies.js'
 import Up from '../../src/commands/up.js'
 import type {UpResult} from '../../src/lib/lifecycle/up.js'
-import {
-  createTestProject,
-  FakeCluster,
-  TEST_SECRET_NAMES,
-  type TestProject,
-} from '../support/fake-connection.js'
+import {FakeCluster, TEST_SECRET_NAMES} from '../support/fake-connection.js'
 import {runCommand} from '../support/run-command.js'
+import {tempProject} from '../support/lifecycle-fixtures.js'
 
 let fake = new FakeCluster()
 let restore: () => void = () => {}
@@ -26,12 +22,6 @@ afterEach(() => {
   vi.unstubAllEnvs()
 })
 
-function project(): TestProject {
-  const created = createTestProject()
-  onTestFinished(() => created.remove())
-  return created
-}
-
 interface FailureJson {
   error: {exitCode: number; kind: string; message: string; details: string[]; fix?: string}
   result: UpResult
@@ -39,7 +29,7 @@ interface FailureJson {
 
 describe('todo-deploy up (in-memory cluster)', () => {
   test('prints the phase table and ends with the URL; a second run changes nothing', async () => {
-    const p = project()
+    const p = tempProject()
     const cold = await runCommand<UpResult>(Up, [], {cwd: p.dir})
     expect(cold.exitCode).toBe(0)
     const lines = cold.stdout.trim().split('\n')
@@ -56,7 +46,7 @@ describe('todo-deploy up (in-memory cluster)', () => {
   })
 
   test('--json prints the result: phases with timings, tags, revision, URL', async () => {
-    const p = project()
+    const p = tempProject()
     const run = await runCommand<UpResult>(Up, ['--json'], {cwd: p.dir})
     expect(run.exitCode).toBe(0)
     const json = JSON.parse(run.stdout) as UpResult
@@ -85,7 +75,7 @@ describe('todo-deploy up (in-memory cluster)', () => {
   })
 
   test('a failed rollout with --json: exit 5, the error and the diagnosis in the JSON, no secret value', async () => {
-    const p = project()
+    const p = tempProject()
     fake.rollout.script.push({status: 'failed', reason: 'CreateContainerConfigError'})
     const run = await runCommand<UpResult>(Up, ['--json'], {cwd: p.dir})
     expect(run.exitCode).toBe(5)
@@ -105,7 +95,7 @@ describe('todo-deploy up (in-memory cluster)', () => {
   })
 
   test('a failed rollout without --json: the diagnosis and the rollback line on stderr, exit 5', async () => {
-    const p = project()
+    const p = tempProject()
     await runCommand<UpResult>(Up, [], {cwd: p.dir})
     p.write('backend/app/health', 'v2\n')
     fake.rollout.script.push({status: 'failed', reason: 'CrashLoopBackOff'})
@@ -119,7 +109,7 @@ describe('todo-deploy up (in-memory cluster)', () => {
   })
 
   test('--dry-run prints the plan and the rendered manifests, and changes nothing', async () => {
-    const p = project()
+    const p = tempProject()
     const run = await runCommand<UpResult>(Up, ['--dry-run'], {cwd: p.dir})
     expect(run.exitCode).toBe(0)
     expect(run.stdout).toContain('Plan (nothing was changed):')
@@ -138,7 +128,7 @@ describe('todo-deploy up (in-memory cluster)', () => {
   })
 
   test('--only and --no-build reach the lifecycle: a missing image is exit 2', async () => {
-    const p = project()
+    const p = tempProject()
     await runCommand<UpResult>(Up, [], {cwd: p.dir})
     p.write('frontend/app/index.html', '<h1>v2</h1>\n')
     p.write('backend/app/health', 'v2\n')
@@ -152,7 +142,7 @@ describe('todo-deploy up (in-memory cluster)', () => {
   })
 
   test('a missing secret: exit 2 naming it, before anything connects', async () => {
-    const p = project()
+    const p = tempProject()
     vi.stubEnv('JWT_SECRET', undefined)
     const run = await runCommand<UpResult>(Up, [], {cwd: p.dir})
     expect(run.exitCode).toBe(2)

@@ -1,35 +1,14 @@
-import {describe, expect, onTestFinished, test} from 'vitest'
+import {describe, expect, test} from 'vitest'
 
 import {isTodoDeployError, type TodoDeployError} from '../../src/lib/errors.js'
 import {runDown, type DownOptions, type DownResult} from '../../src/lib/lifecycle/down.js'
-import {runUp, type UpOptions} from '../../src/lib/lifecycle/up.js'
-import {createTestProject, FakeCluster, podObject, testSecrets, type TestProject} from '../support/fake-connection.js'
-
-const RELEASE = 'todo-chatbot'
-const NAMESPACE = 'todo-app-dev'
-
-const UP: UpOptions = {
-  build: true,
-  wait: true,
-  timeoutMs: 300_000,
-  rollbackOnFailure: true,
-  dryRun: false,
-  force: false,
-  valuesFiles: [],
-  set: [],
-  holder: 'tester@laptop pid 4242',
-  renderer: 'silent',
-}
-
-function project(): TestProject {
-  const created = createTestProject()
-  onTestFinished(() => created.remove())
-  return created
-}
+import {runUp} from '../../src/lib/lifecycle/up.js'
+import {FakeCluster, podObject, testSecrets, type TestProject} from '../support/fake-connection.js'
+import {UP_OPTIONS as UP, tempProject, RELEASE, NAMESPACE} from '../support/lifecycle-fixtures.js'
 
 /** A project deployed once on a fresh cluster whose pods run what helm deployed. */
 async function deployed(): Promise<{p: TestProject; fake: FakeCluster}> {
-  const p = project()
+  const p = tempProject()
   const fake = new FakeCluster()
   fake.kubeletFollowsHelm(p.resolved)
   await runUp(p.resolved, fake.connection, testSecrets(), UP)
@@ -37,7 +16,14 @@ async function deployed(): Promise<{p: TestProject; fake: FakeCluster}> {
 }
 
 function down(p: TestProject, fake: FakeCluster, overrides: Partial<DownOptions> = {}): Promise<DownResult> {
-  return runDown(p.resolved, fake.connection, {purge: false, keep: 0, timeoutMs: 120_000, holder: 'tester@laptop pid 4242', renderer: 'silent', ...overrides})
+  return runDown(p.resolved, fake.connection, {
+    purge: false,
+    keep: 0,
+    timeoutMs: 120_000,
+    holder: 'tester@laptop pid 4242',
+    renderer: 'silent',
+    ...overrides,
+  })
 }
 
 /** The pods terminate a moment after `helm uninstall`: the watch sees them go one by one. */
@@ -58,7 +44,11 @@ function expectLockFree(fake: FakeCluster): void {
 function seedImages(fake: FakeCluster, repository: string, ages: number[]): string[] {
   return ages.map((age, index) => {
     const ref = `${repository}:c-${String(index).padStart(12, '0')}`
-    fake.engine.images.set(ref, {id: `sha256:${repository}-${index}`, sizeBytes: 1, createdAt: new Date(Date.now() - age * 60_000)})
+    fake.engine.images.set(ref, {
+      id: `sha256:${repository}-${index}`,
+      sizeBytes: 1,
+      createdAt: new Date(Date.now() - age * 60_000),
+    })
     fake.cluster.images.set(ref, `sha256:${repository}-${index}`)
     return ref
   })
@@ -87,7 +77,11 @@ describe('down', () => {
     expect(result.phases.find((phase) => phase.phase === 'pods')?.detail).toBe('all gone')
     expect(fake.secrets.secrets.size).toBe(1)
     expect(fake.engine.images.size).toBeGreaterThan(0)
-    expect((await fake.state.read(NAMESPACE, RELEASE))?.operation).toMatchObject({command: 'down', result: 'succeeded', state: 'Removed'})
+    expect((await fake.state.read(NAMESPACE, RELEASE))?.operation).toMatchObject({
+      command: 'down',
+      result: 'succeeded',
+      state: 'Removed',
+    })
     expectLockFree(fake)
   })
 
@@ -153,14 +147,28 @@ describe('down --purge', () => {
   test('keeps a namespace that other objects live in, and says which', async () => {
     const {p, fake} = await deployed()
     podsGoAfterUninstall(fake)
-    fake.api.pods = [podObject({name: 'postgres-0', deployment: 'postgres', container: 'db', image: 'postgres:16', release: 'other'})]
+    fake.api.pods = [
+      podObject({
+        name: 'postgres-0',
+        deployment: 'postgres',
+        container: 'db',
+        image: 'postgres:16',
+        release: 'other',
+      }),
+    ]
 
     const result = await down(p, fake, {purge: true})
 
-    expect(result.purged).toMatchObject({namespace: false, namespaceKept: 'other objects live there (pods: postgres-0)', secret: true})
+    expect(result.purged).toMatchObject({
+      namespace: false,
+      namespaceKept: 'other objects live there (pods: postgres-0)',
+      secret: true,
+    })
     expect(fake.api.namespaces.has(NAMESPACE)).toBe(true)
     expect(fake.log.count('api.deleteNamespace')).toBe(0)
-    expect(result.phases.find((phase) => phase.phase === 'purge')?.detail).toContain('namespace kept (other objects live there (pods: postgres-0))')
+    expect(result.phases.find((phase) => phase.phase === 'purge')?.detail).toContain(
+      'namespace kept (other objects live there (pods: postgres-0))',
+    )
   })
 
   test('keeps a namespace todo-deploy did not create, and says so; --keep 0 removes every image', async () => {

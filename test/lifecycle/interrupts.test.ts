@@ -4,25 +4,9 @@ import {InterruptedError, isTodoDeployError, type TodoDeployError} from '../../s
 import {runDown, type DownResult} from '../../src/lib/lifecycle/down.js'
 import type {PhaseResult} from '../../src/lib/lifecycle/operation.js'
 import {runRollback, type RollbackResult} from '../../src/lib/lifecycle/rollback.js'
-import {runUp, type UpOptions} from '../../src/lib/lifecycle/up.js'
+import {runUp} from '../../src/lib/lifecycle/up.js'
 import {createTestProject, FakeCluster, testSecrets, type TestProject} from '../support/fake-connection.js'
-
-const RELEASE = 'todo-chatbot'
-const NAMESPACE = 'todo-app-dev'
-const HOLDER = 'tester@laptop pid 4242'
-
-const UP: UpOptions = {
-  build: true,
-  wait: true,
-  timeoutMs: 300_000,
-  rollbackOnFailure: true,
-  dryRun: false,
-  force: false,
-  valuesFiles: [],
-  set: [],
-  holder: HOLDER,
-  renderer: 'silent',
-}
+import {UP_OPTIONS as UP, RELEASE, NAMESPACE, HOLDER} from '../support/lifecycle-fixtures.js'
 
 /**
  * Where Ctrl-C lands in each phase: the call during which the signal aborts (as it starts, or 10 ms
@@ -50,7 +34,11 @@ async function twoRevisions(): Promise<{p: TestProject; fake: FakeCluster}> {
 }
 
 /** Presses Ctrl-C when `during` is called (or 10 ms into it), runs `operation`, and returns its error. */
-async function interrupted<R>(fake: FakeCluster, {during, midCall}: Interrupt, operation: (signal: AbortSignal) => Promise<R>): Promise<TodoDeployError & {result?: {phases: PhaseResult[]}}> {
+async function interrupted<R>(
+  fake: FakeCluster,
+  {during, midCall}: Interrupt,
+  operation: (signal: AbortSignal) => Promise<R>,
+): Promise<TodoDeployError & {result?: {phases: PhaseResult[]}}> {
   const controller = new AbortController()
   fake.log.onCall = (name) => {
     if (name !== during || controller.signal.aborted) return
@@ -66,7 +54,12 @@ async function interrupted<R>(fake: FakeCluster, {during, midCall}: Interrupt, o
   return error
 }
 
-async function expectInterruptedIn(fake: FakeCluster, error: TodoDeployError & {result?: {phases: PhaseResult[]}}, command: string, phase: string): Promise<void> {
+async function expectInterruptedIn(
+  fake: FakeCluster,
+  error: TodoDeployError & {result?: {phases: PhaseResult[]}},
+  command: string,
+  phase: string,
+): Promise<void> {
   expect(error).toBeInstanceOf(InterruptedError)
   expect(error.exitCode).toBe(130)
   expect(error.message).toBe(`interrupted during ${phase}`)
@@ -87,12 +80,20 @@ const ROLLBACK_INTERRUPTS: Interrupt[] = [
     midCall: true,
     slow: (fake) => {
       fake.cluster.loadMs = 30_000
-      for (const ref of [...fake.cluster.images.keys()]) if (ref.startsWith('todo-backend:') && ref !== fake.cluster.loads.at(-1)) fake.cluster.images.delete(ref)
+      for (const ref of [...fake.cluster.images.keys()])
+        if (ref.startsWith('todo-backend:') && ref !== fake.cluster.loads.at(-1))
+          fake.cluster.images.delete(ref)
     },
     sees: (fake) => fake.cluster.sawAbort,
   },
   {phase: 'rollback', during: 'helm.rollback', sees: (fake) => fake.helm.sawAbort},
-  {phase: 'rollout', during: 'rollout.wait', midCall: true, slow: (fake) => fake.rollout.script.push({status: 'hang'}), sees: (fake) => fake.rollout.sawAbort},
+  {
+    phase: 'rollout',
+    during: 'rollout.wait',
+    midCall: true,
+    slow: (fake) => fake.rollout.script.push({status: 'hang'}),
+    sees: (fake) => fake.rollout.sawAbort,
+  },
   {phase: 'verify', during: 'api.serviceProxyGet'},
 ]
 
@@ -105,46 +106,58 @@ const DOWN_INTERRUPTS: Interrupt[] = [
 ]
 
 describe('rollback: Ctrl-C', () => {
-  test.each(ROLLBACK_INTERRUPTS)('Ctrl-C during $phase: exit 130, lock released, phase recorded as interrupted; a new rollback completes', async (interrupt) => {
-    const {p, fake} = await twoRevisions()
-    interrupt.slow?.(fake)
-    const options = {timeoutMs: 300_000, holder: HOLDER, renderer: 'silent' as const}
+  test.each(ROLLBACK_INTERRUPTS)(
+    'Ctrl-C during $phase: exit 130, lock released, phase recorded as interrupted; a new rollback completes',
+    async (interrupt) => {
+      const {p, fake} = await twoRevisions()
+      interrupt.slow?.(fake)
+      const options = {timeoutMs: 300_000, holder: HOLDER, renderer: 'silent' as const}
 
-    const error = await interrupted(fake, interrupt, (signal) => runRollback(p.resolved, fake.connection, {...options, signal}))
+      const error = await interrupted(fake, interrupt, (signal) =>
+        runRollback(p.resolved, fake.connection, {...options, signal}),
+      )
 
-    await expectInterruptedIn(fake, error, 'rollback', interrupt.phase)
-    if (interrupt.sees) expect(interrupt.sees(fake)).not.toEqual([])
-    expect((error.result as RollbackResult | undefined)?.toRevision).toBe(1)
+      await expectInterruptedIn(fake, error, 'rollback', interrupt.phase)
+      if (interrupt.sees) expect(interrupt.sees(fake)).not.toEqual([])
+      expect((error.result as RollbackResult | undefined)?.toRevision).toBe(1)
 
-    fake.cluster.loadMs = 0
-    const next = await runRollback(p.resolved, fake.connection, {...options, revision: 1})
-    expect(next.state).toBe('Healthy')
-    expect(fake.lock.isHeld(RELEASE, NAMESPACE)).toBe(false)
-  })
+      fake.cluster.loadMs = 0
+      const next = await runRollback(p.resolved, fake.connection, {...options, revision: 1})
+      expect(next.state).toBe('Healthy')
+      expect(fake.lock.isHeld(RELEASE, NAMESPACE)).toBe(false)
+    },
+  )
 })
 
 describe('down: Ctrl-C', () => {
-  test.each(DOWN_INTERRUPTS)('Ctrl-C during $phase: exit 130, lock released, phase recorded as interrupted; a new down completes', async (interrupt) => {
-    const {p, fake} = await twoRevisions()
-    const options = {purge: true, keep: 0, timeoutMs: 120_000, holder: HOLDER, renderer: 'silent' as const}
-    if (interrupt.phase === 'purge') fake.workloads.publish({pods: []})
+  test.each(DOWN_INTERRUPTS)(
+    'Ctrl-C during $phase: exit 130, lock released, phase recorded as interrupted; a new down completes',
+    async (interrupt) => {
+      const {p, fake} = await twoRevisions()
+      const options = {purge: true, keep: 0, timeoutMs: 120_000, holder: HOLDER, renderer: 'silent' as const}
+      if (interrupt.phase === 'purge') fake.workloads.publish({pods: []})
 
-    const error = await interrupted(fake, interrupt, (signal) => runDown(p.resolved, fake.connection, {...options, signal}))
+      const error = await interrupted(fake, interrupt, (signal) =>
+        runDown(p.resolved, fake.connection, {...options, signal}),
+      )
 
-    await expectInterruptedIn(fake, error, 'down', interrupt.phase)
-    if (interrupt.sees) expect(interrupt.sees(fake)).not.toEqual([])
-    expect((error.result as DownResult | undefined)?.command).toBe('down')
-    if (interrupt.phase === 'purge') {
-      // Stopped after the Secret: the record, the namespace and the images are still there.
-      expect(fake.secrets.secrets.size).toBe(0)
-      expect(fake.api.namespaces.has(NAMESPACE)).toBe(true)
-      expect(fake.engine.images.size).toBeGreaterThan(0)
-    }
+      await expectInterruptedIn(fake, error, 'down', interrupt.phase)
+      if (interrupt.sees) expect(interrupt.sees(fake)).not.toEqual([])
+      expect((error.result as DownResult | undefined)?.command).toBe('down')
+      if (interrupt.phase === 'purge') {
+        // Stopped after the Secret: the record, the namespace and the images are still there.
+        expect(fake.secrets.secrets.size).toBe(0)
+        expect(fake.api.namespaces.has(NAMESPACE)).toBe(true)
+        expect(fake.engine.images.size).toBeGreaterThan(0)
+      }
 
-    fake.workloads.publish({deployments: [], pods: [], services: []})
-    const next = await runDown(p.resolved, fake.connection, options)
-    expect(next.state).toBe(interrupt.phase === 'preflight' || interrupt.phase === 'uninstall' ? 'Removed' : 'NotDeployed')
-    expect(fake.lock.isHeld(RELEASE, NAMESPACE)).toBe(false)
-    expect(fake.helm.revisions(RELEASE, NAMESPACE)).toEqual([])
-  })
+      fake.workloads.publish({deployments: [], pods: [], services: []})
+      const next = await runDown(p.resolved, fake.connection, options)
+      expect(next.state).toBe(
+        interrupt.phase === 'preflight' || interrupt.phase === 'uninstall' ? 'Removed' : 'NotDeployed',
+      )
+      expect(fake.lock.isHeld(RELEASE, NAMESPACE)).toBe(false)
+      expect(fake.helm.revisions(RELEASE, NAMESPACE)).toEqual([])
+    },
+  )
 })

@@ -1,35 +1,19 @@
-import {describe, expect, onTestFinished, test} from 'vitest'
+import {describe, expect, test} from 'vitest'
 
 import {BadInputError, DeployError, isTodoDeployError, type TodoDeployError} from '../../src/lib/errors.js'
-import {listRevisions, runRollback, type RollbackOptions, type RollbackResult} from '../../src/lib/lifecycle/rollback.js'
+import {
+  listRevisions,
+  runRollback,
+  type RollbackOptions,
+  type RollbackResult,
+} from '../../src/lib/lifecycle/rollback.js'
 import {runUp, type UpOptions, type UpResult} from '../../src/lib/lifecycle/up.js'
-import {createTestProject, FakeCluster, runningRelease, testSecrets, type TestProject} from '../support/fake-connection.js'
-
-const RELEASE = 'todo-chatbot'
-const NAMESPACE = 'todo-app-dev'
-
-const UP: UpOptions = {
-  build: true,
-  wait: true,
-  timeoutMs: 300_000,
-  rollbackOnFailure: true,
-  dryRun: false,
-  force: false,
-  valuesFiles: [],
-  set: [],
-  holder: 'tester@laptop pid 4242',
-  renderer: 'silent',
-}
-
-function project(): TestProject {
-  const created = createTestProject()
-  onTestFinished(() => created.remove())
-  return created
-}
+import {FakeCluster, runningRelease, testSecrets, type TestProject} from '../support/fake-connection.js'
+import {UP_OPTIONS as UP, tempProject, RELEASE, NAMESPACE} from '../support/lifecycle-fixtures.js'
 
 /** A project and a cluster whose pods run whatever helm deployed last. */
 function setup(): {p: TestProject; fake: FakeCluster} {
-  const p = project()
+  const p = tempProject()
   const fake = new FakeCluster()
   fake.kubeletFollowsHelm(p.resolved)
   return {p, fake}
@@ -39,18 +23,32 @@ function up(p: TestProject, fake: FakeCluster, overrides: Partial<UpOptions> = {
   return runUp(p.resolved, fake.connection, testSecrets(), {...UP, ...overrides})
 }
 
-function rollback(p: TestProject, fake: FakeCluster, overrides: Partial<RollbackOptions> = {}): Promise<RollbackResult> {
-  return runRollback(p.resolved, fake.connection, {timeoutMs: 300_000, holder: 'tester@laptop pid 4242', renderer: 'silent', ...overrides})
+function rollback(
+  p: TestProject,
+  fake: FakeCluster,
+  overrides: Partial<RollbackOptions> = {},
+): Promise<RollbackResult> {
+  return runRollback(p.resolved, fake.connection, {
+    timeoutMs: 300_000,
+    holder: 'tester@laptop pid 4242',
+    renderer: 'silent',
+    ...overrides,
+  })
 }
 
 type FailedRollback = TodoDeployError & {result?: RollbackResult}
 
-async function failedRollback(p: TestProject, fake: FakeCluster, overrides: Partial<RollbackOptions> = {}): Promise<FailedRollback> {
+async function failedRollback(
+  p: TestProject,
+  fake: FakeCluster,
+  overrides: Partial<RollbackOptions> = {},
+): Promise<FailedRollback> {
   const error = await rollback(p, fake, overrides).then(
     () => undefined,
     (caught: unknown) => caught,
   )
-  if (!isTodoDeployError(error)) throw new Error(`expected rollback to fail with a TodoDeployError, got ${String(error)}`)
+  if (!isTodoDeployError(error))
+    throw new Error(`expected rollback to fail with a TodoDeployError, got ${String(error)}`)
   return error
 }
 
@@ -93,7 +91,13 @@ describe('rollback: which revision', () => {
     const result = await rollback(p, fake)
 
     expect(fake.helm.rollbacks).toEqual([{release: RELEASE, revision: 2, namespace: NAMESPACE}])
-    expect(result).toMatchObject({fromRevision: 3, toRevision: 2, revision: 4, state: 'Healthy', url: 'http://192.168.49.2:30080'})
+    expect(result).toMatchObject({
+      fromRevision: 3,
+      toRevision: 2,
+      revision: 4,
+      state: 'Healthy',
+      url: 'http://192.168.49.2:30080',
+    })
     expect(result.tags.backend).toBe(second.images[1]?.tag)
     expect(result.reloadedImages).toEqual([])
     expect(result.phases.map((phase) => [phase.phase, phase.state])).toEqual([
@@ -105,7 +109,13 @@ describe('rollback: which revision', () => {
     ])
     expect(statuses(fake).at(-1)).toEqual([4, 'deployed'])
     const record = await fake.state.read(NAMESPACE, RELEASE)
-    expect(record?.operation).toMatchObject({command: 'rollback', result: 'succeeded', state: 'Healthy', revision: 4, tags: result.tags})
+    expect(record?.operation).toMatchObject({
+      command: 'rollback',
+      result: 'succeeded',
+      state: 'Healthy',
+      revision: 4,
+      tags: result.tags,
+    })
     expectLockFree(fake)
   })
 
@@ -190,7 +200,10 @@ describe('rollback: the images of the target revision', () => {
     expect(await fake.cluster.imagePresent(ref)).toBe(true)
     const names = fake.log.names()
     expect(names.lastIndexOf('cluster.loadImage')).toBeLessThan(names.lastIndexOf('helm.rollback'))
-    expect(result.phases.find((phase) => phase.phase === 'load')).toMatchObject({state: 'succeeded', detail: `reloaded ${ref}`})
+    expect(result.phases.find((phase) => phase.phase === 'load')).toMatchObject({
+      state: 'succeeded',
+      detail: `reloaded ${ref}`,
+    })
     expect(result.state).toBe('Healthy')
   })
 
@@ -205,11 +218,16 @@ describe('rollback: the images of the target revision', () => {
 
     expect(error).toBeInstanceOf(DeployError)
     expect(error.exitCode).toBe(5)
-    expect(error.message).toBe(`revision 2 runs ${ref}, which is neither in the cluster nor in the local Docker Engine`)
+    expect(error.message).toBe(
+      `revision 2 runs ${ref}, which is neither in the cluster nor in the local Docker Engine`,
+    )
     expect(error.fix).toContain('todo-deploy up --only backend')
     expect(fake.helm.rollbacks).toEqual([])
     expect(error.result?.state).toBe('Failed')
-    expect((await fake.state.read(NAMESPACE, RELEASE))?.operation).toMatchObject({command: 'rollback', result: 'failed'})
+    expect((await fake.state.read(NAMESPACE, RELEASE))?.operation).toMatchObject({
+      command: 'rollback',
+      result: 'failed',
+    })
     expectLockFree(fake)
   })
 
@@ -224,7 +242,9 @@ describe('rollback: the images of the target revision', () => {
     const error = await failedRollback(p, fake)
 
     expect(error.exitCode).toBe(5)
-    expect(error.message).toMatch(/^todo-frontend runs todo-frontend:c-000000000000, not the tag c-[0-9a-f]{12} of revision 2$/)
+    expect(error.message).toMatch(
+      /^todo-frontend runs todo-frontend:c-000000000000, not the tag c-[0-9a-f]{12} of revision 2$/,
+    )
     expect(error.fix).toContain('todo-deploy rollback --list')
     expect(error.result?.phases.find((phase) => phase.phase === 'verify')?.state).toBe('failed')
     expect(fake.log.count('api.serviceProxyGet')).toBe(healthChecks)
@@ -241,11 +261,20 @@ describe('rollback: failures', () => {
     const error = await failedRollback(p, fake)
 
     expect(error.exitCode).toBe(5)
-    expect(error.message).toBe('the rollout failed: todo-backend, pod todo-backend-7d9f8b6c4-x2x7q, container backend: CrashLoopBackOff')
-    expect(error.details[0]).toMatch(/^CrashLoopBackOff: deployment todo-backend, pod todo-backend-7d9f8b6c4-x2x7q/)
+    expect(error.message).toBe(
+      'the rollout failed: todo-backend, pod todo-backend-7d9f8b6c4-x2x7q, container backend: CrashLoopBackOff',
+    )
+    expect(error.details[0]).toMatch(
+      /^CrashLoopBackOff: deployment todo-backend, pod todo-backend-7d9f8b6c4-x2x7q/,
+    )
     expect(error.details.join('\n')).toContain('KeyError: DATABASE_URL')
     expect(error.fix).toBe(error.result?.diagnosis?.fix)
-    expect(error.result).toMatchObject({state: 'Failed', toRevision: 2, revision: 4, diagnosis: {reason: 'CrashLoopBackOff'}})
+    expect(error.result).toMatchObject({
+      state: 'Failed',
+      toRevision: 2,
+      revision: 4,
+      diagnosis: {reason: 'CrashLoopBackOff'},
+    })
     expect(fake.log.count('api.serviceProxyGet')).toBe(healthChecks)
     expectLockFree(fake)
   })
@@ -285,6 +314,10 @@ describe('rollback --list', () => {
     ])
     expect(new Set(rows.map((row) => row.tags.frontend)).size).toBe(1)
     expect(rows[0]?.tags.frontend).toMatch(/^c-[0-9a-f]{12}$/)
-    expect(fake.log.named('helm.getValues').map((call) => call.args[2])).toEqual([{revision: 1}, {revision: 2}, {revision: 3}])
+    expect(fake.log.named('helm.getValues').map((call) => call.args[2])).toEqual([
+      {revision: 1},
+      {revision: 2},
+      {revision: 3},
+    ])
   })
 })

@@ -27,7 +27,10 @@ function filesUnder(dir: string): {file: string; text: string}[] {
 }
 
 test('up, status --json, a failing up and down (all --verbose) leak no secret value anywhere, and the values do reach the Secret store', async () => {
-  const sentinels = TEST_SECRET_NAMES.map((name, index) => ({name, value: `test-secret-value-hygiene-${index + 1}`}))
+  const sentinels = TEST_SECRET_NAMES.map((name, index) => ({
+    name,
+    value: `test-secret-value-hygiene-${index + 1}`,
+  }))
   for (const {name, value} of sentinels) vi.stubEnv(name, value)
   vi.stubEnv('NO_COLOR', '1')
   const cacheHome = mkdtempSync(path.join(os.tmpdir(), 'todo-deploy-cache-'))
@@ -46,7 +49,10 @@ test('up, status --json, a failing up and down (all --verbose) leak no secret va
   onTestFinished(restore)
 
   const runs: CommandRun<unknown>[] = []
-  const run = async (command: Parameters<typeof runCommand>[0], argv: string[]): Promise<CommandRun<unknown>> => {
+  const run = async (
+    command: Parameters<typeof runCommand>[0],
+    argv: string[],
+  ): Promise<CommandRun<unknown>> => {
     const result = await runCommand<unknown>(command, [...argv, '--verbose'], {cwd: p.dir})
     runs.push(result)
     return result
@@ -64,7 +70,8 @@ test('up, status --json, a failing up and down (all --verbose) leak no secret va
   // --verbose adds the stack trace: it is scanned too.
   expect(failing.stderr).toMatch(/\n\s+at /)
   fake.log.onCall = (name) => {
-    if (name === 'workloads.watch') setTimeout(() => fake.workloads.publish({deployments: [], pods: [], services: []}), 5)
+    if (name === 'workloads.watch')
+      setTimeout(() => fake.workloads.publish({deployments: [], pods: [], services: []}), 5)
   }
   expect((await run(Down, ['--yes'])).exitCode).toBe(0)
 
@@ -81,7 +88,9 @@ test('up, status --json, a failing up and down (all --verbose) leak no secret va
     {where: 'helm release values', text: JSON.stringify([...fake.helm.releases.values()])},
     {where: 'state records', text: [...fake.state.texts.values()].join('\n')},
   ]
-  const leaks = places.flatMap(({where, text}) => forbidden.filter((secret) => text.includes(secret)).map((secret) => `${secret} in ${where}`))
+  const leaks = places.flatMap(({where, text}) =>
+    forbidden.filter((secret) => text.includes(secret)).map((secret) => `${secret} in ${where}`),
+  )
   expect(leaks).toEqual([])
   // The scan saw real content: the cache was written, and the outputs are not empty.
   expect(filesUnder(cacheHome).length).toBeGreaterThan(0)
@@ -90,5 +99,7 @@ test('up, status --json, a failing up and down (all --verbose) leak no secret va
   // The values did reach the one place they belong: the Secret store got exactly these values.
   const stored = fake.secrets.secrets.get('todo-app-dev/todo-app-secrets')
   expect(stored?.keys).toEqual([...TEST_SECRET_NAMES])
-  expect(stored?.checksum).toBe(secretChecksum(sentinels.map(({name, value}) => new SecretValue(name, value, 'environment'))))
+  expect(stored?.checksum).toBe(
+    secretChecksum(sentinels.map(({name, value}) => new SecretValue(name, value, 'environment'))),
+  )
 })

@@ -1,37 +1,27 @@
-import {describe, expect, onTestFinished, test} from 'vitest'
+import {describe, expect, test} from 'vitest'
 
 import {renderStatus} from '../../src/cli/status-view.js'
 import {DeployError, InterruptedError} from '../../src/lib/errors.js'
 import {readStatus, watchStatus, type StatusReport} from '../../src/lib/lifecycle/status.js'
-import {runUp, type UpOptions} from '../../src/lib/lifecycle/up.js'
-import {createTestProject, FakeCluster, podObject, runningRelease, testSecrets, type TestProject} from '../support/fake-connection.js'
+import {runUp} from '../../src/lib/lifecycle/up.js'
+import {
+  FakeCluster,
+  podObject,
+  runningRelease,
+  testSecrets,
+  type TestProject,
+} from '../support/fake-connection.js'
+import {UP_OPTIONS as UP, tempProject, RELEASE, NAMESPACE} from '../support/lifecycle-fixtures.js'
 
-const RELEASE = 'todo-chatbot'
-const NAMESPACE = 'todo-app-dev'
 const NOW = () => new Date('2026-11-21T20:02:00Z')
 
-const UP: UpOptions = {
-  build: true,
-  wait: true,
-  timeoutMs: 300_000,
-  rollbackOnFailure: true,
-  dryRun: false,
-  force: false,
-  valuesFiles: [],
-  set: [],
-  holder: 'tester@laptop pid 4242',
-  renderer: 'silent',
-}
-
-function project(): TestProject {
-  const created = createTestProject()
-  onTestFinished(() => created.remove())
-  return created
-}
-
 /** A project deployed once; the cluster's pods run what helm deployed. */
-async function deployed(): Promise<{p: TestProject; fake: FakeCluster; tags: {frontend: string; backend: string}}> {
-  const p = project()
+async function deployed(): Promise<{
+  p: TestProject
+  fake: FakeCluster
+  tags: {frontend: string; backend: string}
+}> {
+  const p = tempProject()
   const fake = new FakeCluster()
   fake.kubeletFollowsHelm(p.resolved)
   const result = await runUp(p.resolved, fake.connection, testSecrets(), UP)
@@ -41,11 +31,22 @@ async function deployed(): Promise<{p: TestProject; fake: FakeCluster; tags: {fr
 const CRASHING_POD = 'todo-backend-5d8ffc89b7-ztfmf'
 
 /** The backend's pod crash-loops (3 exits with code 1) and its previous instance logged `lines`. */
-function backendCrashLoops(p: TestProject, fake: FakeCluster, tags: {frontend: string; backend: string}, lines: string[]): void {
+function backendCrashLoops(
+  p: TestProject,
+  fake: FakeCluster,
+  tags: {frontend: string; backend: string},
+  lines: string[],
+): void {
   const snapshot = runningRelease(p.resolved, tags)
   snapshot.pods = snapshot.pods.map((pod) =>
     pod.metadata?.name === CRASHING_POD
-      ? podObject({name: CRASHING_POD, deployment: 'todo-backend', container: 'backend', image: `todo-backend:${tags.backend}`, condition: {crashLoop: {restarts: 3, exitCode: 1}}})
+      ? podObject({
+          name: CRASHING_POD,
+          deployment: 'todo-backend',
+          container: 'backend',
+          image: `todo-backend:${tags.backend}`,
+          condition: {crashLoop: {restarts: 3, exitCode: 1}},
+        })
       : pod,
   )
   fake.workloads.publish(snapshot)
@@ -54,7 +55,7 @@ function backendCrashLoops(p: TestProject, fake: FakeCluster, tags: {frontend: s
 
 describe('status', () => {
   test('nothing deployed: release null, state NotDeployed, "not deployed", and no objects are read', async () => {
-    const p = project()
+    const p = tempProject()
     const fake = new FakeCluster()
     const report = await readStatus(p.resolved, fake.connection)
     expect(report).toEqual({
@@ -76,24 +77,43 @@ describe('status', () => {
 
     expect(report.state).toBe('Healthy')
     expect(report.stateReason).toBe('every pod is ready and the last health check passed')
-    expect(report.release).toMatchObject({name: RELEASE, namespace: NAMESPACE, revision: 1, status: 'deployed', chart: 'todo-chatbot', chartVersion: '1.0.0', description: 'Install complete'})
+    expect(report.release).toMatchObject({
+      name: RELEASE,
+      namespace: NAMESPACE,
+      revision: 1,
+      status: 'deployed',
+      chart: 'todo-chatbot',
+      chartVersion: '1.0.0',
+      description: 'Install complete',
+    })
     expect(report.deployments.map((d) => [d.name, d.tags, d.condition, d.rolledOut])).toEqual([
       ['todo-backend', [tags.backend], 'rolled out', true],
       ['todo-frontend', [tags.frontend], 'rolled out', true],
     ])
-    expect(report.pods.map((pod) => [pod.name, pod.ready, pod.explanation, pod.ageSeconds, pod.failing])).toEqual([
+    expect(
+      report.pods.map((pod) => [pod.name, pod.ready, pod.explanation, pod.ageSeconds, pod.failing]),
+    ).toEqual([
       ['todo-backend-5d8ffc89b7-ztfmf', '1/1', 'Running, ready', 120, false],
       ['todo-frontend-5d8ffc89b7-g5tfb', '1/1', 'Running, ready', 120, false],
     ])
-    expect(report.services.find((service) => service.name === 'todo-frontend-service')).toMatchObject({type: 'NodePort', nodePort: 30080, url: 'http://192.168.49.2:30080'})
-    expect(report.lastOperation).toMatchObject({command: 'up', result: 'succeeded', state: 'Healthy', revision: 1})
+    expect(report.services.find((service) => service.name === 'todo-frontend-service')).toMatchObject({
+      type: 'NodePort',
+      nodePort: 30080,
+      url: 'http://192.168.49.2:30080',
+    })
+    expect(report.lastOperation).toMatchObject({
+      command: 'up',
+      result: 'succeeded',
+      state: 'Healthy',
+      revision: 1,
+    })
     const text = renderStatus(report)
     expect(text).toContain('state      Healthy: every pod is ready and the last health check passed')
     expect(text).toContain('last operation: up succeeded')
   })
 
   test('every pod ready but the last health check failed: Running, not Healthy', async () => {
-    const p = project()
+    const p = tempProject()
     const fake = new FakeCluster()
     fake.kubeletFollowsHelm(p.resolved)
     fake.api.answers.set('todo-backend-service /health', 503)
@@ -122,18 +142,24 @@ describe('status', () => {
       failing: true,
     })
     expect(report.state).toBe('Failed')
-    expect(report.stateReason).toBe(`pod ${CRASHING_POD}: CrashLoopBackOff: exited 1 3 times, last log line: KeyError: DATABASE_URL`)
-    expect(renderStatus(report)).toContain('CrashLoopBackOff: exited 1 3 times, last log line: KeyError: DATABASE_URL')
+    expect(report.stateReason).toBe(
+      `pod ${CRASHING_POD}: CrashLoopBackOff: exited 1 3 times, last log line: KeyError: DATABASE_URL`,
+    )
+    expect(renderStatus(report)).toContain(
+      'CrashLoopBackOff: exited 1 3 times, last log line: KeyError: DATABASE_URL',
+    )
   })
 
-  test('a failed helm revision is Failed with helm\'s description', async () => {
+  test("a failed helm revision is Failed with helm's description", async () => {
     const {p, fake} = await deployed()
     p.write('backend/app/health', 'v2\n')
     fake.helm.nextUpgrade = {kind: 'failed', message: 'Deployment.apps "todo-backend" is invalid'}
     await runUp(p.resolved, fake.connection, testSecrets(), UP).catch(() => undefined)
     const report = await readStatus(p.resolved, fake.connection)
     expect(report.state).toBe('Failed')
-    expect(report.stateReason).toBe('revision 2 failed: Upgrade "todo-chatbot" failed: Deployment.apps "todo-backend" is invalid')
+    expect(report.stateReason).toBe(
+      'revision 2 failed: Upgrade "todo-chatbot" failed: Deployment.apps "todo-backend" is invalid',
+    )
   })
 })
 
@@ -147,22 +173,25 @@ describe('status --watch', () => {
 
     const watching = watchStatus(p.resolved, fake.connection, controller.signal, (report) => {
       reports.push(report)
-      if (reports.length === 1) setTimeout(() => fake.workloads.publish(runningRelease(p.resolved, tags, 'ready')), 5)
+      if (reports.length === 1)
+        setTimeout(() => fake.workloads.publish(runningRelease(p.resolved, tags, 'ready')), 5)
       else controller.abort()
     })
     await expect(watching).rejects.toBeInstanceOf(InterruptedError)
 
     expect(reports.map((report) => report.state)).toEqual(['Starting', 'Healthy'])
     expect(reports[0]?.stateReason).toBe('todo-backend: 0 of 1 updated replicas available')
-    expect(reports[0]?.pods.map((pod) => pod.explanation)).toEqual(['Running, not ready', 'Running, not ready'])
+    expect(reports[0]?.pods.map((pod) => pod.explanation)).toEqual([
+      'Running, not ready',
+      'Running, not ready',
+    ])
     expect(reports[1]?.pods.map((pod) => pod.explanation)).toEqual(['Running, ready', 'Running, ready'])
     // The watch is the only source: no extra reads of the objects, one watch, the URL found once and kept.
     expect(fake.log.count('workloads.snapshot')).toBe(snapshotsBefore)
     expect(fake.log.count('workloads.watch')).toBe(1)
-    expect(reports.map((report) => report.services.find((s) => s.name === 'todo-frontend-service')?.url)).toEqual([
-      'http://192.168.49.2:30080',
-      'http://192.168.49.2:30080',
-    ])
+    expect(
+      reports.map((report) => report.services.find((s) => s.name === 'todo-frontend-service')?.url),
+    ).toEqual(['http://192.168.49.2:30080', 'http://192.168.49.2:30080'])
   })
 
   test('a report that cannot be built ends the watch with its error (no unhandled rejection)', async () => {

@@ -1,4 +1,4 @@
-import {describe, expect, onTestFinished, test} from 'vitest'
+import {describe, expect, test} from 'vitest'
 
 import {
   BadInputError,
@@ -9,38 +9,13 @@ import {
 } from '../../src/lib/errors.js'
 import {runUp, type UpOptions, type UpResult} from '../../src/lib/lifecycle/up.js'
 import type {LifecycleRecord} from '../../src/lib/kube/state-record.js'
-import {
-  createTestProject,
-  FakeCluster,
-  TERMINAL_REASONS,
-  testSecrets,
-  type TestProject,
-} from '../support/fake-connection.js'
+import {FakeCluster, TERMINAL_REASONS, testSecrets, type TestProject} from '../support/fake-connection.js'
+import {tempProject, RELEASE, NAMESPACE, UP_OPTIONS} from '../support/lifecycle-fixtures.js'
 
-const RELEASE = 'todo-chatbot'
-const NAMESPACE = 'todo-app-dev'
 const PHASES = ['preflight', 'build', 'load', 'secret', 'deploy', 'rollout', 'verify']
 
 function options(overrides: Partial<UpOptions> = {}): UpOptions {
-  return {
-    build: true,
-    wait: true,
-    timeoutMs: 300_000,
-    rollbackOnFailure: true,
-    dryRun: false,
-    force: false,
-    valuesFiles: [],
-    set: [],
-    holder: 'tester@laptop pid 4242',
-    renderer: 'silent',
-    ...overrides,
-  }
-}
-
-function project(): TestProject {
-  const created = createTestProject()
-  onTestFinished(() => created.remove())
-  return created
+  return {...UP_OPTIONS, ...overrides}
 }
 
 function up(p: TestProject, fake: FakeCluster, overrides: Partial<UpOptions> = {}): Promise<UpResult> {
@@ -89,7 +64,7 @@ function expectLockFree(fake: FakeCluster): void {
 
 describe('up: cold, unchanged and changed', () => {
   test('cold up runs every phase: builds and loads both images, applies the Secret, installs, waits, checks health, finds the URL', async () => {
-    const p = project()
+    const p = tempProject()
     const fake = new FakeCluster()
     const result = await up(p, fake)
 
@@ -157,7 +132,7 @@ describe('up: cold, unchanged and changed', () => {
   })
 
   test('an unchanged up builds nothing, loads nothing, makes no helm revision, and says why for each phase', async () => {
-    const p = project()
+    const p = tempProject()
     const fake = new FakeCluster()
     const first = await up(p, fake)
     const again = await up(p, fake)
@@ -190,7 +165,7 @@ describe('up: cold, unchanged and changed', () => {
   })
 
   test('a change in one service rebuilds and reloads only that service; only its tag changes in the helm call', async () => {
-    const p = project()
+    const p = tempProject()
     const fake = new FakeCluster()
     const first = await up(p, fake)
     p.write('backend/app/health', 'ok, version 2\n')
@@ -215,7 +190,7 @@ describe('up: cold, unchanged and changed', () => {
 
 describe('up: failures and their exit codes', () => {
   test('a failing build ends with exit 4; nothing is loaded or deployed', async () => {
-    const p = project()
+    const p = tempProject()
     const fake = new FakeCluster()
     fake.engine.failingRepository = 'todo-backend'
     const error = await failedUp(p, fake)
@@ -232,7 +207,7 @@ describe('up: failures and their exit codes', () => {
   })
 
   test('a failing image load ends with the load error and its exit code (5)', async () => {
-    const p = project()
+    const p = tempProject()
     const fake = new FakeCluster()
     fake.cluster.failingLoadRepository = 'todo-frontend'
     const error = await failedUp(p, fake)
@@ -247,7 +222,7 @@ describe('up: failures and their exit codes', () => {
   })
 
   test('a failing helm upgrade ends with exit 5 and waits for no rollout', async () => {
-    const p = project()
+    const p = tempProject()
     const fake = new FakeCluster()
     fake.helm.nextUpgrade = {kind: 'failed'}
     const error = await failedUp(p, fake)
@@ -261,7 +236,7 @@ describe('up: failures and their exit codes', () => {
   test.each(TERMINAL_REASONS)(
     'a rollout failing with %s ends the wait with its diagnosis (details and JSON), exit 5',
     async (reason) => {
-      const p = project()
+      const p = tempProject()
       const fake = new FakeCluster()
       fake.rollout.script.push({status: 'failed', reason})
       const error = await failedUp(p, fake)
@@ -284,7 +259,7 @@ describe('up: failures and their exit codes', () => {
   )
 
   test('a rollout that times out says how long it waited and why, exit 5', async () => {
-    const p = project()
+    const p = tempProject()
     const fake = new FakeCluster()
     fake.rollout.script.push({status: 'timed-out'})
     const error = await failedUp(p, fake, {timeoutMs: 90_000})
@@ -297,7 +272,7 @@ describe('up: failures and their exit codes', () => {
   })
 
   test('a failed rollout is rolled back to the last deployed revision and waited for; exit 5 names both', async () => {
-    const p = project()
+    const p = tempProject()
     const fake = new FakeCluster()
     await up(p, fake)
     p.write('backend/app/health', 'broken\n')
@@ -322,7 +297,7 @@ describe('up: failures and their exit codes', () => {
   })
 
   test('--no-rollback leaves the failed revision in place', async () => {
-    const p = project()
+    const p = tempProject()
     const fake = new FakeCluster()
     await up(p, fake)
     p.write('backend/app/health', 'broken\n')
@@ -336,7 +311,7 @@ describe('up: failures and their exit codes', () => {
   })
 
   test('another process holding the lock: exit 5 at once, nothing built, the lock stays theirs', async () => {
-    const p = project()
+    const p = tempProject()
     const fake = new FakeCluster()
     fake.lock.holdBy(RELEASE, NAMESPACE, 'someone@other-laptop pid 99')
     const error = await failedUp(p, fake)
@@ -351,7 +326,7 @@ describe('up: failures and their exit codes', () => {
 
 describe('up: flags', () => {
   test('--dry-run changes nothing (no build, load, Secret, helm upgrade, lock) and returns the plan and manifests', async () => {
-    const p = project()
+    const p = tempProject()
     const fake = new FakeCluster()
     const result = await up(p, fake, {dryRun: true})
 
@@ -372,7 +347,7 @@ describe('up: flags', () => {
   })
 
   test('--only backend builds and loads the backend; the frontend keeps the tag it runs with', async () => {
-    const p = project()
+    const p = tempProject()
     const fake = new FakeCluster()
     const first = await up(p, fake)
     p.write('frontend/app/index.html', '<h1>todo v2</h1>\n')
@@ -391,7 +366,7 @@ describe('up: flags', () => {
   })
 
   test('--only backend on a first install also builds and loads the frontend, which has no image in the cluster yet', async () => {
-    const p = project()
+    const p = tempProject()
     const fake = new FakeCluster()
     const result = await up(p, fake, {only: ['backend']})
     expect(fake.engine.buildCount).toBe(2)
@@ -402,7 +377,7 @@ describe('up: flags', () => {
   })
 
   test('--no-build with an image the engine does not have: exit 2 naming the image', async () => {
-    const p = project()
+    const p = tempProject()
     const fake = new FakeCluster()
     const error = await failedUp(p, fake, {build: false})
     expect(error).toBeInstanceOf(BadInputError)
@@ -416,7 +391,7 @@ describe('up: flags', () => {
   })
 
   test('--no-build deploys the images the engine already has', async () => {
-    const p = project()
+    const p = tempProject()
     const fake = new FakeCluster()
     await up(p, fake)
     p.write(
@@ -429,7 +404,7 @@ describe('up: flags', () => {
   })
 
   test('a release left pending-upgrade: exit 5 with the --force fix, nothing built', async () => {
-    const p = project()
+    const p = tempProject()
     const fake = new FakeCluster()
     fake.helm.seed(RELEASE, NAMESPACE, 'deployed')
     fake.helm.seed(RELEASE, NAMESPACE, 'pending-upgrade')
@@ -444,7 +419,7 @@ describe('up: flags', () => {
   })
 
   test('--force rolls a pending-upgrade release back to its last deployed revision, then deploys', async () => {
-    const p = project()
+    const p = tempProject()
     const fake = new FakeCluster()
     fake.helm.seed(RELEASE, NAMESPACE, 'deployed')
     fake.helm.seed(RELEASE, NAMESPACE, 'pending-upgrade')
@@ -458,7 +433,7 @@ describe('up: flags', () => {
   })
 
   test('--force uninstalls a first install that never finished, then installs', async () => {
-    const p = project()
+    const p = tempProject()
     const fake = new FakeCluster()
     fake.helm.seed(RELEASE, NAMESPACE, 'pending-install')
     const result = await up(p, fake, {force: true})
@@ -512,7 +487,7 @@ describe('up: Ctrl-C', () => {
   test.each(INTERRUPTS)(
     'Ctrl-C during $phase: exit 130, lock released, phase recorded as interrupted; the next up completes',
     async ({phase: id, during, slow, sees}) => {
-      const p = project()
+      const p = tempProject()
       const fake = new FakeCluster()
       const controller = new AbortController()
       slow(fake)
@@ -545,7 +520,7 @@ describe('up: Ctrl-C', () => {
   )
 
   test('a helm killed mid-upgrade leaves the release pending: the next up asks for --force, and --force completes', async () => {
-    const p = project()
+    const p = tempProject()
     const fake = new FakeCluster()
     const controller = new AbortController()
     fake.helm.interruptedUpgradeLeaves = 'pending'
@@ -569,7 +544,7 @@ describe('up: Ctrl-C', () => {
 
 describe('up: secret values stay out of everything recorded', () => {
   test('helm args, the generated values file, the state record, the result JSON and every recorded call hold no secret value', async () => {
-    const p = project()
+    const p = tempProject()
     const fake = new FakeCluster()
     const result = await up(p, fake)
     p.write('backend/app/health', 'v2\n')
