@@ -3,7 +3,7 @@ import {SERVICE_NAMES} from '../config/schema.js'
 import {DeployError, InterruptedError} from '../errors.js'
 import type {LockHandle} from '../kube/release-lock.js'
 import {OperationRecorder, type LifecycleState, type PhaseResult} from './operation.js'
-import {phaseTask, runOperation, type PhaseOutcome, type PhaseTask, type Renderer} from './phase-runner.js'
+import {lockRelease, phaseFactory, runOperation, type Renderer} from './phase-runner.js'
 import type {Connection} from './ports.js'
 
 export interface DownOptions {
@@ -67,25 +67,19 @@ export async function runDown(
     purged: null,
     phases: [],
   }
-  const phase = (
-    id: string,
-    title: string,
-    state: LifecycleState,
-    body: (task: PhaseTask<DownContext>) => Promise<PhaseOutcome>,
-  ) => phaseTask<DownContext>(recorder, signal, id, title, state, body)
+  const phase = phaseFactory<DownContext>(recorder, signal)
 
   const tasks = [
     phase('preflight', 'Find the release', 'Removing', async () => {
       const status = await connection.helm.status(releaseName, namespace)
       ctx.deployed = status !== null
       if (!ctx.deployed) return {skip: `release ${releaseName} is not deployed in ${namespace}`}
-      ctx.lock = await connection.lock.acquire({
+      ctx.lock = await lockRelease(connection, recorder, {
         namespace,
         release: releaseName,
         holder: options.holder,
         command: 'todo-deploy down',
       })
-      await recorder.persistTo(connection.state, namespace, releaseName)
       return `revision ${status!.revision} (${status!.status})`
     }),
     phase('uninstall', 'Uninstall the Helm release', 'Removing', async (task) => {

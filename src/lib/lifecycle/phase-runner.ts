@@ -1,7 +1,9 @@
 import {Listr, type ListrRendererFactory, type ListrTask, type ListrTaskWrapper} from 'listr2'
 
 import {InterruptedError, isTodoDeployError} from '../errors.js'
+import type {LockHandle} from '../kube/release-lock.js'
 import type {LifecycleState, OperationRecorder, PhaseResult} from './operation.js'
+import type {Connection} from './ports.js'
 
 export type Renderer = 'default' | 'simple' | 'silent'
 export type PhaseTask<Ctx> = ListrTaskWrapper<Ctx, ListrRendererFactory, ListrRendererFactory>
@@ -47,6 +49,31 @@ export function phaseTask<Ctx>(
     },
     rendererOptions: {persistentOutput: true},
   }
+}
+
+/** `phase(id, title, state, body)` for one operation: binds the recorder and the abort signal once. */
+export function phaseFactory<Ctx>(recorder: OperationRecorder, signal: AbortSignal | undefined) {
+  return (
+    id: string,
+    title: string,
+    lifecycleState: LifecycleState | (() => LifecycleState),
+    body: (task: PhaseTask<Ctx>) => Promise<PhaseOutcome>,
+  ): ListrTask<Ctx, ListrRendererFactory, ListrRendererFactory> =>
+    phaseTask<Ctx>(recorder, signal, id, title, lifecycleState, body)
+}
+
+/**
+ * Takes the release's lock for `command` and, from then on, records the operation in the cluster
+ * (the namespace must exist).
+ */
+export async function lockRelease(
+  connection: Pick<Connection, 'lock' | 'state'>,
+  recorder: OperationRecorder,
+  request: {namespace: string; release: string; holder: string; command: string},
+): Promise<LockHandle> {
+  const lock = await connection.lock.acquire(request)
+  await recorder.persistTo(connection.state, request.namespace, request.release)
+  return lock
 }
 
 /** Runs the phases in order with the chosen renderer (silent for --json, simple without a TTY). */

@@ -7,10 +7,10 @@ import type {LockHandle} from '../kube/release-lock.js'
 import {renderDiagnosis, type Diagnosis} from '../kube/rollout/diagnosis.js'
 import {verifyHealth} from './health-check.js'
 import {OperationRecorder, type LifecycleState, type PhaseResult} from './operation.js'
-import {phaseTask, runOperation, type PhaseOutcome, type PhaseTask, type Renderer} from './phase-runner.js'
+import {lockRelease, phaseFactory, runOperation, type Renderer} from './phase-runner.js'
 import type {Connection} from './ports.js'
 import {imageTagsOf} from './release-tags.js'
-import {awaitRollout, releaseRollout} from './rollout-phase.js'
+import {awaitRollout} from './rollout-phase.js'
 
 export interface RevisionRow {
   revision: number
@@ -109,12 +109,7 @@ export async function runRollback(
     phases: [],
     warnings: [],
   }
-  const phase = (
-    id: string,
-    title: string,
-    state: LifecycleState,
-    body: (task: PhaseTask<RollbackContext>) => Promise<PhaseOutcome>,
-  ) => phaseTask<RollbackContext>(recorder, signal, id, title, state, body)
+  const phase = phaseFactory<RollbackContext>(recorder, signal)
 
   const tasks = [
     phase('preflight', 'Choose the revision', 'Initial', async () => {
@@ -158,13 +153,12 @@ export async function runRollback(
       result.fromRevision = current
       result.toRevision = target.revision
       await connection.cluster.ensureRunning()
-      ctx.lock = await connection.lock.acquire({
+      ctx.lock = await lockRelease(connection, recorder, {
         namespace,
         release: releaseName,
         holder: options.holder,
         command: 'todo-deploy rollback',
       })
-      await recorder.persistTo(connection.state, namespace, releaseName)
       return `revision ${current} → ${target.revision} (${target.description})`
     }),
     phase('load', 'Make sure its images are in the cluster', 'Loading', async (task) => {
@@ -203,16 +197,13 @@ export async function runRollback(
       return `revision ${status?.revision ?? '?'}: ${status?.description ?? `Rollback to ${ctx.target!.revision}`}`
     }),
     phase('rollout', 'Wait for the rollout', 'Updating', async (task) => {
-      const report = await awaitRollout(
-        connection,
-        releaseRollout(resolved, {
-          timeoutMs: options.timeoutMs,
-          signal,
-          onLine: (line) => {
-            task.output = line
-          },
-        }),
-      )
+      const report = await awaitRollout(resolved, connection, {
+        timeoutMs: options.timeoutMs,
+        signal,
+        onLine: (line) => {
+          task.output = line
+        },
+      })
       if (report.ok) return report.summary
       result.diagnosis = report.diagnosis
       throw new DeployError(report.message, {

@@ -6,48 +6,25 @@ import type {Connection} from './ports.js'
 
 export type RolloutReport = {ok: true; summary: string} | {ok: false; message: string; diagnosis: Diagnosis}
 
-export interface RolloutWaitRequest {
-  namespace: string
-  release: string
-  deployments: string[]
-  timeoutMs: number
-  crashLoopRestarts: number
-  signal?: AbortSignal
-  onLine: (line: string) => void
-}
-
-/** The wait for the configured release: its enabled services' Deployments, its crash-loop tolerance. */
-export function releaseRollout(
+/**
+ * Follows the configured release's Deployments until they are rolled out or fail, with one live
+ * line per Deployment. Shared by `up`, `rollback` and the automatic rollback after a failed `up`.
+ */
+export async function awaitRollout(
   resolved: ResolvedConfig,
-  options: {timeoutMs: number; signal?: AbortSignal; onLine: (line: string) => void},
-): RolloutWaitRequest {
+  connection: Pick<Connection, 'rollout'>,
+  request: {timeoutMs: number; signal?: AbortSignal; onLine: (line: string) => void},
+): Promise<RolloutReport> {
   const {config} = resolved
-  return {
+  const progress = new Map<string, RolloutProgress>()
+  const outcome = await connection.rollout.wait({
     namespace: config.namespace,
-    release: config.release,
+    labelSelector: `app.kubernetes.io/instance=${config.release}`,
     deployments: SERVICE_NAMES.filter((name) => config.services[name].enabled).map(
       (name) => config.services[name].deployment,
     ),
-    crashLoopRestarts: config.rollout.crashLoopRestarts,
-    ...options,
-  }
-}
-
-/**
- * Follows the release's Deployments until they are rolled out or fail, with one live line per
- * Deployment. Shared by `up`, `rollback` and the automatic rollback after a failed `up`.
- */
-export async function awaitRollout(
-  connection: Pick<Connection, 'rollout'>,
-  request: RolloutWaitRequest,
-): Promise<RolloutReport> {
-  const progress = new Map<string, RolloutProgress>()
-  const outcome = await connection.rollout.wait({
-    namespace: request.namespace,
-    labelSelector: `app.kubernetes.io/instance=${request.release}`,
-    deployments: request.deployments,
     timeoutMs: request.timeoutMs,
-    crashLoopRestarts: request.crashLoopRestarts,
+    crashLoopRestarts: config.rollout.crashLoopRestarts,
     signal: request.signal,
     onProgress: (update) => {
       progress.set(update.deployment, update)

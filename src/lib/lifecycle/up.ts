@@ -27,9 +27,9 @@ import {deployDigest} from './deploy-digest.js'
 import {OperationRecorder, type LifecycleState, type PhaseResult} from './operation.js'
 import type {Connection} from './ports.js'
 import {verifyHealth, type HealthAnswer} from './health-check.js'
-import {phaseTask, runOperation, type PhaseOutcome, type PhaseTask, type Renderer} from './phase-runner.js'
+import {lockRelease, phaseFactory, runOperation, type PhaseTask, type Renderer} from './phase-runner.js'
 import {deployDigestOf, imageTagsOf} from './release-tags.js'
-import {awaitRollout, releaseRollout, type RolloutReport} from './rollout-phase.js'
+import {awaitRollout, type RolloutReport} from './rollout-phase.js'
 
 export type {Renderer} from './phase-runner.js'
 
@@ -149,12 +149,7 @@ export async function runUp(
     installed: false,
   }
   const signal = options.signal
-  const phase = (
-    id: string,
-    title: string,
-    lifecycleState: LifecycleState | (() => LifecycleState),
-    body: (task: Task) => Promise<PhaseOutcome>,
-  ) => phaseTask<UpContext>(recorder, signal, id, title, lifecycleState, body)
+  const phase = phaseFactory<UpContext>(recorder, signal)
 
   const tasks = [
     phase('preflight', 'Preflight', 'Initial', async (task) => {
@@ -178,13 +173,12 @@ export async function runUp(
       if (!options.dryRun) {
         task.output = `taking the lock of release ${releaseName}`
         await connection.api.ensureNamespace(namespace)
-        ctx.lock = await connection.lock.acquire({
+        ctx.lock = await lockRelease(connection, recorder, {
           namespace,
           release: releaseName,
           holder: options.holder,
           command: 'todo-deploy up',
         })
-        await recorder.persistTo(connection.state, namespace, releaseName)
       }
       return `${connection.cluster.describe()}, helm ${helmVersion.version}, ${ctx.release ? `release at revision ${ctx.release.revision} (${ctx.release.status})` : 'new release'}, images by ${ctx.strategy}`
     }),
@@ -423,16 +417,13 @@ export async function runUp(
       async (task) => {
         if (options.dryRun) return {skip: '--dry-run'}
         if (!options.wait) return {skip: '--no-wait'}
-        const report = await awaitRollout(
-          connection,
-          releaseRollout(resolved, {
-            timeoutMs: options.timeoutMs,
-            signal,
-            onLine: (line) => {
-              task.output = line
-            },
-          }),
-        )
+        const report = await awaitRollout(resolved, connection, {
+          timeoutMs: options.timeoutMs,
+          signal,
+          onLine: (line) => {
+            task.output = line
+          },
+        })
         if (report.ok) return report.summary
         await handleFailedRollout(report, task)
       },
@@ -462,16 +453,13 @@ export async function runUp(
       recorder.setState('RollingBack')
       try {
         await connection.helm.rollback(releaseName, previous.revision, namespace, {signal})
-        const again = await awaitRollout(
-          connection,
-          releaseRollout(resolved, {
-            timeoutMs: options.timeoutMs,
-            signal,
-            onLine: (line) => {
-              task.output = `rollback: ${line}`
-            },
-          }),
-        )
+        const again = await awaitRollout(resolved, connection, {
+          timeoutMs: options.timeoutMs,
+          signal,
+          onLine: (line) => {
+            task.output = `rollback: ${line}`
+          },
+        })
         result.rollback = again.ok
           ? {revision: previous.revision, result: 'rolled-back'}
           : {revision: previous.revision, result: 'failed', detail: again.message}
