@@ -47,7 +47,8 @@ export function phaseTask<Ctx>(
         throw error
       }
     },
-    rendererOptions: {persistentOutput: true},
+    // One progress line per update; on a terminal the last few stay visible under the title.
+    rendererOptions: {bottomBar: 4},
   }
 }
 

@@ -207,7 +207,7 @@ export async function runRollback(
       if (report.ok) return report.summary
       result.diagnosis = report.diagnosis
       throw new DeployError(report.message, {
-        details: renderDiagnosis(report.diagnosis),
+        details: renderDiagnosis(report.diagnosis, {includeFix: false}),
         fix: report.diagnosis.fix,
       })
     }),

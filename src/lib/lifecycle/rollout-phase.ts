@@ -16,7 +16,6 @@ export async function awaitRollout(
   request: {timeoutMs: number; signal?: AbortSignal; onLine: (line: string) => void},
 ): Promise<RolloutReport> {
   const {config} = resolved
-  const progress = new Map<string, RolloutProgress>()
   const outcome = await connection.rollout.wait({
     namespace: config.namespace,
     labelSelector: `app.kubernetes.io/instance=${config.release}`,
@@ -26,10 +25,7 @@ export async function awaitRollout(
     timeoutMs: request.timeoutMs,
     crashLoopRestarts: config.rollout.crashLoopRestarts,
     signal: request.signal,
-    onProgress: (update) => {
-      progress.set(update.deployment, update)
-      request.onLine([...progress.values()].map(describeProgress).join('\n'))
-    },
+    onProgress: (update) => request.onLine(describeProgress(update)),
   })
   if (outcome.status === 'rolled-out') {
     return {

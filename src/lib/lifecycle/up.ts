@@ -185,12 +185,8 @@ export async function runUp(
     phase('build', 'Build images', 'Building', async (task) => {
       const builder = connection.images(ctx.builderEnv)
       const deployedTags = imageTagsOf(ctx.release?.config)
-      const lines: Record<string, string> = {}
       const show = (service: string, line: string): void => {
-        lines[service] = line
-        task.output = Object.entries(lines)
-          .map(([name, text]) => `${name}: ${text}`)
-          .join('\n')
+        task.output = `${service}: ${line}`
       }
       await Promise.all(
         services.map(async (service) => {
@@ -287,7 +283,7 @@ export async function runUp(
         }
         const present = await connection.cluster.imagePresent(image.ref, ctx.imageIds[image.service])
         if (present) {
-          image.loadSkipReason = `${connection.cluster.describe()} already has ${image.ref}`
+          image.loadSkipReason = `already in ${connection.cluster.describe()}`
           continue
         }
         task.output = `loading ${image.ref}`
@@ -299,7 +295,7 @@ export async function runUp(
           },
         })
         image.loaded = outcome === 'loaded'
-        if (!image.loaded) image.loadSkipReason = `${connection.cluster.describe()} already has ${image.ref}`
+        if (!image.loaded) image.loadSkipReason = `already in ${connection.cluster.describe()}`
       }
       const loaded = result.images.filter((image) => image.loaded)
       if (loaded.length === 0)
@@ -483,7 +479,7 @@ export async function runUp(
         : '--no-rollback: the failed revision stays in place'
     throw new DeployError(failure, {
       details: [
-        ...(report.diagnosis ? renderDiagnosis(report.diagnosis) : []),
+        ...(report.diagnosis ? renderDiagnosis(report.diagnosis, {includeFix: false}) : []),
         ...(rollbackLine ? [rollbackLine] : []),
       ],
       fix: report.diagnosis?.fix,

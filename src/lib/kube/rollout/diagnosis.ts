@@ -201,8 +201,11 @@ export function fixFor(reason: string, message: string, context: FixContext): st
   }
 }
 
-/** Human lines for a diagnosis, indented under a headline. */
-export function renderDiagnosis(d: Diagnosis): string[] {
+/**
+ * Human lines for a diagnosis, indented under a headline. `includeFix: false` when the fix is shown
+ * elsewhere (an error's own `fix:` line), so it is not printed twice.
+ */
+export function renderDiagnosis(d: Diagnosis, options: {includeFix?: boolean} = {}): string[] {
   const where = [
     `deployment ${d.deployment}`,
     d.pod && `pod ${d.pod}`,
@@ -237,6 +240,7 @@ export function renderDiagnosis(d: Diagnosis): string[] {
       lines.push(`    ${e.type} ${e.reason} ${e.object}${seen ? ` (${seen})` : ''}: ${e.message}`)
     }
   }
-  lines.push(`  Fix: ${d.fix}`, ...d.commands.map((c) => `  Run: ${c}`))
+  if (options.includeFix !== false) lines.push(`  Fix: ${d.fix}`)
+  lines.push(...d.commands.map((c) => `  Run: ${c}`))
   return lines
 }
