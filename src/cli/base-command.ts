@@ -5,7 +5,9 @@ import {loadConfig, type ResolvedConfig} from '../lib/config/load.js'
 import {BadInputError} from '../lib/errors.js'
 import {renderErrorView, toErrorView} from './error-view.js'
 
-export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
+export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
+  (typeof BaseCommand)['baseFlags'] & T['flags']
+>
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
 
 /**
@@ -18,7 +20,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   static override baseFlags = {
     config: Flags.string({
       char: 'c',
-      summary: 'Path to the config file. Default: ./todo-deploy.yaml when it exists, else the built-in defaults.',
+      summary:
+        'Path to the config file. Default: ./todo-deploy.yaml when it exists, else the built-in defaults.',
       helpGroup: 'GLOBAL',
       env: 'TODO_DEPLOY_CONFIG',
     }),
@@ -65,7 +68,10 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
    * "Unexpected argument: maybe" or, on a command with an argument (`rollback --list=1`), that argument. Refuse it by name.
    */
   private refuseSwitchWithValue(): void {
-    const definitions = {...this.ctor.baseFlags, ...this.ctor.flags} as Record<string, {type?: string; allowNo?: boolean}>
+    const definitions = {...this.ctor.baseFlags, ...this.ctor.flags} as Record<
+      string,
+      {type?: string; allowNo?: boolean}
+    >
     const optionsEnd = this.argv.indexOf('--')
     for (const arg of optionsEnd === -1 ? this.argv : this.argv.slice(0, optionsEnd)) {
       const match = /^--([\w-]+)=(.*)$/s.exec(arg)
@@ -76,7 +82,9 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       if (definition?.type !== 'boolean' && !(name === 'json' && this.ctor.enableJsonFlag)) continue
       throw new BadInputError(`--${name} is a switch and takes no value (got "${inputExcerpt(value)}")`, {
         where: `--${name}`,
-        fix: definition?.allowNo ? `write --${name} or --no-${name}` : `write --${name} on its own, or leave it out`,
+        fix: definition?.allowNo
+          ? `write --${name} or --no-${name}`
+          : `write --${name} on its own, or leave it out`,
       })
     }
   }
@@ -109,7 +117,9 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       this.logJson(result === undefined ? {error: view} : {error: view, result})
     } else {
       const color = Boolean(process.stderr.isTTY) && !process.env.NO_COLOR
-      process.stderr.write(`${renderErrorView(view, {color, stack: this.verbose ? error.stack : undefined})}\n`)
+      process.stderr.write(
+        `${renderErrorView(view, {color, stack: this.verbose ? error.stack : undefined})}\n`,
+      )
     }
     return this.exit(view.exitCode)
   }

@@ -11,7 +11,10 @@ import {ExecaProcessRunner} from '../lib/process/runner.js'
 export interface CliDependencies {
   preflight(): PreflightProbes
   /** The adapters for the configured kube context; `stopChildren` kills running helm/minikube processes. */
-  connect(resolved: ResolvedConfig, options: {log?: (line: string) => void}): {connection: Connection; stopChildren: () => void}
+  connect(
+    resolved: ResolvedConfig,
+    options: {log?: (line: string) => void},
+  ): {connection: Connection; stopChildren: () => void}
 }
 
 export const realDependencies: CliDependencies = {

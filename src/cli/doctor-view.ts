@@ -5,16 +5,25 @@ import type {DoctorCheck, DoctorReport} from '../lib/doctor/doctor.js'
 const MARK = {pass: '✔', warn: '!', fail: '✖'} as const
 
 export function renderDoctorCheck(check: DoctorCheck, color: boolean): string {
-  const paint = color ? {pass: pc.green, warn: pc.yellow, fail: pc.red, dim: pc.dim} : {pass: id, warn: id, fail: id, dim: id}
-  const lines = [`${paint[check.status](MARK[check.status])} ${check.check} ${paint.dim(`[${check.id}]`)}: ${check.detail}`]
+  const paint = color
+    ? {pass: pc.green, warn: pc.yellow, fail: pc.red, dim: pc.dim}
+    : {pass: id, warn: id, fail: id, dim: id}
+  const lines = [
+    `${paint[check.status](MARK[check.status])} ${check.check} ${paint.dim(`[${check.id}]`)}: ${check.detail}`,
+  ]
   if (check.status !== 'pass' && check.fix) lines.push(`    fix: ${check.fix}`)
   return lines.join('\n')
 }
 
 export function renderDoctorSummary(report: DoctorReport): string {
-  const count = (status: DoctorCheck['status']) => report.checks.filter((check) => check.status === status).length
+  const count = (status: DoctorCheck['status']) =>
+    report.checks.filter((check) => check.status === status).length
   const verdict =
-    report.exitCode === 3 ? 'a prerequisite is missing' : report.exitCode === 2 ? 'the configuration breaks a rule' : 'ready to deploy'
+    report.exitCode === 3
+      ? 'a prerequisite is missing'
+      : report.exitCode === 2
+        ? 'the configuration breaks a rule'
+        : 'ready to deploy'
   return `\n${count('pass')} passed, ${count('warn')} warnings, ${count('fail')} failed: ${verdict}`
 }
 

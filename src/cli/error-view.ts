@@ -43,7 +43,10 @@ export function toErrorView(error: unknown): ErrorView {
       kind: 'BadInputError',
       message: firstLine(text),
       where: parseErrorWhere(text),
-      details: text.split('\n').slice(1).filter((line) => line.trim() !== '' && !/^See more help/.test(line)),
+      details: text
+        .split('\n')
+        .slice(1)
+        .filter((line) => line.trim() !== '' && !/^See more help/.test(line)),
       fix: 'see `todo-deploy <command> --help` for the flags and their values',
     }
   }
@@ -84,10 +87,13 @@ function firstLine(text: string): string {
 }
 
 export function renderErrorView(view: ErrorView, options: {color: boolean; stack?: string}): string {
-  const paint = options.color ? pc : {red: (s: string) => s, dim: (s: string) => s, bold: (s: string) => s, cyan: (s: string) => s}
+  const paint = options.color
+    ? pc
+    : {red: (s: string) => s, dim: (s: string) => s, bold: (s: string) => s, cyan: (s: string) => s}
   const lines = [`${paint.red('✖')} ${paint.bold(view.message)}`]
   // Say the place once: a flag error names its flag, a configuration error's first detail starts with file:line:col.
-  const placeShown = view.where === undefined || view.message.includes(view.where) || view.details[0]?.startsWith(view.where)
+  const placeShown =
+    view.where === undefined || view.message.includes(view.where) || view.details[0]?.startsWith(view.where)
   if (!placeShown) lines.push(`  ${paint.dim('where:')} ${view.where}`)
   for (const detail of view.details) lines.push(`  ${detail}`)
   if (view.fix) lines.push(`  ${paint.cyan('fix:')} ${view.fix}`)

@@ -10,7 +10,10 @@ function exitCodeSection(): string {
 
 class TodoDeployCommandHelp extends CommandHelp {
   protected override sections(): ReturnType<CommandHelp['sections']> {
-    return [...super.sections(), {header: 'EXIT CODES', generate: () => exitCodeSection().replace(/^ {2}/gm, '')}]
+    return [
+      ...super.sections(),
+      {header: 'EXIT CODES', generate: () => exitCodeSection().replace(/^ {2}/gm, '')},
+    ]
   }
 }
 

@@ -8,7 +8,9 @@ export function abortOnSignals(onAbort?: () => void): {signal: AbortSignal; disp
   const handler = (signal: NodeJS.Signals): void => {
     count++
     if (count > 1) process.exit(130)
-    process.stderr.write(`\n${signal === 'SIGINT' ? 'Ctrl-C' : signal}: stopping (press Ctrl-C again to quit at once)\n`)
+    process.stderr.write(
+      `\n${signal === 'SIGINT' ? 'Ctrl-C' : signal}: stopping (press Ctrl-C again to quit at once)\n`,
+    )
     controller.abort(new Error(signal))
     onAbort?.()
   }

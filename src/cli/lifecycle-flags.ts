@@ -11,11 +11,17 @@ export const timeoutFlag = Flags.custom<number>({
   parse: async (input) => {
     const ms = parseDuration(input)
     if (ms === undefined || ms <= 0) {
-      throw new BadInputError(`--timeout "${inputExcerpt(input)}" is not a duration`, {where: '--timeout', fix: 'use a duration such as 90s, 5m or 1h'})
+      throw new BadInputError(`--timeout "${inputExcerpt(input)}" is not a duration`, {
+        where: '--timeout',
+        fix: 'use a duration such as 90s, 5m or 1h',
+      })
     }
     // Longer is a typo; and a Node timer past ~24.8 days fires at once instead of waiting.
     if (ms > MAX_DURATION_MS) {
-      throw new BadInputError(`--timeout "${inputExcerpt(input)}" is longer than 24h`, {where: '--timeout', fix: 'use a duration of at most 24h, such as 10m'})
+      throw new BadInputError(`--timeout "${inputExcerpt(input)}" is longer than 24h`, {
+        where: '--timeout',
+        fix: 'use a duration of at most 24h, such as 10m',
+      })
     }
     return ms
   },

@@ -5,7 +5,8 @@ import {formatDuration} from './phase-table.js'
 
 /** The human view of `status`: release, state, deployments, pods (explained), services, last operation. */
 export function renderStatus(report: StatusReport): string {
-  if (!report.release) return `not deployed${report.lastOperation ? ` (last operation: ${report.lastOperation.command} ${report.lastOperation.result})` : ''}`
+  if (!report.release)
+    return `not deployed${report.lastOperation ? ` (last operation: ${report.lastOperation.command} ${report.lastOperation.result})` : ''}`
   const release = report.release
   const lines = [
     `release    ${release.name} in ${release.namespace}: revision ${release.revision} ${release.status} (${release.description})`,
@@ -14,20 +15,30 @@ export function renderStatus(report: StatusReport): string {
     '',
   ]
   const deployments = table(['deployment', 'desired', 'updated', 'ready', 'available', 'tag', 'rollout'])
-  for (const d of report.deployments) deployments.push([d.name, d.desired, d.updated, d.ready, d.available, d.tags.join(','), d.condition])
+  for (const d of report.deployments)
+    deployments.push([d.name, d.desired, d.updated, d.ready, d.available, d.tags.join(','), d.condition])
   lines.push(deployments.toString(), '')
   const pods = table(['pod', 'phase', 'ready', 'restarts', 'age', 'state'])
-  for (const p of report.pods) pods.push([p.name, p.phase, p.ready, p.restarts, formatDuration(p.ageSeconds * 1000), p.explanation])
+  for (const p of report.pods)
+    pods.push([p.name, p.phase, p.ready, p.restarts, formatDuration(p.ageSeconds * 1000), p.explanation])
   lines.push(report.pods.length > 0 ? pods.toString() : 'no pods', '')
   const services = table(['service', 'type', 'port', 'nodePort', 'url'])
-  for (const s of report.services) services.push([s.name, s.type, `${s.port}→${s.targetPort}`, s.nodePort ?? '', s.url ?? ''])
+  for (const s of report.services)
+    services.push([s.name, s.type, `${s.port}→${s.targetPort}`, s.nodePort ?? '', s.url ?? ''])
   lines.push(services.toString())
   const operation = report.lastOperation
   if (operation) {
     const timings = operation.phases
-      .map((phase) => `${phase.phase} ${phase.state}${phase.durationMs === undefined ? '' : ` ${formatDuration(phase.durationMs)}`}`)
+      .map(
+        (phase) =>
+          `${phase.phase} ${phase.state}${phase.durationMs === undefined ? '' : ` ${formatDuration(phase.durationMs)}`}`,
+      )
       .join(', ')
-    lines.push('', `last operation: ${operation.command} ${operation.result} at ${operation.startedAt}${operation.interruptedPhase ? ` (interrupted during ${operation.interruptedPhase})` : ''}`, `  ${timings}`)
+    lines.push(
+      '',
+      `last operation: ${operation.command} ${operation.result} at ${operation.startedAt}${operation.interruptedPhase ? ` (interrupted during ${operation.interruptedPhase})` : ''}`,
+      `  ${timings}`,
+    )
   }
   return lines.join('\n')
 }

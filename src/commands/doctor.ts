@@ -13,9 +13,18 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
   ].join('\n\n')
 
   static override examples = [
-    {description: 'Check everything with the built-in defaults (or ./todo-deploy.yaml)', command: '<%= config.bin %> doctor'},
-    {description: 'Check a spec B deployment', command: '<%= config.bin %> doctor --config examples/spec-b/todo-deploy.yaml'},
-    {description: 'Machine-readable: an array of {id, check, status, detail, fix}', command: '<%= config.bin %> doctor --json'},
+    {
+      description: 'Check everything with the built-in defaults (or ./todo-deploy.yaml)',
+      command: '<%= config.bin %> doctor',
+    },
+    {
+      description: 'Check a spec B deployment',
+      command: '<%= config.bin %> doctor --config examples/spec-b/todo-deploy.yaml',
+    },
+    {
+      description: 'Machine-readable: an array of {id, check, status, detail, fix}',
+      command: '<%= config.bin %> doctor --json',
+    },
   ]
 
   async run(): Promise<DoctorCheck[]> {

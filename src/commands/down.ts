@@ -21,35 +21,71 @@ when nothing is deployed says so and exits 0.`
 
   static override examples = [
     {description: 'Remove the release (asks first)', command: '<%= config.bin %> down'},
-    {description: 'Remove everything, no questions (scripts, CI)', command: '<%= config.bin %> down --yes --purge'},
-    {description: 'Purge but keep the two newest images of each service', command: '<%= config.bin %> down --yes --purge --keep 2'},
+    {
+      description: 'Remove everything, no questions (scripts, CI)',
+      command: '<%= config.bin %> down --yes --purge',
+    },
+    {
+      description: 'Purge but keep the two newest images of each service',
+      command: '<%= config.bin %> down --yes --purge --keep 2',
+    },
   ]
 
   static override flags = {
-    yes: Flags.boolean({char: 'y', summary: 'Do not ask for confirmation (required without a terminal).', default: false}),
-    purge: Flags.boolean({summary: 'Also remove the Secret, the state record, the namespace (if todo-deploy created it and it is empty) and the images.', default: false}),
+    yes: Flags.boolean({
+      char: 'y',
+      summary: 'Do not ask for confirmation (required without a terminal).',
+      default: false,
+    }),
+    purge: Flags.boolean({
+      summary:
+        'Also remove the Secret, the state record, the namespace (if todo-deploy created it and it is empty) and the images.',
+      default: false,
+    }),
     // No default: run() must tell `--keep 0` from no --keep to refuse --keep without --purge (oclif's dependsOn counts purge's default false as given).
-    keep: Flags.integer({summary: 'With --purge: keep the newest N images of each service (default 0).', min: 0, max: 1000}),
+    keep: Flags.integer({
+      summary: 'With --purge: keep the newest N images of each service (default 0).',
+      min: 0,
+      max: 1000,
+    }),
     timeout: timeoutFlag({summary: 'How long to wait for the pods to go, e.g. 2m. Default: 2m.'}),
   }
 
   async run(): Promise<DownResult> {
     if (this.flags.keep !== undefined && !this.flags.purge) {
-      throw new BadInputError('--keep only applies with --purge', {where: '--keep', fix: `add --purge (todo-deploy down --purge --keep ${this.flags.keep}), or leave out --keep`})
+      throw new BadInputError('--keep only applies with --purge', {
+        where: '--keep',
+        fix: `add --purge (todo-deploy down --purge --keep ${this.flags.keep}), or leave out --keep`,
+      })
     }
     const resolved = this.loadConfig()
     const {release, namespace} = resolved.config
     if (!this.flags.yes) {
       if (!process.stdin.isTTY || this.jsonEnabled()) {
-        throw new BadInputError('down needs confirmation, and there is no terminal to ask on', {where: '--yes', fix: `run \`todo-deploy down --yes${this.flags.purge ? ' --purge' : ''}\` to confirm`})
+        throw new BadInputError('down needs confirmation, and there is no terminal to ask on', {
+          where: '--yes',
+          fix: `run \`todo-deploy down --yes${this.flags.purge ? ' --purge' : ''}\` to confirm`,
+        })
       }
-      const answer = await ask(`Uninstall release ${release} from namespace ${namespace}${this.flags.purge ? ' and purge its Secret, namespace and images' : ''}? [y/N] `)
+      const answer = await ask(
+        `Uninstall release ${release} from namespace ${namespace}${this.flags.purge ? ' and purge its Secret, namespace and images' : ''}? [y/N] `,
+      )
       if (!/^y(es)?$/i.test(answer.trim())) {
         this.log('nothing was changed')
-        return {command: 'down', release, namespace, uninstalled: false, state: 'Initial', purged: null, phases: []}
+        return {
+          command: 'down',
+          release,
+          namespace,
+          uninstalled: false,
+          state: 'Initial',
+          purged: null,
+          phases: [],
+        }
       }
     }
-    const {connection, stopChildren} = dependencies().connect(resolved, {log: this.verbose ? (line) => this.progress(line) : undefined})
+    const {connection, stopChildren} = dependencies().connect(resolved, {
+      log: this.verbose ? (line) => this.progress(line) : undefined,
+    })
     const interrupts = abortOnSignals(stopChildren)
     try {
       const result = await runDown(resolved, connection, {
@@ -57,10 +93,15 @@ when nothing is deployed says so and exits 0.`
         keep: this.flags.keep ?? 0,
         timeoutMs: this.flags.timeout ?? 120_000,
         holder: userAtHost(),
-        renderer: this.jsonEnabled() ? 'silent' : this.verbose || !process.stdout.isTTY ? 'simple' : 'default',
+        renderer: this.jsonEnabled()
+          ? 'silent'
+          : this.verbose || !process.stdout.isTTY
+            ? 'simple'
+            : 'default',
         signal: interrupts.signal,
       })
-      if (!result.uninstalled && result.state === 'NotDeployed') this.log(`release ${release} is not deployed in ${namespace}: nothing to uninstall`)
+      if (!result.uninstalled && result.state === 'NotDeployed')
+        this.log(`release ${release} is not deployed in ${namespace}: nothing to uninstall`)
       else this.log(`\n${renderPhaseTable(result.phases)}\n${release} removed from ${namespace}`)
       return result
     } finally {

@@ -24,7 +24,10 @@ like \`up\`, checks that the pods run the target revision's tags, and prints the
   static override examples = [
     {description: 'Back to the previous good revision', command: '<%= config.bin %> rollback'},
     {description: 'Back to revision 3', command: '<%= config.bin %> rollback 3'},
-    {description: 'Every revision with its image tags, status and description', command: '<%= config.bin %> rollback --list'},
+    {
+      description: 'Every revision with its image tags, status and description',
+      command: '<%= config.bin %> rollback --list',
+    },
   ]
 
   static override args = {
@@ -44,7 +47,11 @@ like \`up\`, checks that the pods run the target revision's tags, and prints the
   }
 
   static override flags = {
-    list: Flags.boolean({char: 'l', summary: 'Print the history (revision, status, image tags, description) and change nothing.', default: false}),
+    list: Flags.boolean({
+      char: 'l',
+      summary: 'Print the history (revision, status, image tags, description) and change nothing.',
+      default: false,
+    }),
     timeout: timeoutFlag(),
   }
 
@@ -56,11 +63,21 @@ like \`up\`, checks that the pods run the target revision's tags, and prints the
       })
     }
     const resolved = this.loadConfig()
-    const {connection, stopChildren} = dependencies().connect(resolved, {log: this.verbose ? (line) => this.progress(line) : undefined})
+    const {connection, stopChildren} = dependencies().connect(resolved, {
+      log: this.verbose ? (line) => this.progress(line) : undefined,
+    })
     try {
       if (this.flags.list) {
-        const rows = await withSpinner(`reading the history of ${resolved.config.release}`, !this.jsonEnabled(), () => listRevisions(resolved, connection))
-        this.log(rows.length === 0 ? `release ${resolved.config.release} has no history in ${resolved.config.namespace}` : renderHistory(rows))
+        const rows = await withSpinner(
+          `reading the history of ${resolved.config.release}`,
+          !this.jsonEnabled(),
+          () => listRevisions(resolved, connection),
+        )
+        this.log(
+          rows.length === 0
+            ? `release ${resolved.config.release} has no history in ${resolved.config.namespace}`
+            : renderHistory(rows),
+        )
         return rows
       }
       const interrupts = abortOnSignals(stopChildren)
@@ -69,13 +86,19 @@ like \`up\`, checks that the pods run the target revision's tags, and prints the
           revision: this.args.revision,
           timeoutMs: this.flags.timeout ?? defaultTimeoutMs(resolved),
           holder: userAtHost(),
-          renderer: this.jsonEnabled() ? 'silent' : this.verbose || !process.stdout.isTTY ? 'simple' : 'default',
+          renderer: this.jsonEnabled()
+            ? 'silent'
+            : this.verbose || !process.stdout.isTTY
+              ? 'simple'
+              : 'default',
           signal: interrupts.signal,
         })
         this.log('')
         this.log(renderPhaseTable(result.phases))
         for (const warning of result.warnings) this.log(`warning: ${warning}`)
-        this.log(`${result.release} in ${result.namespace}: ${result.state}, revision ${result.revision ?? '?'} (rollback to ${result.toRevision})`)
+        this.log(
+          `${result.release} in ${result.namespace}: ${result.state}, revision ${result.revision ?? '?'} (rollback to ${result.toRevision})`,
+        )
         if (result.url) this.log(result.url)
         return result
       } finally {
@@ -88,7 +111,18 @@ like \`up\`, checks that the pods run the target revision's tags, and prints the
 }
 
 function renderHistory(rows: RevisionRow[]): string {
-  const table = new Table({head: ['revision', 'status', 'updated', 'frontend', 'backend', 'description'], style: {head: [], border: []}})
-  for (const row of rows) table.push([row.revision, row.status, row.updated, row.tags.frontend ?? '', row.tags.backend ?? '', row.description])
+  const table = new Table({
+    head: ['revision', 'status', 'updated', 'frontend', 'backend', 'description'],
+    style: {head: [], border: []},
+  })
+  for (const row of rows)
+    table.push([
+      row.revision,
+      row.status,
+      row.updated,
+      row.tags.frontend ?? '',
+      row.tags.backend ?? '',
+      row.description,
+    ])
   return table.toString()
 }

@@ -24,7 +24,11 @@ on every change (watch-driven, no polling) until Ctrl-C.`
   ]
 
   static override flags = {
-    watch: Flags.boolean({char: 'w', summary: 'Redraw on every change until Ctrl-C (with --json: one JSON document per change).', default: false}),
+    watch: Flags.boolean({
+      char: 'w',
+      summary: 'Redraw on every change until Ctrl-C (with --json: one JSON document per change).',
+      default: false,
+    }),
   }
 
   async run(): Promise<StatusReport> {
@@ -32,8 +36,10 @@ on every change (watch-driven, no polling) until Ctrl-C.`
     const {connection} = dependencies().connect(resolved, {})
     try {
       if (!this.flags.watch) {
-        const report = await withSpinner(`reading release ${resolved.config.release} in ${resolved.config.namespace}`, !this.jsonEnabled(), () =>
-          readStatus(resolved, connection),
+        const report = await withSpinner(
+          `reading release ${resolved.config.release} in ${resolved.config.namespace}`,
+          !this.jsonEnabled(),
+          () => readStatus(resolved, connection),
         )
         this.log(renderStatus(report))
         return report

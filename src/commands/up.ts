@@ -29,9 +29,18 @@ to the last revision that worked, unless --no-rollback.`
   static override examples = [
     {description: 'Deploy (or update) everything', command: '<%= config.bin %> up'},
     {description: 'Rebuild and reload only the backend', command: '<%= config.bin %> up --only backend'},
-    {description: 'Show the plan and the rendered manifests; change nothing', command: '<%= config.bin %> up --dry-run'},
-    {description: 'Recover a release stuck in pending-upgrade, then deploy', command: '<%= config.bin %> up --force'},
-    {description: 'Machine-readable result (phases, timings, tags, revision, URL, diagnosis)', command: '<%= config.bin %> up --json'},
+    {
+      description: 'Show the plan and the rendered manifests; change nothing',
+      command: '<%= config.bin %> up --dry-run',
+    },
+    {
+      description: 'Recover a release stuck in pending-upgrade, then deploy',
+      command: '<%= config.bin %> up --force',
+    },
+    {
+      description: 'Machine-readable result (phases, timings, tags, revision, URL, diagnosis)',
+      command: '<%= config.bin %> up --json',
+    },
   ]
 
   static override flags = {
@@ -54,16 +63,19 @@ to the last revision that worked, unless --no-rollback.`
     }),
     timeout: timeoutFlag(),
     rollback: Flags.boolean({
-      summary: 'Roll back to the last good revision when the rollout fails. --no-rollback leaves the failed revision.',
+      summary:
+        'Roll back to the last good revision when the rollout fails. --no-rollback leaves the failed revision.',
       default: true,
       allowNo: true,
     }),
     'dry-run': Flags.boolean({
-      summary: 'Print the plan (tags, what would be built, loaded, deployed) and the rendered manifests; change nothing.',
+      summary:
+        'Print the plan (tags, what would be built, loaded, deployed) and the rendered manifests; change nothing.',
       default: false,
     }),
     force: Flags.boolean({
-      summary: 'Recover a release stuck in pending-install/upgrade/rollback (roll back or uninstall it) before deploying.',
+      summary:
+        'Recover a release stuck in pending-install/upgrade/rollback (roll back or uninstall it) before deploying.',
       default: false,
     }),
     values: Flags.string({
@@ -81,15 +93,24 @@ to the last revision that worked, unless --no-rollback.`
 
   async run(): Promise<UpResult> {
     for (const pair of this.flags.set ?? []) {
-      if (!/^[^=\s]+=/.test(pair)) throw new BadInputError(`--set "${inputExcerpt(pair)}" is not KEY=VALUE`, {where: '--set', fix: 'write it as --set frontend.replicaCount=3'})
+      if (!/^[^=\s]+=/.test(pair))
+        throw new BadInputError(`--set "${inputExcerpt(pair)}" is not KEY=VALUE`, {
+          where: '--set',
+          fix: 'write it as --set frontend.replicaCount=3',
+        })
     }
     // A values file helm cannot read would fail the deploy only after the images were built and loaded.
     const valuesFiles = (this.flags.values ?? []).map((file) => valuesFile(file))
     const resolved = this.loadConfig()
     const secrets = assertSecretsPresent(resolveSecrets(resolved), resolved)
-    assertConfigRules(resolved, resolved.config.cluster.kind === 'auto' ? 'minikube' : resolved.config.cluster.kind)
+    assertConfigRules(
+      resolved,
+      resolved.config.cluster.kind === 'auto' ? 'minikube' : resolved.config.cluster.kind,
+    )
 
-    const {connection, stopChildren} = dependencies().connect(resolved, {log: this.verbose ? (line) => this.progress(line) : undefined})
+    const {connection, stopChildren} = dependencies().connect(resolved, {
+      log: this.verbose ? (line) => this.progress(line) : undefined,
+    })
     const interrupts = abortOnSignals(stopChildren)
     try {
       const result = await runUp(resolved, connection, secrets, {
@@ -103,7 +124,11 @@ to the last revision that worked, unless --no-rollback.`
         valuesFiles,
         set: this.flags.set ?? [],
         holder: userAtHost(),
-        renderer: this.jsonEnabled() ? 'silent' : this.verbose || !process.stdout.isTTY ? 'simple' : 'default',
+        renderer: this.jsonEnabled()
+          ? 'silent'
+          : this.verbose || !process.stdout.isTTY
+            ? 'simple'
+            : 'default',
         signal: interrupts.signal,
       })
       this.render(result)
@@ -118,7 +143,9 @@ to the last revision that worked, unless --no-rollback.`
     if (result.dryRun) {
       this.log('\nPlan (nothing was changed):')
       for (const image of result.images) {
-        this.log(`  ${image.service}: ${image.ref}  build: ${image.built ? 'yes' : (image.buildSkipReason ?? 'no')}`)
+        this.log(
+          `  ${image.service}: ${image.ref}  build: ${image.built ? 'yes' : (image.buildSkipReason ?? 'no')}`,
+        )
       }
       this.log(`  images reach the cluster by: ${result.imageLoad}`)
       this.log(`\nRendered manifests (helm template):\n${result.manifests ?? ''}`)
@@ -127,7 +154,9 @@ to the last revision that worked, unless --no-rollback.`
     this.log('')
     this.log(renderPhaseTable(result.phases))
     for (const warning of result.warnings) this.log(`warning: ${warning}`)
-    this.log(`${result.release} in ${result.namespace}: ${result.state}${result.helm.revision ? `, revision ${result.helm.revision}` : ''}`)
+    this.log(
+      `${result.release} in ${result.namespace}: ${result.state}${result.helm.revision ? `, revision ${result.helm.revision}` : ''}`,
+    )
     if (result.url) this.log(result.url)
   }
 }
@@ -139,8 +168,15 @@ function valuesFile(file: string): string {
   try {
     isFile = statSync(absolute).isFile()
   } catch {
-    throw new BadInputError(`--values ${inputExcerpt(absolute)} does not exist`, {where: '--values', fix: 'give the path of an existing Helm values file'})
+    throw new BadInputError(`--values ${inputExcerpt(absolute)} does not exist`, {
+      where: '--values',
+      fix: 'give the path of an existing Helm values file',
+    })
   }
-  if (!isFile) throw new BadInputError(`--values ${inputExcerpt(absolute)} is a directory, not a values file`, {where: '--values', fix: 'give the path of a Helm values file (YAML)'})
+  if (!isFile)
+    throw new BadInputError(`--values ${inputExcerpt(absolute)} is a directory, not a values file`, {
+      where: '--values',
+      fix: 'give the path of a Helm values file (YAML)',
+    })
   return absolute
 }

@@ -13,7 +13,13 @@ import Up from '../../src/commands/up.js'
 import {runCommand, type CommandClass, type CommandRun} from '../support/run-command.js'
 import {DIRECTORY, HOSTILE_CASES, type CommandName, type HostileCase} from './hostile-cases.js'
 
-const COMMANDS: Record<CommandName, CommandClass> = {up: Up, status: Status, rollback: Rollback, down: Down, doctor: Doctor}
+const COMMANDS: Record<CommandName, CommandClass> = {
+  up: Up,
+  status: Status,
+  rollback: Rollback,
+  down: Down,
+  doctor: Doctor,
+}
 const SECRET_NAMES = ['DATABASE_URL', 'JWT_SECRET', 'GEMINI_API_KEY', 'BETTER_AUTH_SECRET'] as const
 const SENTINEL = 'test-secret-value'
 /** A stack frame as Node prints it: what a user must never see without --verbose. */
@@ -95,18 +101,24 @@ describe('hostile input: exit 2 naming what and where, no stack, nothing touched
     expect(new Set(HOSTILE_CASES.map((row) => row.name)).size).toBe(HOSTILE_CASES.length)
   })
 
-  test.each(HOSTILE_CASES.map((row) => [`${row.command}: ${row.name}`, row] as const))('%s', async (_, row) => {
-    const started = Date.now()
-    const result = await run(row)
-    expect({exitCode: result.exitCode, stderr: result.stderr}).toMatchObject({exitCode: row.expect.exitCode, stderr: expect.stringMatching(row.expect.message)})
-    expect(result.stderr).toMatch(row.expect.where)
-    expect(result.stderr).toMatch(/\n {2}fix: \S/)
-    // oclif's own wrapping ("Parsing --timeout", "See more help with --help") is noise around the message.
-    expect(result.stderr).not.toMatch(/Parsing --|See more help/)
-    expectNothingTouchedOrLeaked(result)
-    // Refusing must be quick: a YAML bomb or a 1 MB value is not expanded or echoed.
-    expect(Date.now() - started).toBeLessThan(5000)
-  })
+  test.each(HOSTILE_CASES.map((row) => [`${row.command}: ${row.name}`, row] as const))(
+    '%s',
+    async (_, row) => {
+      const started = Date.now()
+      const result = await run(row)
+      expect({exitCode: result.exitCode, stderr: result.stderr}).toMatchObject({
+        exitCode: row.expect.exitCode,
+        stderr: expect.stringMatching(row.expect.message),
+      })
+      expect(result.stderr).toMatch(row.expect.where)
+      expect(result.stderr).toMatch(/\n {2}fix: \S/)
+      // oclif's own wrapping ("Parsing --timeout", "See more help with --help") is noise around the message.
+      expect(result.stderr).not.toMatch(/Parsing --|See more help/)
+      expectNothingTouchedOrLeaked(result)
+      // Refusing must be quick: a YAML bomb or a 1 MB value is not expanded or echoed.
+      expect(Date.now() - started).toBeLessThan(5000)
+    },
+  )
 })
 
 const JSON_ROWS = [
@@ -136,7 +148,13 @@ describe('hostile input with --json: one JSON object {error: {exitCode, message,
     expect(result.exitCode).toBe(2)
     const json = JSON.parse(result.stdout) as ErrorJson
     expect(Object.keys(json)).toEqual(['error'])
-    expect(json.error).toMatchObject({exitCode: 2, message: expect.any(String), where: expect.any(String), fix: expect.any(String), details: expect.any(Array)})
+    expect(json.error).toMatchObject({
+      exitCode: 2,
+      message: expect.any(String),
+      where: expect.any(String),
+      fix: expect.any(String),
+      details: expect.any(Array),
+    })
     const text = [json.error.message, ...json.error.details].join('\n')
     expect(text).toMatch(row.expect.message)
     expect(json.error.where).toMatch(row.expect.where)

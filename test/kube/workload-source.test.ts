@@ -4,7 +4,12 @@ import {afterEach, describe, expect, it} from 'vitest'
 import {ExitCode, InterruptedError, PrerequisiteError} from '../../src/lib/errors.js'
 import {podReady} from '../../src/lib/kube/rollout/pod-state.js'
 import {KubeWorkloadSource, type WorkloadSnapshot} from '../../src/lib/kube/workload-source.js'
-import {kubeConfigFor, ReplayApiServer, type KubeObject, type ReplayOptions} from '../support/replay-api-server.js'
+import {
+  kubeConfigFor,
+  ReplayApiServer,
+  type KubeObject,
+  type ReplayOptions,
+} from '../support/replay-api-server.js'
 
 const SELECTOR = 'app.kubernetes.io/instance=fx'
 const RETRY = {attempts: 2, initialDelayMs: 20, maxDelayMs: 50}
@@ -15,7 +20,11 @@ const SERVICES: KubeObject[] = [
     kind: 'Service',
     apiVersion: 'v1',
     metadata: {name: 'healthy-rollout', labels: {app: 'healthy-rollout', 'app.kubernetes.io/instance': 'fx'}},
-    spec: {type: 'NodePort', selector: {app: 'healthy-rollout'}, ports: [{port: 80, targetPort: 8080, nodePort: 30080}]},
+    spec: {
+      type: 'NodePort',
+      selector: {app: 'healthy-rollout'},
+      ports: [{port: 80, targetPort: 8080, nodePort: 30080}],
+    },
   },
   {
     kind: 'Service',
@@ -31,7 +40,9 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((server) => server.close()))
 })
 
-async function replay(options: ReplayOptions): Promise<{server: ReplayApiServer; source: KubeWorkloadSource}> {
+async function replay(
+  options: ReplayOptions,
+): Promise<{server: ReplayApiServer; source: KubeWorkloadSource}> {
   const server = await ReplayApiServer.start('healthy-rollout', {services: SERVICES, ...options})
   servers.push(server)
   return {server, source: new KubeWorkloadSource(kubeConfigFor(server), RETRY)}
@@ -47,9 +58,14 @@ describe('KubeWorkloadSource through the real client-node against a recorded rol
     const {server, source} = await replay({startAt: 3000, until: 3000})
     const snapshot = await source.snapshot(server.namespace, SELECTOR)
     expect(snapshot.deployments.map((d) => d.metadata?.name)).toEqual(['healthy-rollout'])
-    expect(snapshot.pods.map((p) => p.metadata?.name).sort()).toEqual(['healthy-rollout-5d8ffc89b7-g5tfb', 'healthy-rollout-5d8ffc89b7-ztfmf'])
+    expect(snapshot.pods.map((p) => p.metadata?.name).sort()).toEqual([
+      'healthy-rollout-5d8ffc89b7-g5tfb',
+      'healthy-rollout-5d8ffc89b7-ztfmf',
+    ])
     expect(readyPods(snapshot)).toBe(0)
-    expect(snapshot.services.map((s) => [s.metadata?.name, s.spec?.ports?.[0]?.nodePort])).toEqual([['healthy-rollout', 30080]])
+    expect(snapshot.services.map((s) => [s.metadata?.name, s.spec?.ports?.[0]?.nodePort])).toEqual([
+      ['healthy-rollout', 30080],
+    ])
     expect(server.requests.map((r) => `${r.path}?${r.query.labelSelector}`).sort()).toEqual([
       `/api/v1/namespaces/${server.namespace}/pods?${SELECTOR}`,
       `/api/v1/namespaces/${server.namespace}/services?${SELECTOR}`,
@@ -73,7 +89,11 @@ describe('KubeWorkloadSource through the real client-node against a recorded rol
     expect(final.services.map((s) => s.metadata?.name)).toEqual(['healthy-rollout'])
     expect(server.now()).toBeGreaterThanOrEqual(5635)
     const watchRequests = server.requests.filter((r) => r.query.watch === 'true')
-    expect(watchRequests.map((r) => r.path.split('/').at(-1)).sort()).toEqual(['deployments', 'pods', 'services'])
+    expect(watchRequests.map((r) => r.path.split('/').at(-1)).sort()).toEqual([
+      'deployments',
+      'pods',
+      'services',
+    ])
     // The Deployment changes again at t=5640 and t=5644: a watch still running would report them.
     const calls = seen.length
     await server.reached(6000)
@@ -102,6 +122,8 @@ describe('KubeWorkloadSource through the real client-node against a recorded rol
     const error = await source.snapshot('todo-app-dev', SELECTOR).catch((caught: unknown) => caught)
     expect(error).toBeInstanceOf(PrerequisiteError)
     expect((error as PrerequisiteError).exitCode).toBe(ExitCode.Prerequisite)
-    expect((error as PrerequisiteError).message).toContain('cannot reach the Kubernetes API at http://127.0.0.1:9')
+    expect((error as PrerequisiteError).message).toContain(
+      'cannot reach the Kubernetes API at http://127.0.0.1:9',
+    )
   })
 })

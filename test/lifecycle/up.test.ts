@@ -151,7 +151,9 @@ describe('up: cold, unchanged and changed', () => {
     })
     expect(phase(again, 'load')).toMatchObject({
       state: 'skipped',
-      skipReason: expect.stringMatching(/todo-frontend:c-[0-9a-f]{12}: already in minikube profile "minikube"/),
+      skipReason: expect.stringMatching(
+        /todo-frontend:c-[0-9a-f]{12}: already in minikube profile "minikube"/,
+      ),
     })
     expect(phase(again, 'secret')).toMatchObject({
       state: 'skipped',

@@ -1088,7 +1088,12 @@ export function podObject(options: {
           ready,
           restartCount: crash?.restarts ?? 0,
           state: crash
-            ? {waiting: {reason: 'CrashLoopBackOff', message: `back-off 40s restarting failed container=${options.container}`}}
+            ? {
+                waiting: {
+                  reason: 'CrashLoopBackOff',
+                  message: `back-off 40s restarting failed container=${options.container}`,
+                },
+              }
             : {running: {startedAt: new Date(POD_CREATED)}},
           lastState: crash ? {terminated: {exitCode: crash.exitCode, reason: 'Error'}} : {},
         },
@@ -1131,9 +1136,19 @@ export function deploymentObject(options: {
 }
 
 /** A Service as the chart makes it. */
-export function serviceObject(options: {name: string; type: string; port: number; targetPort: number; nodePort?: number}): V1Service {
+export function serviceObject(options: {
+  name: string
+  type: string
+  port: number
+  targetPort: number
+  nodePort?: number
+}): V1Service {
   return {
-    metadata: {name: options.name, namespace: 'todo-app-dev', labels: {'app.kubernetes.io/instance': 'todo-chatbot'}},
+    metadata: {
+      name: options.name,
+      namespace: 'todo-app-dev',
+      labels: {'app.kubernetes.io/instance': 'todo-chatbot'},
+    },
     spec: {
       type: options.type,
       ports: [{port: options.port, targetPort: options.targetPort, nodePort: options.nodePort}],
@@ -1157,7 +1172,9 @@ export function runningRelease(
     if (!service.enabled) continue
     const image = `${service.image.repository}:${tags[name] ?? 'missing'}`
     const ready = condition === 'ready'
-    snapshot.deployments.push(deploymentObject({name: service.deployment, container: service.container, image, ready: ready ? 1 : 0}))
+    snapshot.deployments.push(
+      deploymentObject({name: service.deployment, container: service.container, image, ready: ready ? 1 : 0}),
+    )
     snapshot.pods.push(
       podObject({
         name: `${service.deployment}-5d8ffc89b7-${name === 'frontend' ? 'g5tfb' : 'ztfmf'}`,

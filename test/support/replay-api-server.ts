@@ -158,7 +158,11 @@ export class ReplayApiServer {
       },
     }))
     for (const service of options.services ?? []) {
-      const metadata = {...service.metadata, namespace: service.metadata.namespace ?? scenario.namespace, resourceVersion: String(RV_BASE)}
+      const metadata = {
+        ...service.metadata,
+        namespace: service.metadata.namespace ?? scenario.namespace,
+        resourceVersion: String(RV_BASE),
+      }
       this.state.services.set(metadata.name ?? '', {...service, metadata})
     }
     this.clockBase = options.startAt ?? 0

@@ -21,15 +21,22 @@ export interface CommandRun<T> {
  * Runs a command class in this process (so test doubles can be injected) and captures what a user
  * would see. `Cmd.run(argv, root)` inside captureOutput, as STACK.md advises for @oclif/test 4.
  */
-export async function runCommand<T>(command: CommandClass, argv: string[], options: {cwd?: string} = {}): Promise<CommandRun<T>> {
+export async function runCommand<T>(
+  command: CommandClass,
+  argv: string[],
+  options: {cwd?: string} = {},
+): Promise<CommandRun<T>> {
   const previousCwd = process.cwd()
   const previousExitCode = process.exitCode
   process.exitCode = undefined
   if (options.cwd) process.chdir(options.cwd)
   try {
-    const output = await captureOutput<T>(() => command.run(argv, projectRoot) as Promise<T>, {stripAnsi: true})
+    const output = await captureOutput<T>(() => command.run(argv, projectRoot) as Promise<T>, {
+      stripAnsi: true,
+    })
     const errorExit = (output.error as {oclif?: {exit?: number}} | undefined)?.oclif?.exit
-    const exitCode = errorExit ?? (typeof process.exitCode === 'number' ? process.exitCode : output.error ? 1 : 0)
+    const exitCode =
+      errorExit ?? (typeof process.exitCode === 'number' ? process.exitCode : output.error ? 1 : 0)
     return {stdout: output.stdout, stderr: output.stderr, result: output.result, exitCode}
   } finally {
     process.chdir(previousCwd)

@@ -128,7 +128,8 @@ export class MinikubeCluster implements ClusterTarget {
   async removeImage(ref: string): Promise<boolean> {
     if (!(await this.imagePresent(ref))) return false
     const result = await this.minikube(['image', 'rm', ref], {timeoutMs: this.timeouts.commandMs})
-    if (result.exitCode !== 0) throw this.failure(`minikube could not remove ${ref} from ${this.describe()}`, result)
+    if (result.exitCode !== 0)
+      throw this.failure(`minikube could not remove ${ref} from ${this.describe()}`, result)
     return true
   }
 

@@ -91,8 +91,15 @@ export class NodeContainerCluster implements ClusterTarget {
 
   async removeImage(ref: string): Promise<boolean> {
     if (!(await this.imagePresent(ref))) return false
-    const result = await this.docker(['exec', this.tool.nodeContainer, 'crictl', 'rmi', qualifiedImageRef(ref)])
-    if (result.exitCode !== 0) throw this.failure(`could not remove ${ref} from node "${this.tool.nodeContainer}"`, result)
+    const result = await this.docker([
+      'exec',
+      this.tool.nodeContainer,
+      'crictl',
+      'rmi',
+      qualifiedImageRef(ref),
+    ])
+    if (result.exitCode !== 0)
+      throw this.failure(`could not remove ${ref} from node "${this.tool.nodeContainer}"`, result)
     return true
   }
 

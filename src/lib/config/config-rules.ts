@@ -35,7 +35,9 @@ export function checkConfigRules(resolved: ResolvedConfig, clusterKind: string):
   return violations.map((violation) => {
     // Container findings name the object "Deployment/x container y": the Deployment is the first word.
     const service = byDeployment.get(violation.object.split(' ')[0] ?? violation.object)
-    const keyPath = service ? configKeyPath(service, violation.field, Object.keys(config.services[service].env)) : []
+    const keyPath = service
+      ? configKeyPath(service, violation.field, Object.keys(config.services[service].env))
+      : []
     return {...violation, keyPath: keyPath.join('.'), where: resolved.locate(keyPath)}
   })
 }
@@ -45,10 +47,16 @@ export function assertConfigRules(resolved: ResolvedConfig, clusterKind: string)
   const violations = checkConfigRules(resolved, clusterKind)
   const errors = violations.filter((violation) => violation.severity === 'error')
   if (errors.length > 0) {
-    throw new BadInputError(`the configuration breaks ${errors.length} rule${errors.length === 1 ? '' : 's'} of the data model`, {
-      details: errors.map(describeConfigViolation),
-      fix: errors.length === 1 ? errors[0]?.fix : 'correct the keys above (`todo-deploy doctor` lists every rule)',
-    })
+    throw new BadInputError(
+      `the configuration breaks ${errors.length} rule${errors.length === 1 ? '' : 's'} of the data model`,
+      {
+        details: errors.map(describeConfigViolation),
+        fix:
+          errors.length === 1
+            ? errors[0]?.fix
+            : 'correct the keys above (`todo-deploy doctor` lists every rule)',
+      },
+    )
   }
   return violations
 }

@@ -78,13 +78,17 @@ export function loadConfig(options: LoadOptions = {}): ResolvedConfig {
   const cwd = options.cwd ?? process.cwd()
   const explicit = options.configPath !== undefined
   if (explicit && options.configPath?.trim() === '') {
-    throw new BadInputError('--config is empty', {where: '--config', fix: 'give the path of a YAML file, or leave out --config to use ./todo-deploy.yaml or the built-in defaults'})
+    throw new BadInputError('--config is empty', {
+      where: '--config',
+      fix: 'give the path of a YAML file, or leave out --config to use ./todo-deploy.yaml or the built-in defaults',
+    })
   }
   const configFile = path.resolve(cwd, options.configPath ?? DEFAULT_CONFIG_FILE)
   const displayFile = path.relative(cwd, configFile) || configFile
   const source = readConfigSource(configFile, explicit, displayFile)
   const lineCounter = new LineCounter()
-  const document = source === null ? null : parseDocument(source, {lineCounter, uniqueKeys: true, prettyErrors: false})
+  const document =
+    source === null ? null : parseDocument(source, {lineCounter, uniqueKeys: true, prettyErrors: false})
 
   if (document && document.errors.length > 0) {
     // With prettyErrors off the errors carry offsets only (no linePos): the line counter turns them into line:col.
@@ -102,15 +106,29 @@ export function loadConfig(options: LoadOptions = {}): ResolvedConfig {
     })
   }
   const userValue: unknown = document ? toPlainValue(document, lineCounter, displayFile) : null
-  if (userValue !== null && userValue !== undefined && (typeof userValue !== 'object' || Array.isArray(userValue))) {
+  if (
+    userValue !== null &&
+    userValue !== undefined &&
+    (typeof userValue !== 'object' || Array.isArray(userValue))
+  ) {
     throw configError(displayFile, [
-      {where: `${displayFile}:1:1`, keyPath: '(top level)', message: 'must be a mapping of keys such as `release:` and `services:`'},
+      {
+        where: `${displayFile}:1:1`,
+        keyPath: '(top level)',
+        message: 'must be a mapping of keys such as `release:` and `services:`',
+      },
     ])
   }
 
-  const merged = deepMerge(structuredClone(DEFAULT_CONFIG) as unknown as Record<string, unknown>, (userValue ?? {}) as Record<string, unknown>)
+  const merged = deepMerge(
+    structuredClone(DEFAULT_CONFIG) as unknown as Record<string, unknown>,
+    (userValue ?? {}) as Record<string, unknown>,
+  )
   const flagPaths = new Map<string, string>()
-  for (const [key, value] of Object.entries(options.overrides ?? {}) as [keyof ConfigOverrides, string | undefined][]) {
+  for (const [key, value] of Object.entries(options.overrides ?? {}) as [
+    keyof ConfigOverrides,
+    string | undefined,
+  ][]) {
     if (value === undefined) continue
     const {path: keyPath, flag} = OVERRIDE_FLAGS[key]
     setIn(merged, keyPath, value)
@@ -132,11 +150,21 @@ export function loadConfig(options: LoadOptions = {}): ResolvedConfig {
   // reportInput keeps the offending value on each issue, so a message can say what was found ("got string").
   const parsed = configSchema.safeParse(merged, {reportInput: true})
   if (!parsed.success) {
-    throw configError(fileLabel, parsed.error.issues.flatMap((issue) => issueProblems(issue, {locate, locateKey}, fileLabel ?? '(built-in default)')))
+    throw configError(
+      fileLabel,
+      parsed.error.issues.flatMap((issue) =>
+        issueProblems(issue, {locate, locateKey}, fileLabel ?? '(built-in default)'),
+      ),
+    )
   }
   const config = parsed.data
   const projectDir = source === null && !explicit ? cwd : path.dirname(configFile)
-  return resolvePaths(config, {projectDir, configFile: source === null ? null : configFile, locate, fileLabel})
+  return resolvePaths(config, {
+    projectDir,
+    configFile: source === null ? null : configFile,
+    locate,
+    fileLabel,
+  })
 }
 
 function readConfigSource(file: string, explicit: boolean, displayFile: string): string | null {
@@ -146,26 +174,34 @@ function readConfigSource(file: string, explicit: boolean, displayFile: string):
   } catch (error) {
     if (!explicit) return null
     const code = (error as NodeJS.ErrnoException).code
-    throw new BadInputError(`config file ${inputExcerpt(file)} ${code === 'ENAMETOOLONG' ? 'has a name too long to exist' : 'does not exist'}`, {
-      where: '--config',
-      fix: `create it (see the README's config reference) or leave out --config to use the built-in defaults`,
-    })
+    throw new BadInputError(
+      `config file ${inputExcerpt(file)} ${code === 'ENAMETOOLONG' ? 'has a name too long to exist' : 'does not exist'}`,
+      {
+        where: '--config',
+        fix: `create it (see the README's config reference) or leave out --config to use the built-in defaults`,
+      },
+    )
   }
   if (stats.isDirectory()) {
     throw new BadInputError(`config path ${file} is a directory, not a file`, {
       // Without --config the directory is ./todo-deploy.yaml itself: name it, not a flag the user did not give.
       where: explicit ? '--config' : displayFile,
-      fix: explicit ? `point --config at the YAML file itself, e.g. ${path.join(file, DEFAULT_CONFIG_FILE)}` : `remove or rename the ${displayFile} folder, or pass --config with the YAML file to use`,
+      fix: explicit
+        ? `point --config at the YAML file itself, e.g. ${path.join(file, DEFAULT_CONFIG_FILE)}`
+        : `remove or rename the ${displayFile} folder, or pass --config with the YAML file to use`,
     })
   }
   let bytes: Buffer
   try {
     bytes = readFileSync(file)
   } catch (error) {
-    throw new BadInputError(`cannot read config file ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, {
-      where: file,
-      fix: 'check the file permissions',
-    })
+    throw new BadInputError(
+      `cannot read config file ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+      {
+        where: file,
+        fix: 'check the file permissions',
+      },
+    )
   }
   try {
     return new TextDecoder('utf-8', {fatal: true}).decode(bytes)
@@ -188,7 +224,16 @@ function firstInvalidUtf8(bytes: Buffer): number {
   let offset = 0
   while (offset < bytes.length) {
     const lead = bytes[offset] ?? 0
-    const length = lead < 0x80 ? 1 : (lead & 0xe0) === 0xc0 ? 2 : (lead & 0xf0) === 0xe0 ? 3 : (lead & 0xf8) === 0xf0 ? 4 : 0
+    const length =
+      lead < 0x80
+        ? 1
+        : (lead & 0xe0) === 0xc0
+          ? 2
+          : (lead & 0xf0) === 0xe0
+            ? 3
+            : (lead & 0xf8) === 0xf0
+              ? 4
+              : 0
     if (length === 0 || offset + length > bytes.length) return offset
     try {
       decoder.decode(bytes.subarray(offset, offset + length))
@@ -215,11 +260,16 @@ function toPlainValue(document: Document.Parsed, lineCounter: LineCounter, displ
       },
     })
     const {line, col} = lineCounter.linePos(offset)
-    throw new BadInputError(`${displayFile}: its YAML aliases (*name) expand to more than ${MAX_ALIAS_COUNT} copies`, {
-      where: `${displayFile}:${line}:${col}`,
-      details: ['aliases that refer to aliases multiply (a "billion laughs" file); todo-deploy refuses to expand them'],
-      fix: 'write the values out instead of using &anchors and *aliases',
-    })
+    throw new BadInputError(
+      `${displayFile}: its YAML aliases (*name) expand to more than ${MAX_ALIAS_COUNT} copies`,
+      {
+        where: `${displayFile}:${line}:${col}`,
+        details: [
+          'aliases that refer to aliases multiply (a "billion laughs" file); todo-deploy refuses to expand them',
+        ],
+        fix: 'write the values out instead of using &anchors and *aliases',
+      },
+    )
   }
 }
 
@@ -232,12 +282,15 @@ function yamlMessage(error: YAMLError, source: string): string {
 
 function configError(file: string | null, problems: Problem[]): BadInputError {
   const count = problems.length
-  return new BadInputError(`${file === null ? '' : `${file}: `}${count} problem${count === 1 ? '' : 's'} in the configuration`, {
-    // The first problem's place, for tools reading --json; every place is in the details.
-    where: problems[0]?.where,
-    details: problems.map((p) => `${p.where}  ${p.keyPath ? `${p.keyPath}: ` : ''}${p.message}`),
-    fix: 'correct the keys above; the README lists every field with its default',
-  })
+  return new BadInputError(
+    `${file === null ? '' : `${file}: `}${count} problem${count === 1 ? '' : 's'} in the configuration`,
+    {
+      // The first problem's place, for tools reading --json; every place is in the details.
+      where: problems[0]?.where,
+      details: problems.map((p) => `${p.where}  ${p.keyPath ? `${p.keyPath}: ` : ''}${p.message}`),
+      fix: 'correct the keys above; the README lists every field with its default',
+    },
+  )
 }
 
 function issueProblems(
@@ -261,14 +314,17 @@ function issueProblems(
 }
 
 function issueMessage(issue: z.core.$ZodIssue): string {
-  if (issue.code === 'invalid_type' && issue.expected === 'int') return `must be a whole number${describeReceived(issue.input)}`
+  if (issue.code === 'invalid_type' && issue.expected === 'int')
+    return `must be a whole number${describeReceived(issue.input)}`
   if (issue.code === 'invalid_type') return `expected ${issue.expected}${describeReceived(issue.input)}`
   // A bad key of a free-form map (env, build args): the key's own rule says what is wrong with it.
   if (issue.code === 'invalid_key') return issue.issues[0] ? issueMessage(issue.issues[0]) : issue.message
-  if (issue.code === 'invalid_value') return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`
+  if (issue.code === 'invalid_value')
+    return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`
   if (issue.code === 'invalid_union') return 'has the wrong type or format'
   // zod's own wording for number bounds ("Too small: expected number to be >=1"); schema-specific messages stay.
-  const defaultBound = /^Too (small|big)/.test(issue.message) && (issue.code === 'too_small' || issue.code === 'too_big')
+  const defaultBound =
+    /^Too (small|big)/.test(issue.message) && (issue.code === 'too_small' || issue.code === 'too_big')
   if (defaultBound && issue.code === 'too_small' && (issue.origin === 'number' || issue.origin === 'int')) {
     return `must be ${issue.inclusive === false ? 'above' : 'at least'} ${String(issue.minimum)}${describeReceived(issue.input)}`
   }
@@ -276,7 +332,9 @@ function issueMessage(issue: z.core.$ZodIssue): string {
     return `must be ${issue.inclusive === false ? 'below' : 'at most'} ${String(issue.maximum)}${describeReceived(issue.input)}`
   }
   if (defaultBound && issue.code === 'too_small' && issue.origin === 'string') {
-    return Number(issue.minimum) === 1 ? 'must not be empty' : `must be at least ${String(issue.minimum)} characters`
+    return Number(issue.minimum) === 1
+      ? 'must not be empty'
+      : `must be at least ${String(issue.minimum)} characters`
   }
   if (defaultBound && issue.code === 'too_big' && issue.origin === 'string') {
     const length = typeof issue.input === 'string' ? `, got ${issue.input.length}` : ''
@@ -298,7 +356,9 @@ function suggestion(key: string, parentPath: readonly (string | number)[]): stri
   let level: unknown = DEFAULT_CONFIG
   for (const segment of parentPath) level = (level as Record<string, unknown> | undefined)?.[String(segment)]
   if (!level || typeof level !== 'object') return ''
-  const candidates = Object.keys(level).filter((candidate) => editDistance(candidate.toLowerCase(), key.toLowerCase()) <= 2)
+  const candidates = Object.keys(level).filter(
+    (candidate) => editDistance(candidate.toLowerCase(), key.toLowerCase()) <= 2,
+  )
   return candidates.length > 0 ? ` (did you mean "${candidates[0]}"?)` : ''
 }
 
@@ -407,7 +467,8 @@ function resolvePaths(config: TodoDeployConfig, context: ResolveContext): Resolv
     return resolved
   }
 
-  const chartDir = config.chart.path === null ? BUNDLED_CHART_DIR : inProject(config.chart.path, ['chart', 'path'])
+  const chartDir =
+    config.chart.path === null ? BUNDLED_CHART_DIR : inProject(config.chart.path, ['chart', 'path'])
   if (config.chart.path !== null && problems.length === 0) {
     const problem = chartFolderProblem(chartDir, config.chart.path)
     if (problem) {
@@ -430,14 +491,19 @@ function resolvePaths(config: TodoDeployConfig, context: ResolveContext): Resolv
     }
     return resolved
   })
-  const extraValuesFiles = config.chart.extraValuesFiles.map((file, index) => inProject(file, ['chart', 'extraValuesFiles', index]))
+  const extraValuesFiles = config.chart.extraValuesFiles.map((file, index) =>
+    inProject(file, ['chart', 'extraValuesFiles', index]),
+  )
   const envFile = inProject(config.secrets.envFile, ['secrets', 'envFile'])
   const services = {} as Record<ServiceName, ResolvedServicePaths>
   for (const name of SERVICE_NAMES) {
     const build = config.services[name].build
     services[name] = {
       contextDir: inProject(build.context, ['services', name, 'build', 'context']),
-      dockerfile: build.dockerfile === null ? BUNDLED_DOCKERFILES[name] : inProject(build.dockerfile, ['services', name, 'build', 'dockerfile']),
+      dockerfile:
+        build.dockerfile === null
+          ? BUNDLED_DOCKERFILES[name]
+          : inProject(build.dockerfile, ['services', name, 'build', 'dockerfile']),
     }
   }
   if (problems.length > 0) throw configError(context.fileLabel, problems)
@@ -468,7 +534,8 @@ function chartFolderProblem(chartDir: string, value: string): string | undefined
   } catch {
     return `the chart folder "${value}" (${chartDir}) does not exist; point chart.path at the folder holding Chart.yaml`
   }
-  if (!stats.isDirectory()) return `"${value}" is a file, not a chart folder; point chart.path at the folder holding Chart.yaml`
+  if (!stats.isDirectory())
+    return `"${value}" is a file, not a chart folder; point chart.path at the folder holding Chart.yaml`
   if (!existsSync(path.join(chartDir, 'Chart.yaml'))) {
     return `the chart folder "${value}" has no Chart.yaml; point chart.path at the folder holding Chart.yaml`
   }

@@ -9,16 +9,20 @@ const dnsLabel = (max: number) =>
     // An empty name breaks the pattern too: say only that it is empty.
     .min(1, {message: 'must not be empty', abort: true})
     .max(max, `must be at most ${max} characters`)
-    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be lowercase letters, digits and "-", starting and ending with a letter or digit')
+    .regex(
+      /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/,
+      'must be lowercase letters, digits and "-", starting and ending with a letter or digit',
+    )
 
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a valid environment variable name')
 
 /** A path inside the project folder; escaping it is refused when paths are resolved. */
 const relativePath = z.string().min(1, 'must not be empty').max(4096, 'is too long')
 
-const cpuQuantity = z.union([z.string(), z.number()]).transform(String).pipe(
-  z.string().regex(/^(\d+(\.\d+)?|\.\d+)m?$/, 'must be a CPU quantity such as 100m or 0.5'),
-)
+const cpuQuantity = z
+  .union([z.string(), z.number()])
+  .transform(String)
+  .pipe(z.string().regex(/^(\d+(\.\d+)?|\.\d+)m?$/, 'must be a CPU quantity such as 100m or 0.5'))
 const memoryQuantity = z
   .string()
   .regex(/^\d+(\.\d+)?(Ki|Mi|Gi|Ti|K|M|G|T|k)?$/, 'must be a memory quantity such as 128Mi or 1Gi')
@@ -58,7 +62,8 @@ export function parseDuration(value: string): number | undefined {
 /** `5m` → 300000 ms, for a value the schema already accepted. */
 export function durationMs(value: string): number {
   const ms = parseDuration(value)
-  if (ms === undefined) throw new BadInputError(`"${value}" is not a duration`, {fix: 'use a duration such as 90s, 5m or 1h'})
+  if (ms === undefined)
+    throw new BadInputError(`"${value}" is not a duration`, {fix: 'use a duration such as 90s, 5m or 1h'})
   return ms
 }
 
@@ -94,7 +99,12 @@ const service = z.strictObject({
     name: dnsLabel(63),
     type: z.enum(['NodePort', 'ClusterIP', 'LoadBalancer']),
     port,
-    nodePort: z.number().int().min(30000, 'must be in the NodePort range 30000-32767').max(32767, 'must be in the NodePort range 30000-32767').nullable(),
+    nodePort: z
+      .number()
+      .int()
+      .min(30000, 'must be in the NodePort range 30000-32767')
+      .max(32767, 'must be in the NodePort range 30000-32767')
+      .nullable(),
   }),
 })
 
@@ -112,7 +122,10 @@ export const configSchema = z.strictObject({
   }),
   cluster: z.strictObject({
     kind: z.enum(['auto', 'minikube', 'kind', 'k3d', 'docker-desktop']),
-    profile: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be a minikube profile name').max(100),
+    profile: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be a minikube profile name')
+      .max(100),
     context: z.string().min(1).max(253).nullable(),
     imageLoad: z.enum(['auto', 'load', 'docker-env', 'none']),
   }),

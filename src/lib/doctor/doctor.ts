@@ -7,7 +7,14 @@ import type {ResolvedConfig} from '../config/load.js'
 import {SERVICE_NAMES} from '../config/schema.js'
 import {ExitCode, isTodoDeployError} from '../errors.js'
 import type {LoadedKubeConfig} from '../kube/kube-config.js'
-import {checkChartYaml, checkDockerfile, RULES, scanForSecrets, type RuleId, type RuleViolation} from '../rules/index.js'
+import {
+  checkChartYaml,
+  checkDockerfile,
+  RULES,
+  scanForSecrets,
+  type RuleId,
+  type RuleViolation,
+} from '../rules/index.js'
 import {requiredSecretNames, resolveSecrets} from '../secrets/resolve.js'
 import type {PreflightProbes} from './preflight.js'
 
@@ -52,7 +59,11 @@ export interface DoctorOptions {
   onCheck?: (check: DoctorCheck) => void
 }
 
-export async function runDoctor(resolved: ResolvedConfig, probes: PreflightProbes, options: DoctorOptions = {}): Promise<DoctorReport> {
+export async function runDoctor(
+  resolved: ResolvedConfig,
+  probes: PreflightProbes,
+  options: DoctorOptions = {},
+): Promise<DoctorReport> {
   const checks: DoctorCheck[] = []
   const emit = (check: DoctorCheck): void => {
     checks.push(check)
@@ -73,13 +84,21 @@ export async function runDoctor(resolved: ResolvedConfig, probes: PreflightProbe
     const engine = await probes.dockerEngine()
     return `Docker Engine ${engine.version} at ${engine.address}`
   })
-  await prerequisite('prereq.helm', 'helm 3.8+ or 4.x on PATH', async () => `helm ${(await probes.helm()).version}`)
+  await prerequisite(
+    'prereq.helm',
+    'helm 3.8+ or 4.x on PATH',
+    async () => `helm ${(await probes.helm()).version}`,
+  )
 
   let kube: LoadedKubeConfig | undefined
   let detected: DetectedCluster | undefined
   await prerequisite('prereq.kube-context', 'kube context', async () => {
     kube = probes.kubeContext(config.cluster.context ?? undefined)
-    detected = detectClusterKind({configuredKind: config.cluster.kind, context: kube.context, minikubeProfile: config.cluster.profile})
+    detected = detectClusterKind({
+      configuredKind: config.cluster.kind,
+      context: kube.context,
+      minikubeProfile: config.cluster.profile,
+    })
     const isProfile = detected.kind === 'minikube' && kube.context === config.cluster.profile
     return `context "${kube.context}" (${detected.kind}${isProfile ? `, the minikube profile "${config.cluster.profile}"` : ''}) at ${kube.server}`
   })
@@ -102,9 +121,19 @@ export async function runDoctor(resolved: ResolvedConfig, probes: PreflightProbe
   })
   if (kube) {
     const loaded = kube
-    await prerequisite('prereq.cluster', 'cluster reachable', async () => `Kubernetes ${await probes.clusterVersion(loaded)} at ${loaded.server}`)
+    await prerequisite(
+      'prereq.cluster',
+      'cluster reachable',
+      async () => `Kubernetes ${await probes.clusterVersion(loaded)} at ${loaded.server}`,
+    )
   } else {
-    emit({id: 'prereq.cluster', check: 'cluster reachable', status: 'fail', detail: 'skipped: no usable kube context', fix: 'fix the kube context first'})
+    emit({
+      id: 'prereq.cluster',
+      check: 'cluster reachable',
+      status: 'fail',
+      detail: 'skipped: no usable kube context',
+      fix: 'fix the kube context first',
+    })
   }
 
   emit(secretsCheck(resolved, options.env))
@@ -112,7 +141,10 @@ export async function runDoctor(resolved: ResolvedConfig, probes: PreflightProbe
 
   const prerequisiteFailed = checks.some((check) => check.id.startsWith('prereq.') && check.status === 'fail')
   const configFailed = checks.some((check) => !check.id.startsWith('prereq.') && check.status === 'fail')
-  return {checks, exitCode: prerequisiteFailed ? ExitCode.Prerequisite : configFailed ? ExitCode.BadInput : ExitCode.Ok}
+  return {
+    checks,
+    exitCode: prerequisiteFailed ? ExitCode.Prerequisite : configFailed ? ExitCode.BadInput : ExitCode.Ok,
+  }
 }
 
 function failed(id: string, check: string, error: unknown): DoctorCheck {
@@ -120,7 +152,13 @@ function failed(id: string, check: string, error: unknown): DoctorCheck {
     const detail = [error.message, ...error.details].join('; ')
     return {id, check, status: 'fail', detail, fix: error.fix ?? null}
   }
-  return {id, check, status: 'fail', detail: error instanceof Error ? error.message : String(error), fix: null}
+  return {
+    id,
+    check,
+    status: 'fail',
+    detail: error instanceof Error ? error.message : String(error),
+    fix: null,
+  }
 }
 
 function secretsCheck(resolved: ResolvedConfig, env: NodeJS.ProcessEnv | undefined): DoctorCheck {
@@ -129,7 +167,13 @@ function secretsCheck(resolved: ResolvedConfig, env: NodeJS.ProcessEnv | undefin
   try {
     const resolution = resolveSecrets(resolved, env)
     if (resolution.missing.length === 0) {
-      return {id: 'secrets.present', check, status: 'pass', detail: `${names.length} set: ${names.join(', ')}`, fix: null}
+      return {
+        id: 'secrets.present',
+        check,
+        status: 'pass',
+        detail: `${names.length} set: ${names.join(', ')}`,
+        fix: null,
+      }
     }
     const envFile = path.relative(process.cwd(), resolved.envFile) || resolved.envFile
     return {
@@ -149,18 +193,34 @@ function ruleChecks(resolved: ResolvedConfig, clusterKind: string): DoctorCheck[
   for (const name of SERVICE_NAMES) {
     if (!resolved.config.services[name].enabled) continue
     const dockerfile = resolved.services[name].dockerfile
-    findings.push(...readAndCheck(dockerfile, 'image.multi-stage', (text) => checkDockerfile(text, {path: displayPath(dockerfile)})))
+    findings.push(
+      ...readAndCheck(dockerfile, 'image.multi-stage', (text) =>
+        checkDockerfile(text, {path: displayPath(dockerfile)}),
+      ),
+    )
   }
   const chartYaml = path.join(resolved.chartDir, 'Chart.yaml')
-  findings.push(...readAndCheck(chartYaml, 'chart.fields', (text) => checkChartYaml(text, {path: displayPath(chartYaml)})))
+  findings.push(
+    ...readAndCheck(chartYaml, 'chart.fields', (text) =>
+      checkChartYaml(text, {path: displayPath(chartYaml)}),
+    ),
+  )
   const secretKeyNames = requiredSecretNames(resolved)
   for (const file of [...resolved.valuesFiles, ...(resolved.configFile ? [resolved.configFile] : [])]) {
-    findings.push(...readAndCheck(file, 'secrets.plain-text', (text) => scanForSecrets(text, {file: displayPath(file), secretKeyNames})))
+    findings.push(
+      ...readAndCheck(file, 'secrets.plain-text', (text) =>
+        scanForSecrets(text, {file: displayPath(file), secretKeyNames}),
+      ),
+    )
   }
 
   return STATIC_RULES.map((id) => {
     const mine = findings.filter((finding) => finding.id === id)
-    const status: CheckStatus = mine.some((f) => f.severity === 'error') ? 'fail' : mine.length > 0 ? 'warn' : 'pass'
+    const status: CheckStatus = mine.some((f) => f.severity === 'error')
+      ? 'fail'
+      : mine.length > 0
+        ? 'warn'
+        : 'pass'
     return {
       id,
       check: RULES[id].title,
@@ -172,7 +232,8 @@ function ruleChecks(resolved: ResolvedConfig, clusterKind: string): DoctorCheck[
 }
 
 function describeFinding(finding: RuleViolation | ConfigRuleViolation): string {
-  if ('keyPath' in finding && finding.keyPath) return `${finding.where ?? '(built-in default)'} ${finding.keyPath}: ${finding.message}`
+  if ('keyPath' in finding && finding.keyPath)
+    return `${finding.where ?? '(built-in default)'} ${finding.keyPath}: ${finding.message}`
   return `${finding.object} ${finding.field}: ${finding.message}`
 }
 
@@ -181,7 +242,16 @@ function readAndCheck(file: string, id: RuleId, check: (text: string) => RuleVio
   try {
     text = readFileSync(file, 'utf8')
   } catch {
-    return [{id, severity: 'error', object: displayPath(file), field: '', message: 'cannot be read', fix: `check that ${displayPath(file)} exists`}]
+    return [
+      {
+        id,
+        severity: 'error',
+        object: displayPath(file),
+        field: '',
+        message: 'cannot be read',
+        fix: `check that ${displayPath(file)} exists`,
+      },
+    ]
   }
   return check(text)
 }

@@ -68,7 +68,10 @@ export class SystemPreflight implements PreflightProbes {
 async function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new PrerequisiteError(message, {fix: 'check that Docker is running: `docker info`'})), ms)
+    timer = setTimeout(
+      () => reject(new PrerequisiteError(message, {fix: 'check that Docker is running: `docker info`'})),
+      ms,
+    )
   })
   try {
     return await Promise.race([promise, timeout])

@@ -68,9 +68,13 @@ export class ExecaProcessRunner implements ProcessRunner {
       const result = await child
       const command = [file, ...args].join(' ')
       if (result.timedOut) {
-        throw new TodoDeployError(ExitCode.Prerequisite, `\`${shortCommand(file, args)}\` did not answer within ${Math.round((options.timeoutMs ?? 0) / 1000)}s`, {
-          fix: `check that ${file} works on its own: run \`${command}\` in a terminal`,
-        })
+        throw new TodoDeployError(
+          ExitCode.Prerequisite,
+          `\`${shortCommand(file, args)}\` did not answer within ${Math.round((options.timeoutMs ?? 0) / 1000)}s`,
+          {
+            fix: `check that ${file} works on its own: run \`${command}\` in a terminal`,
+          },
+        )
       }
       if (result.isCanceled) {
         return {exitCode: 130, stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? '')}
@@ -79,7 +83,11 @@ export class ExecaProcessRunner implements ProcessRunner {
       if (spawnError === 'ENOENT') {
         throw new PrerequisiteError(`${file} was not found on PATH`, {fix: installHint(file)})
       }
-      return {exitCode: exitCodeOf(result), stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? '')}
+      return {
+        exitCode: exitCodeOf(result),
+        stdout: String(result.stdout ?? ''),
+        stderr: String(result.stderr ?? ''),
+      }
     } finally {
       this.children.delete(child)
     }
@@ -94,7 +102,9 @@ export class ExecaProcessRunner implements ProcessRunner {
 /** A child killed by a signal reports 128 + the signal number, as a shell does (SIGKILL → 137, SIGTERM → 143). */
 function exitCodeOf(result: {exitCode?: number; signal?: string}): number {
   if (result.exitCode !== undefined) return result.exitCode
-  const signal = result.signal ? constants.signals[result.signal as keyof typeof constants.signals] : undefined
+  const signal = result.signal
+    ? constants.signals[result.signal as keyof typeof constants.signals]
+    : undefined
   return signal === undefined ? 1 : 128 + signal
 }
 
@@ -102,7 +112,10 @@ function shortCommand(file: string, args: readonly string[]): string {
   return [file, ...args.slice(0, 3)].join(' ')
 }
 
-function forwardLines(stream: NodeJS.ReadableStream | null | undefined, onLine: (line: string) => void): void {
+function forwardLines(
+  stream: NodeJS.ReadableStream | null | undefined,
+  onLine: (line: string) => void,
+): void {
   if (!stream) return
   let buffer = ''
   stream.on('data', (chunk: Buffer | string) => {

@@ -54,25 +54,35 @@ export function resolveSecrets(
 export function assertSecretsPresent(resolution: SecretResolution, resolved: ResolvedConfig): SecretValue[] {
   if (resolution.missing.length === 0) return resolution.values
   const envFile = path.relative(process.cwd(), resolved.envFile) || resolved.envFile
-  throw new BadInputError(`missing secret${resolution.missing.length === 1 ? '' : 's'}: ${resolution.missing.join(', ')}`, {
-    where: resolution.envFile ? `the environment and ${envFile}` : `the environment (no ${envFile} file)`,
-    fix: `set ${resolution.missing.map((name) => `${name}=...`).join(' ')} in the environment or in ${envFile} (git-ignored; never commit it)`,
-  })
+  throw new BadInputError(
+    `missing secret${resolution.missing.length === 1 ? '' : 's'}: ${resolution.missing.join(', ')}`,
+    {
+      where: resolution.envFile ? `the environment and ${envFile}` : `the environment (no ${envFile} file)`,
+      fix: `set ${resolution.missing.map((name) => `${name}=...`).join(' ')} in the environment or in ${envFile} (git-ignored; never commit it)`,
+    },
+  )
 }
 
 /** Parses `.env`; a line that is not `KEY=value`, or a key given twice, is an error naming the line. */
 export function readEnvFile(file: string): Record<string, string> | null {
   let text: string
   try {
-    if (statSync(file).isDirectory()) throw new BadInputError(`${file} is a directory, not a .env file`, {where: file, fix: 'remove it or point secrets.envFile at a file'})
+    if (statSync(file).isDirectory())
+      throw new BadInputError(`${file} is a directory, not a .env file`, {
+        where: file,
+        fix: 'remove it or point secrets.envFile at a file',
+      })
     text = decodeUtf8(readFileSync(file), file)
   } catch (error) {
     if (error instanceof BadInputError) throw error
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null
-    throw new BadInputError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? 'unknown error'}`, {
-      where: file,
-      fix: 'check the file permissions',
-    })
+    throw new BadInputError(
+      `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? 'unknown error'}`,
+      {
+        where: file,
+        fix: 'check the file permissions',
+      },
+    )
   }
   validateEnvLines(text, file)
   return dotenv.parse(text)
