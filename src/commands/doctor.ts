@@ -1,6 +1,7 @@
 import {BaseCommand} from '../cli/base-command.js'
 import {dependencies} from '../cli/dependencies.js'
 import {renderDoctorCheck, renderDoctorSummary} from '../cli/doctor-view.js'
+import {terminalSpinner} from '../cli/spinner.js'
 import {runDoctor, type DoctorCheck} from '../lib/doctor/doctor.js'
 
 export default class Doctor extends BaseCommand<typeof Doctor> {
@@ -30,8 +31,13 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
   async run(): Promise<DoctorCheck[]> {
     const resolved = this.loadConfig()
     const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR
+    const spinner = terminalSpinner(!this.jsonEnabled())
     const report = await runDoctor(resolved, dependencies().preflight(), {
-      onCheck: (check) => this.log(renderDoctorCheck(check, color)),
+      onStart: (check) => spinner.start(check),
+      onCheck: (check) => {
+        spinner.stop()
+        this.log(renderDoctorCheck(check, color))
+      },
     })
     this.log(renderDoctorSummary(report))
     process.exitCode = report.exitCode

@@ -57,6 +57,8 @@ const STATIC_RULES: RuleId[] = [
 export interface DoctorOptions {
   env?: NodeJS.ProcessEnv
   onCheck?: (check: DoctorCheck) => void
+  /** A check that can take a while starts (for a spinner). */
+  onStart?: (check: string) => void
 }
 
 export async function runDoctor(
@@ -70,6 +72,7 @@ export async function runDoctor(
     options.onCheck?.(check)
   }
   const prerequisite = async (id: string, check: string, probe: () => Promise<string>): Promise<boolean> => {
+    options.onStart?.(`checking: ${check}`)
     try {
       emit({id, check, status: 'pass', detail: await probe(), fix: null})
       return true
