@@ -1,9 +1,10 @@
 import type {V1Deployment, V1Pod, V1Service} from '@kubernetes/client-node'
 
 import type {ResolvedConfig} from '../config/load.js'
+import {PrerequisiteError} from '../errors.js'
 import type {ReleaseInfo, ReleaseRevision} from '../helm/helm-client.js'
 import {parseChartRef} from '../helm/release-state.js'
-import type {OperationRecord} from '../kube/state-record.js'
+import type {LifecycleRecord, OperationRecord} from '../kube/state-record.js'
 import {containersOf, explainPod, podFailure, podReady} from '../kube/rollout/pod-state.js'
 import {deploymentStatus} from '../kube/rollout/rollout-status.js'
 import type {WorkloadSnapshot} from '../kube/workload-source.js'
@@ -72,6 +73,23 @@ export interface ServiceReport {
 
 const LOG_LINES = 5
 
+/**
+ * The lifecycle record, or null when there is none or it cannot be used (a corrupt record must not hide
+ * the release). An unreachable cluster is not swallowed: `status` exits 3 with our own message.
+ */
+async function readRecord(
+  connection: Connection,
+  namespace: string,
+  release: string,
+): Promise<LifecycleRecord | null> {
+  try {
+    return await connection.state.read(namespace, release)
+  } catch (error) {
+    if (error instanceof PrerequisiteError) throw error
+    return null
+  }
+}
+
 /** Reads the release, its objects and its lifecycle record: what `status` shows. */
 export async function readStatus(
   resolved: ResolvedConfig,
@@ -82,7 +100,7 @@ export async function readStatus(
   const [release, history, record] = await Promise.all([
     connection.helm.status(config.release, config.namespace),
     connection.helm.history(config.release, config.namespace),
-    connection.state.read(config.namespace, config.release).catch(() => null),
+    readRecord(connection, config.namespace, config.release),
   ])
   const snapshot = release
     ? await connection.workloads.snapshot(config.namespace, `app.kubernetes.io/instance=${config.release}`)
@@ -302,10 +320,7 @@ export async function watchStatus(
     Promise.all([
       connection.helm.status(config.release, config.namespace),
       connection.helm.history(config.release, config.namespace),
-      connection.state.read(config.namespace, config.release).then(
-        (record) => record?.operation ?? null,
-        () => null,
-      ),
+      readRecord(connection, config.namespace, config.release).then((record) => record?.operation ?? null),
     ])
   let [release, history, operation] = await readRelease()
   let releaseReadAt = Date.now()
