@@ -153,20 +153,28 @@ export async function runUp(
 
   const tasks = [
     phase('preflight', 'Preflight', 'Initial', async (task) => {
-      task.output = `checking ${connection.cluster.describe()}`
-      await connection.cluster.ensureRunning()
-      task.output = 'checking helm'
-      const helmVersion = await connection.helm.version()
-      ctx.release = await connection.helm.status(releaseName, namespace)
-      ctx.inspection = inspectRelease(await connection.helm.history(releaseName, namespace))
+      task.output = `checking ${connection.cluster.describe()}, helm and the release`
+      // Independent reads run together (each minikube call takes about a second); when several fail, the
+      // most basic failure is reported: the cluster down explains helm's failures too.
+      const [running, helmVersion, release, history, runtime] = await Promise.allSettled([
+        connection.cluster.ensureRunning(),
+        connection.helm.version(),
+        connection.helm.status(releaseName, namespace),
+        connection.helm.history(releaseName, namespace),
+        connection.cluster.nodeRuntime(),
+      ])
+      for (const outcome of [running, helmVersion, release, history, runtime]) {
+        if (outcome.status === 'rejected') throw outcome.reason
+      }
+      ctx.release = settled(release)
+      ctx.inspection = inspectRelease(settled(history))
       if (isPending(ctx.inspection.state) && !options.force && !options.dryRun) {
         throw new ReleasePendingError(releaseName, namespace)
       }
-      const runtime = await connection.cluster.nodeRuntime()
       ctx.strategy = chooseImageLoadStrategy({
         configured: config.cluster.imageLoad,
         clusterKind: connection.clusterKind,
-        runtime,
+        runtime: settled(runtime),
       })
       result.imageLoad = ctx.strategy
       ctx.builderEnv = ctx.strategy === 'docker-env' ? await connection.cluster.builderEnv() : null
@@ -180,7 +188,7 @@ export async function runUp(
           command: 'todo-deploy up',
         })
       }
-      return `${connection.cluster.describe()}, helm ${helmVersion.version}, ${ctx.release ? `release at revision ${ctx.release.revision} (${ctx.release.status})` : 'new release'}, images by ${ctx.strategy}`
+      return `${connection.cluster.describe()}, helm ${settled(helmVersion).version}, ${ctx.release ? `release at revision ${ctx.release.revision} (${ctx.release.status})` : 'new release'}, images by ${ctx.strategy}`
     }),
     phase('build', 'Build images', 'Building', async (task) => {
       const builder = connection.images(ctx.builderEnv)
@@ -276,13 +284,16 @@ export async function runUp(
         return {skip: `images are built inside ${connection.cluster.describe()} (docker-env)`}
       if (ctx.strategy === 'none')
         return {skip: `${connection.cluster.describe()} uses the local engine's images`}
+      const wanted = result.images.filter((image) => only.has(image.service) && !options.dryRun)
       for (const image of result.images) {
-        if (!only.has(image.service) || options.dryRun) {
-          image.loadSkipReason = options.dryRun ? `--dry-run` : 'not in --only'
-          continue
-        }
-        const present = await connection.cluster.imagePresent(image.ref, ctx.imageIds[image.service])
-        if (present) {
+        if (!wanted.includes(image)) image.loadSkipReason = options.dryRun ? `--dry-run` : 'not in --only'
+      }
+      task.output = `looking for ${wanted.map((image) => image.ref).join(', ')} in ${connection.cluster.describe()}`
+      const present = await Promise.all(
+        wanted.map((image) => connection.cluster.imagePresent(image.ref, ctx.imageIds[image.service])),
+      )
+      for (const [index, image] of wanted.entries()) {
+        if (present[index]) {
           image.loadSkipReason = `already in ${connection.cluster.describe()}`
           continue
         }
@@ -524,6 +535,12 @@ async function recoverPendingRelease(
     ctx.release = null
   }
   ctx.inspection = inspectRelease(await connection.helm.history(release, namespace))
+}
+
+/** The value of a settled promise already known to be fulfilled. */
+function settled<T>(outcome: PromiseSettledResult<T>): T {
+  if (outcome.status === 'rejected') throw outcome.reason
+  return outcome.value
 }
 
 function parseManifests(text: string): K8sObject[] {
