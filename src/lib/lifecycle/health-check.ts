@@ -19,8 +19,8 @@ export interface HealthReport {
 
 /**
  * One HTTP GET of the frontend `/` and the backend health path through the API server's service proxy
- * (the cluster's own network), then the frontend URL from the cluster tool. Healthy only when every
- * answer is 2xx/3xx.
+ * (the cluster's own network), and the frontend URL from the cluster tool, all at once. Healthy only
+ * when every answer is 2xx/3xx.
  */
 export async function checkHealth(
   resolved: ResolvedConfig,
@@ -28,36 +28,40 @@ export async function checkHealth(
   onLine: (line: string) => void,
 ): Promise<HealthReport> {
   const {config} = resolved
-  const answers: HealthAnswer[] = []
-  for (const name of SERVICE_NAMES) {
+  const probes = SERVICE_NAMES.filter((name) => config.services[name].enabled).map((name) => {
     const service = config.services[name]
-    if (!service.enabled) continue
-    const path = name === 'frontend' ? '/' : service.healthPath
-    onLine(`GET ${path} on ${service.service.name}`)
-    const answer = await connection.api.serviceProxyGet(
-      config.namespace,
-      service.service.name,
-      service.service.port,
-      path,
-      HEALTH_TIMEOUT_MS,
-    )
-    answers.push({service: service.service.name, path, status: answer.status})
-  }
-  const report: HealthReport = {
-    answers,
-    unhealthy: answers.filter((answer) => answer.status < 200 || answer.status >= 400),
-  }
+    return {
+      service: service.service.name,
+      port: service.service.port,
+      path: name === 'frontend' ? '/' : service.healthPath,
+    }
+  })
+  onLine(probes.map((probe) => `GET ${probe.path} on ${probe.service}`).join(', '))
   const frontend = config.services.frontend
-  if (frontend.enabled) {
-    onLine('finding the frontend URL')
-    report.url = await connection.cluster.frontendUrl({
-      service: frontend.service.name,
-      namespace: config.namespace,
-      nodePort: frontend.service.type === 'ClusterIP' ? undefined : (frontend.service.nodePort ?? undefined),
-      ingressHost: config.ingress.enabled ? config.ingress.host : undefined,
-    })
-  }
-  return report
+  const [answers, url] = await Promise.all([
+    Promise.all(
+      probes.map(async (probe): Promise<HealthAnswer> => {
+        const answer = await connection.api.serviceProxyGet(
+          config.namespace,
+          probe.service,
+          probe.port,
+          probe.path,
+          HEALTH_TIMEOUT_MS,
+        )
+        return {service: probe.service, path: probe.path, status: answer.status}
+      }),
+    ),
+    frontend.enabled
+      ? connection.cluster.frontendUrl({
+          service: frontend.service.name,
+          namespace: config.namespace,
+          nodePort:
+            frontend.service.type === 'ClusterIP' ? undefined : (frontend.service.nodePort ?? undefined),
+          ingressHost: config.ingress.enabled ? config.ingress.host : undefined,
+        })
+      : Promise.resolve(undefined),
+  ])
+  return {answers, unhealthy: answers.filter((answer) => answer.status < 200 || answer.status >= 400), url}
 }
 
 export function describeHealth(report: HealthReport): string {
