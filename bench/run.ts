@@ -17,7 +17,7 @@ import {DockerImageBuilder} from '../src/lib/build/image-builder.js'
 import {loadConfig, type ResolvedConfig} from '../src/lib/config/load.js'
 import {runUp, type UpOptions} from '../src/lib/lifecycle/up.js'
 import {ExecaProcessRunner} from '../src/lib/process/runner.js'
-import {BUSYBOX_DOCKERFILE, FakeCluster, testSecrets} from '../test/support/fake-connection.js'
+import {BUSYBOX_DOCKERFILE, FakeCluster, testSecrets, UP_OPTIONS} from '../test/support/fake-connection.js'
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const REPOSITORIES = {frontend: 'todo-bench-frontend', backend: 'todo-bench-backend'} as const
@@ -80,18 +80,7 @@ function createProject(): ResolvedConfig {
 }
 
 function upOptions(): UpOptions {
-  return {
-    build: true,
-    wait: true,
-    timeoutMs: 300_000,
-    rollbackOnFailure: true,
-    dryRun: false,
-    force: false,
-    valuesFiles: [],
-    set: [],
-    holder: 'bench',
-    renderer: 'silent',
-  }
+  return {...UP_OPTIONS, holder: 'bench'}
 }
 
 async function benchUp(resolved: ResolvedConfig): Promise<{noChangeMs: number; naiveMs: number}> {

@@ -1,35 +1,25 @@
-import {afterEach, beforeEach, describe, expect, onTestFinished, test, vi} from 'vitest'
+import {afterEach, beforeEach, describe, expect, onTestFinished, test} from 'vitest'
 
-import {useDependencies} from '../../src/cli/dependencies.js'
 import Down from '../../src/commands/down.js'
 import Up from '../../src/commands/up.js'
 import type {DownResult} from '../../src/lib/lifecycle/down.js'
 import type {UpResult} from '../../src/lib/lifecycle/up.js'
-import {
-  createTestProject,
-  FakeCluster,
-  runningRelease,
-  TEST_SECRET_NAMES,
-  type TestProject,
-} from '../support/fake-connection.js'
+import {createTestProject, FakeCluster, runningRelease, type TestProject} from '../support/fake-connection.js'
+import {useFakeCluster} from '../support/lifecycle-fixtures.js'
 import {runCommand} from '../support/run-command.js'
 
 let fake = new FakeCluster()
-let restore: () => void = () => {}
 const stdinTTY = Object.getOwnPropertyDescriptor(process.stdin, 'isTTY')
+useFakeCluster((created) => {
+  fake = created
+})
 
 beforeEach(() => {
-  fake = new FakeCluster()
-  restore = useDependencies({connect: () => fake.connect()})
-  vi.stubEnv('NO_COLOR', '1')
-  for (const name of TEST_SECRET_NAMES) vi.stubEnv(name, `test-secret-value-${name}`)
   // As in CI or a pipe: no terminal to ask on.
   Object.defineProperty(process.stdin, 'isTTY', {value: undefined, configurable: true})
 })
 
 afterEach(() => {
-  restore()
-  vi.unstubAllEnvs()
   if (stdinTTY) Object.defineProperty(process.stdin, 'isTTY', stdinTTY)
   else delete (process.stdin as {isTTY?: boolean}).isTTY
 })

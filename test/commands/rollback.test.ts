@@ -1,31 +1,16 @@
-import {afterEach, beforeEach, describe, expect, onTestFinished, test, vi} from 'vitest'
+import {describe, expect, onTestFinished, test} from 'vitest'
 
-import {useDependencies} from '../../src/cli/dependencies.js'
 import Rollback from '../../src/commands/rollback.js'
 import Up from '../../src/commands/up.js'
 import type {RevisionRow, RollbackResult} from '../../src/lib/lifecycle/rollback.js'
 import type {UpResult} from '../../src/lib/lifecycle/up.js'
-import {
-  createTestProject,
-  FakeCluster,
-  TEST_SECRET_NAMES,
-  type TestProject,
-} from '../support/fake-connection.js'
+import {createTestProject, FakeCluster, type TestProject} from '../support/fake-connection.js'
+import {useFakeCluster} from '../support/lifecycle-fixtures.js'
 import {runCommand} from '../support/run-command.js'
 
 let fake = new FakeCluster()
-let restore: () => void = () => {}
-
-beforeEach(() => {
-  fake = new FakeCluster()
-  restore = useDependencies({connect: () => fake.connect()})
-  vi.stubEnv('NO_COLOR', '1')
-  for (const name of TEST_SECRET_NAMES) vi.stubEnv(name, `test-secret-value-${name}`)
-})
-
-afterEach(() => {
-  restore()
-  vi.unstubAllEnvs()
+useFakeCluster((created) => {
+  fake = created
 })
 
 /** A project deployed twice (backend v1, v2) by the `up` command; returns the backend tags. */

@@ -1,22 +1,15 @@
-import {afterEach, beforeEach, describe, expect, test, vi} from 'vitest'
+import {describe, expect, test, vi} from 'vitest'
 import {z} from 'zod'
 
-import {useDependencies} from '../../src/cli/dependencies.js'
 import Status from '../../src/commands/status.js'
 import Up from '../../src/commands/up.js'
 import {InterruptedError} from '../../src/lib/errors.js'
 import {helmFailure} from '../../src/lib/helm/helm-errors.js'
 import type {StatusReport} from '../../src/lib/lifecycle/status.js'
 import {runUp, type UpResult} from '../../src/lib/lifecycle/up.js'
-import {
-  FakeCluster,
-  podObject,
-  TEST_SECRET_NAMES,
-  testSecrets,
-  type TestProject,
-} from '../support/fake-connection.js'
+import {FakeCluster, podObject, testSecrets, type TestProject} from '../support/fake-connection.js'
 import {runCommand} from '../support/run-command.js'
-import {tempProject} from '../support/lifecycle-fixtures.js'
+import {tempProject, useFakeCluster} from '../support/lifecycle-fixtures.js'
 
 /**
  * The StatusReport exactly as README.md "status --json" documents it: strict objects, so a field the
@@ -115,18 +108,8 @@ const statusReportSchema = z.strictObject({
 })
 
 let fake = new FakeCluster()
-let restore: () => void = () => {}
-
-beforeEach(() => {
-  fake = new FakeCluster()
-  restore = useDependencies({connect: () => fake.connect()})
-  vi.stubEnv('NO_COLOR', '1')
-  for (const name of TEST_SECRET_NAMES) vi.stubEnv(name, `test-secret-value-${name}`)
-})
-
-afterEach(() => {
-  restore()
-  vi.unstubAllEnvs()
+useFakeCluster((created) => {
+  fake = created
 })
 
 async function deploy(p: TestProject): Promise<void> {

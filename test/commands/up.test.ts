@@ -1,25 +1,14 @@
-import {afterEach, beforeEach, describe, expect, test, vi} from 'vitest'
+import {describe, expect, test, vi} from 'vitest'
 
-import {useDependencies} from '../../src/cli/dependencies.js'
 import Up from '../../src/commands/up.js'
 import type {UpResult} from '../../src/lib/lifecycle/up.js'
-import {FakeCluster, TEST_SECRET_NAMES} from '../support/fake-connection.js'
+import {FakeCluster} from '../support/fake-connection.js'
 import {runCommand} from '../support/run-command.js'
-import {tempProject} from '../support/lifecycle-fixtures.js'
+import {tempProject, useFakeCluster} from '../support/lifecycle-fixtures.js'
 
 let fake = new FakeCluster()
-let restore: () => void = () => {}
-
-beforeEach(() => {
-  fake = new FakeCluster()
-  restore = useDependencies({connect: () => fake.connect()})
-  vi.stubEnv('NO_COLOR', '1')
-  for (const name of TEST_SECRET_NAMES) vi.stubEnv(name, `test-secret-value-${name}`)
-})
-
-afterEach(() => {
-  restore()
-  vi.unstubAllEnvs()
+useFakeCluster((created) => {
+  fake = created
 })
 
 interface FailureJson {

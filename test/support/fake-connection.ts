@@ -53,6 +53,7 @@ import type {LogTail, LogTailRequest, PodLogSource} from '../../src/lib/kube/rol
 import {HISTORY_LIMIT, type LifecycleRecord, type StateRecordStore} from '../../src/lib/kube/state-record.js'
 import type {WorkloadSnapshot, WorkloadSource} from '../../src/lib/kube/workload-source.js'
 import type {Connection, RolloutWaiter} from '../../src/lib/lifecycle/ports.js'
+import type {UpOptions} from '../../src/lib/lifecycle/up.js'
 import {imageTagsOf} from '../../src/lib/lifecycle/release-tags.js'
 import {ExecaProcessRunner} from '../../src/lib/process/runner.js'
 import {SecretValue} from '../../src/lib/secrets/secret-value.js'
@@ -1195,4 +1196,20 @@ export function runningRelease(
     )
   }
   return snapshot
+}
+
+export const HOLDER = 'tester@laptop pid 4242'
+
+/** `up` as a user runs it with no flags, without a renderer. */
+export const UP_OPTIONS: UpOptions = {
+  build: true,
+  wait: true,
+  timeoutMs: 300_000,
+  rollbackOnFailure: true,
+  dryRun: false,
+  force: false,
+  valuesFiles: [],
+  set: [],
+  holder: HOLDER,
+  renderer: 'silent',
 }

@@ -1,30 +1,38 @@
-import {onTestFinished} from 'vitest'
+import {afterEach, beforeEach, onTestFinished, vi} from 'vitest'
 
-import type {UpOptions} from '../../src/lib/lifecycle/up.js'
-import {createTestProject, type TestProject} from './fake-connection.js'
+import {useDependencies} from '../../src/cli/dependencies.js'
+import {createTestProject, FakeCluster, TEST_SECRET_NAMES, type TestProject} from './fake-connection.js'
 
 /** The release and namespace of the built-in defaults (DATA-MODEL spec A). */
 export const RELEASE = 'todo-chatbot'
 export const NAMESPACE = 'todo-app-dev'
-export const HOLDER = 'tester@laptop pid 4242'
+export {HOLDER} from './fake-connection.js'
 
-/** `up` as a user runs it with no flags, without a renderer. */
-export const UP_OPTIONS: UpOptions = {
-  build: true,
-  wait: true,
-  timeoutMs: 300_000,
-  rollbackOnFailure: true,
-  dryRun: false,
-  force: false,
-  valuesFiles: [],
-  set: [],
-  holder: HOLDER,
-  renderer: 'silent',
-}
+export {UP_OPTIONS} from './fake-connection.js'
 
 /** A temporary app project (real build contexts), removed when the test ends. */
 export function tempProject(): TestProject {
   const created = createTestProject()
   onTestFinished(() => created.remove())
   return created
+}
+
+/**
+ * For command tests: before each test a fresh FakeCluster is handed to `onCreate` and injected as the
+ * commands' connection, colour is off and every secret is set to `test-secret-value-<NAME>`; after it,
+ * the real adapters and the environment come back.
+ */
+export function useFakeCluster(onCreate: (fake: FakeCluster) => void): void {
+  let restore: () => void = () => {}
+  beforeEach(() => {
+    const fake = new FakeCluster()
+    onCreate(fake)
+    restore = useDependencies({connect: () => fake.connect()})
+    vi.stubEnv('NO_COLOR', '1')
+    for (const name of TEST_SECRET_NAMES) vi.stubEnv(name, `test-secret-value-${name}`)
+  })
+  afterEach(() => {
+    restore()
+    vi.unstubAllEnvs()
+  })
 }
