@@ -7,6 +7,13 @@ import {isApiStatus, nullIfNotFound} from './kube-errors.js'
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by'
 export const MANAGED_BY_VALUE = 'todo-deploy'
 export const MANAGED_BY_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`
+/** The label Helm (and the CLI's own objects) put on everything of a release. */
+export const RELEASE_LABEL = 'app.kubernetes.io/instance'
+
+/** Selects every object of a release. */
+export function releaseSelector(release: string): string {
+  return `${RELEASE_LABEL}=${release}`
+}
 
 /** What lives in a namespace, by kind; names only. Empty lists mean "nothing else lives there". */
 export interface NamespaceObjects {

@@ -1,7 +1,7 @@
 import {V1MicroTime, type V1Lease} from '@kubernetes/client-node'
 
 import {DeployError} from '../errors.js'
-import {MANAGED_BY_LABEL, MANAGED_BY_VALUE} from './kube-client.js'
+import {MANAGED_BY_LABEL, MANAGED_BY_VALUE, RELEASE_LABEL} from './kube-client.js'
 import type {KubeConnection} from './kube-connection.js'
 import {isApiStatus, nullIfNotFound} from './kube-errors.js'
 
@@ -79,7 +79,7 @@ export class LeaseReleaseLock implements ReleaseLock {
       metadata: {
         name,
         namespace,
-        labels: {[MANAGED_BY_LABEL]: MANAGED_BY_VALUE, 'app.kubernetes.io/instance': release},
+        labels: {[MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [RELEASE_LABEL]: release},
         annotations: {[COMMAND_ANNOTATION]: command},
         resourceVersion: existing?.metadata?.resourceVersion,
       },

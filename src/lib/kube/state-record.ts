@@ -1,7 +1,7 @@
 import {z} from 'zod'
 
 import {DeployError} from '../errors.js'
-import {MANAGED_BY_LABEL, MANAGED_BY_VALUE} from './kube-client.js'
+import {MANAGED_BY_LABEL, MANAGED_BY_VALUE, RELEASE_LABEL} from './kube-client.js'
 import type {KubeConnection} from './kube-connection.js'
 import {isApiStatus, nullIfNotFound} from './kube-errors.js'
 
@@ -151,7 +151,7 @@ export class ConfigMapStateRecordStore implements StateRecordStore {
     const metadata = {
       name,
       namespace,
-      labels: {[MANAGED_BY_LABEL]: MANAGED_BY_VALUE, 'app.kubernetes.io/instance': release},
+      labels: {[MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [RELEASE_LABEL]: release},
     }
     const data = {[RECORD_KEY]: JSON.stringify(bounded)}
     await this.kube.call({verb: 'update', resource: 'configmaps', name, namespace}, async () => {

@@ -4,6 +4,7 @@ import {DeployError, InterruptedError} from '../errors.js'
 import type {LockHandle} from '../kube/release-lock.js'
 import {OperationRecorder, type LifecycleState, type PhaseResult} from './operation.js'
 import {lockRelease, phaseFactory, runOperation, type Renderer} from './phase-runner.js'
+import {releaseSelector} from '../kube/kube-client.js'
 import type {Connection} from './ports.js'
 
 export interface DownOptions {
@@ -54,7 +55,7 @@ export async function runDown(
 ): Promise<DownResult> {
   const {config} = resolved
   const {release: releaseName, namespace} = config
-  const selector = `app.kubernetes.io/instance=${releaseName}`
+  const selector = releaseSelector(releaseName)
   const recorder = new OperationRecorder('down')
   const signal = options.signal
   const ctx: DownContext = {deployed: false}

@@ -8,6 +8,7 @@ import {renderDiagnosis, type Diagnosis} from '../kube/rollout/diagnosis.js'
 import {verifyHealth} from './health-check.js'
 import {OperationRecorder, type LifecycleState, type PhaseResult} from './operation.js'
 import {lockRelease, phaseFactory, runOperation, type Renderer} from './phase-runner.js'
+import {releaseSelector} from '../kube/kube-client.js'
 import type {Connection} from './ports.js'
 import {imageTagsOf} from './release-tags.js'
 import {awaitRollout} from './rollout-phase.js'
@@ -212,10 +213,7 @@ export async function runRollback(
       })
     }),
     phase('verify', 'Check the code, the health and the URL', 'Running', async (task) => {
-      const snapshot = await connection.workloads.snapshot(
-        namespace,
-        `app.kubernetes.io/instance=${releaseName}`,
-      )
+      const snapshot = await connection.workloads.snapshot(namespace, releaseSelector(releaseName))
       for (const service of services) {
         const expected = result.tags[service]
         const deployment = snapshot.deployments.find(

@@ -2,6 +2,7 @@ import type {ResolvedConfig} from '../config/load.js'
 import {SERVICE_NAMES} from '../config/schema.js'
 import type {Diagnosis} from '../kube/rollout/diagnosis.js'
 import type {RolloutProgress} from '../kube/rollout/rollout-tracker.js'
+import {releaseSelector} from '../kube/kube-client.js'
 import type {Connection} from './ports.js'
 
 export type RolloutReport = {ok: true; summary: string} | {ok: false; message: string; diagnosis: Diagnosis}
@@ -18,7 +19,7 @@ export async function awaitRollout(
   const {config} = resolved
   const outcome = await connection.rollout.wait({
     namespace: config.namespace,
-    labelSelector: `app.kubernetes.io/instance=${config.release}`,
+    labelSelector: releaseSelector(config.release),
     deployments: SERVICE_NAMES.filter((name) => config.services[name].enabled).map(
       (name) => config.services[name].deployment,
     ),

@@ -9,6 +9,7 @@ import {containersOf, explainPod, podFailure, podReady} from '../kube/rollout/po
 import {deploymentStatus} from '../kube/rollout/rollout-status.js'
 import type {WorkloadSnapshot} from '../kube/workload-source.js'
 import type {LifecycleState} from './operation.js'
+import {releaseSelector} from '../kube/kube-client.js'
 import type {Connection} from './ports.js'
 
 /** `status --json`: a stable, documented shape (README "status --json"). */
@@ -103,7 +104,7 @@ export async function readStatus(
     readRecord(connection, config.namespace, config.release),
   ])
   const snapshot = release
-    ? await connection.workloads.snapshot(config.namespace, `app.kubernetes.io/instance=${config.release}`)
+    ? await connection.workloads.snapshot(config.namespace, releaseSelector(config.release))
     : emptySnapshot()
   const revision = history.find((entry) => entry.revision === release?.revision)
   return buildStatus(
@@ -332,7 +333,7 @@ export async function watchStatus(
   try {
     await connection.workloads.watch(
       config.namespace,
-      `app.kubernetes.io/instance=${config.release}`,
+      releaseSelector(config.release),
       (snapshot) => {
         pending = pending
           .then(async () => {

@@ -4,7 +4,7 @@ import path from 'node:path'
 
 import {parseAllDocuments, stringify} from 'yaml'
 
-import {ensureServiceImage, planServiceImage, type ServiceImagePlan} from '../build/service-image.js'
+import {ensureServiceImage, planServiceImage} from '../build/service-image.js'
 import {chooseImageLoadStrategy, type ImageLoadStrategy} from '../cluster/image-load-strategy.js'
 import {durationMs, type ResolvedConfig} from '../config/load.js'
 import {SERVICE_NAMES, type ServiceName} from '../config/schema.js'
@@ -25,6 +25,7 @@ import type {SecretValue} from '../secrets/secret-value.js'
 import {chartValuesFromConfig, DEPLOY_DIGEST_KEY, IMAGE_TAG_KEY, SECRET_CHECKSUM_KEY} from './chart-values.js'
 import {deployDigest} from './deploy-digest.js'
 import {OperationRecorder, type LifecycleState, type PhaseResult} from './operation.js'
+import {RELEASE_LABEL} from '../kube/kube-client.js'
 import type {Connection} from './ports.js'
 import {verifyHealth, type HealthAnswer} from './health-check.js'
 import {lockRelease, phaseFactory, runOperation, type PhaseTask, type Renderer} from './phase-runner.js'
@@ -96,16 +97,12 @@ interface UpContext {
   strategy: ImageLoadStrategy
   builderEnv: Record<string, string> | null
   lock?: LockHandle
-  plans: Partial<Record<ServiceName, ServiceImagePlan>>
   tags: Partial<Record<ServiceName, string>>
   imageIds: Partial<Record<ServiceName, string>>
   checksum?: string
-  installed: boolean
 }
 
 type Task = PhaseTask<UpContext>
-
-const RELEASE_LABEL = 'app.kubernetes.io/instance'
 
 /**
  * `todo-deploy up`: preflight → build → load → Secret → helm upgrade --install → rollout → health → URL.
@@ -143,10 +140,8 @@ export async function runUp(
     inspection: {state: 'absent'},
     strategy: 'load',
     builderEnv: null,
-    plans: {},
     tags: {},
     imageIds: {},
-    installed: false,
   }
   const signal = options.signal
   const phase = phaseFactory<UpContext>(recorder, signal)
@@ -212,7 +207,6 @@ export async function runUp(
             },
             {builder, tagger: connection.tagger},
           )
-          ctx.plans[service] = plan
           const outcome: ServiceImageOutcome = {
             service,
             ref: plan.ref,
@@ -399,7 +393,6 @@ export async function runUp(
         await recoverPendingRelease(connection, releaseName, namespace, ctx, options, (line) => {
           task.output = line
         })
-        ctx.installed = ctx.inspection.lastDeployed === undefined
         task.output = `helm upgrade --install ${releaseName}`
         const {revision} = await connection.helm.upgradeInstall({
           ...release,
