@@ -95,13 +95,8 @@ export class HelmCli implements HelmClient {
       ...this.helmTimeout(),
     ]
     const call: Call = {
-      operation: 'helm upgrade --install',
-      kind: 'change',
-      release: request.release,
-      namespace: request.namespace,
-      signal: request.signal,
+      ...this.changeCall('helm upgrade --install', request.release, request.namespace, request.signal),
       onLine: request.onLine,
-      timeoutMs: this.timeouts.changeMs + KILL_MARGIN_MS,
     }
     const result = await this.exec(args, call)
     if (result.exitCode !== 0) throw this.failure(result, call, args)
@@ -110,13 +105,7 @@ export class HelmCli implements HelmClient {
 
   async status(release: string, namespace: string): Promise<ReleaseInfo | null> {
     const args = ['status', release, ...this.scope(namespace), '-o', 'json']
-    const call: Call = {
-      operation: 'helm status',
-      kind: 'read',
-      release,
-      namespace,
-      timeoutMs: this.timeouts.queryMs,
-    }
+    const call = this.readCall('helm status', release, namespace)
     const result = await this.exec(args, call)
     if (result.exitCode === 0) return parseStatus(result.stdout)
     if (isReleaseNotFound(result)) return null
@@ -125,13 +114,7 @@ export class HelmCli implements HelmClient {
 
   async history(release: string, namespace: string): Promise<ReleaseRevision[]> {
     const args = ['history', release, ...this.scope(namespace), '-o', 'json']
-    const call: Call = {
-      operation: 'helm history',
-      kind: 'read',
-      release,
-      namespace,
-      timeoutMs: this.timeouts.queryMs,
-    }
+    const call = this.readCall('helm history', release, namespace)
     const result = await this.exec(args, call)
     if (result.exitCode === 0) return parseHistory(result.stdout)
     if (isReleaseNotFound(result)) return []
@@ -153,13 +136,7 @@ export class HelmCli implements HelmClient {
       ...(options.all ? ['--all'] : []),
       ...(options.revision === undefined ? [] : ['--revision', String(options.revision)]),
     ]
-    const call: Call = {
-      operation: 'helm get values',
-      kind: 'read',
-      release,
-      namespace,
-      timeoutMs: this.timeouts.queryMs,
-    }
+    const call = this.readCall('helm get values', release, namespace)
     const result = await this.exec(args, call)
     if (result.exitCode !== 0) throw this.failure(result, call, args)
     return parseValues(result.stdout)
@@ -172,14 +149,7 @@ export class HelmCli implements HelmClient {
     options: {signal?: AbortSignal} = {},
   ): Promise<void> {
     const args = ['rollback', release, String(revision), ...this.scope(namespace), ...this.helmTimeout()]
-    const call: Call = {
-      operation: 'helm rollback',
-      kind: 'change',
-      release,
-      namespace,
-      signal: options.signal,
-      timeoutMs: this.timeouts.changeMs + KILL_MARGIN_MS,
-    }
+    const call = this.changeCall('helm rollback', release, namespace, options.signal)
     const result = await this.exec(args, call)
     if (result.exitCode !== 0) throw this.failure(result, call, args)
   }
@@ -190,14 +160,7 @@ export class HelmCli implements HelmClient {
     options: {signal?: AbortSignal} = {},
   ): Promise<{existed: boolean}> {
     const args = ['uninstall', release, ...this.scope(namespace), ...this.helmTimeout()]
-    const call: Call = {
-      operation: 'helm uninstall',
-      kind: 'change',
-      release,
-      namespace,
-      signal: options.signal,
-      timeoutMs: this.timeouts.changeMs + KILL_MARGIN_MS,
-    }
+    const call = this.changeCall('helm uninstall', release, namespace, options.signal)
     const result = await this.exec(args, call)
     if (result.exitCode === 0) return {existed: true}
     if (isReleaseNotFound(result)) return {existed: false}
@@ -231,6 +194,23 @@ export class HelmCli implements HelmClient {
       messages.push({severity: 'error', text: helmMessage(result)})
     }
     return {ok, messages}
+  }
+
+  /** A query: bounded by the query timeout. */
+  private readCall(operation: string, release: string, namespace: string): Call {
+    return {operation, kind: 'read', release, namespace, timeoutMs: this.timeouts.queryMs}
+  }
+
+  /** A change: helm's own --timeout runs out first, so helm marks the revision failed instead of leaving it pending. */
+  private changeCall(operation: string, release: string, namespace: string, signal?: AbortSignal): Call {
+    return {
+      operation,
+      kind: 'change',
+      release,
+      namespace,
+      signal,
+      timeoutMs: this.timeouts.changeMs + KILL_MARGIN_MS,
+    }
   }
 
   private scope(namespace: string): string[] {
