@@ -2,6 +2,20 @@
  * The built-in configuration: exactly DATA-MODEL.md spec A, so that no todo-deploy.yaml is needed.
  * A user file is deep-merged over this (maps merge, everything else replaces) and then validated.
  */
+/**
+ * DATA-MODEL §2: both services request and limit the same, and probe with the same timings. Functions,
+ * so each service gets its own objects: the defaults are cloned (structuredClone keeps shared objects
+ * shared) and then merged with the user's file, and a change to one service must not reach the other.
+ */
+const resources = () =>
+  ({requests: {cpu: '100m', memory: '128Mi'}, limits: {cpu: '500m', memory: '512Mi'}}) as const
+const probes = () =>
+  ({
+    readiness: {initialDelaySeconds: 10, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3},
+    liveness: {initialDelaySeconds: 15, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 3},
+    startup: {enabled: false, periodSeconds: 5, timeoutSeconds: 5, failureThreshold: 30},
+  }) as const
+
 export const DEFAULT_CONFIG = {
   release: 'todo-chatbot',
   namespace: 'todo-app-dev',
@@ -46,12 +60,8 @@ export const DEFAULT_CONFIG = {
       port: 3000,
       healthPath: '/',
       replicas: 2,
-      resources: {requests: {cpu: '100m', memory: '128Mi'}, limits: {cpu: '500m', memory: '512Mi'}},
-      probes: {
-        readiness: {initialDelaySeconds: 10, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3},
-        liveness: {initialDelaySeconds: 15, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 3},
-        startup: {enabled: false, periodSeconds: 5, timeoutSeconds: 5, failureThreshold: 30},
-      },
+      resources: resources(),
+      probes: probes(),
       env: {},
       secretKeys: [],
       service: {name: 'todo-frontend-service', type: 'NodePort', port: 80, nodePort: 30080},
@@ -65,12 +75,8 @@ export const DEFAULT_CONFIG = {
       port: 8080,
       healthPath: '/health',
       replicas: 1,
-      resources: {requests: {cpu: '100m', memory: '128Mi'}, limits: {cpu: '500m', memory: '512Mi'}},
-      probes: {
-        readiness: {initialDelaySeconds: 10, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3},
-        liveness: {initialDelaySeconds: 15, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 3},
-        startup: {enabled: false, periodSeconds: 5, timeoutSeconds: 5, failureThreshold: 30},
-      },
+      resources: resources(),
+      probes: probes(),
       env: {},
       secretKeys: ['DATABASE_URL', 'JWT_SECRET', 'GEMINI_API_KEY', 'BETTER_AUTH_SECRET'],
       service: {name: 'todo-backend-service', type: 'ClusterIP', port: 8080, nodePort: null},
