@@ -47,7 +47,7 @@ export class RegistryRefusedError extends PrerequisiteError {
 /** The short reason of a failed connection: `ECONNREFUSED`, `timed out after 10s`, … */
 export function connectionFailure(error: unknown, timeoutMs: number): string {
   if (error instanceof DOMException && (error.name === 'TimeoutError' || error.name === 'AbortError'))
-    return `no answer within ${Math.round(timeoutMs / 1000)}s`
+    return `no answer within ${timeoutMs < 1000 ? `${timeoutMs}ms` : `${Math.round(timeoutMs / 1000)}s`}`
   const cause = (error as {cause?: unknown} | undefined)?.cause
   const code = (cause as NodeJS.ErrnoException | undefined)?.code
   const message = cause instanceof Error ? cause.message : error instanceof Error ? error.message : ''
