@@ -6,12 +6,12 @@ import {inspect} from 'node:util'
 
 import {afterEach, describe, expect, test} from 'vitest'
 
-import {ExitCode, TodoDeployError} from '../../src/lib/errors.js'
+import {ExitCode} from '../../src/lib/errors.js'
 import {ExecaProcessRunner} from '../../src/lib/process/runner.js'
 import {DockerCredentials} from '../../src/lib/registry/docker-credentials.js'
+import {refusal, SENTINEL} from './refusal.js'
 import {testDockerLogin, type TestDockerLogin, type TestDockerLoginOptions} from '../support/docker-login.js'
 
-const SENTINEL = 'test-secret-value'
 const basic = (user: string, password: string): string =>
   Buffer.from(`${user}:${password}`).toString('base64')
 
@@ -26,19 +26,6 @@ async function credentials(
   const login = await testDockerLogin(options)
   logins.push(login)
   return {store: new DockerCredentials({runner: new ExecaProcessRunner(), env: login.env}), login}
-}
-
-async function refusal(promise: Promise<unknown>): Promise<TodoDeployError> {
-  const error = await promise.then(
-    () => undefined,
-    (reason: unknown) => reason,
-  )
-  expect(error).toBeInstanceOf(TodoDeployError)
-  const shown = error as TodoDeployError
-  expect([shown.message, shown.fix, shown.where, ...shown.details, inspect(error)].join('\n')).not.toContain(
-    SENTINEL,
-  )
-  return shown
 }
 
 describe('DockerCredentials: the login `docker login` stored, found as the docker CLI finds it', () => {

@@ -1,6 +1,4 @@
 import {createServer, type IncomingMessage, type Server} from 'node:http'
-import {inspect} from 'node:util'
-
 import {afterAll, beforeAll, describe, expect, test} from 'vitest'
 
 import {ExitCode, TodoDeployError} from '../../src/lib/errors.js'
@@ -9,24 +7,16 @@ import {RegistryClient} from '../../src/lib/registry/registry-client.js'
 import {RegistryCredential} from '../../src/lib/registry/registry-credential.js'
 import {RegistryRefusedError, RegistryUnreachableError} from '../../src/lib/registry/registry-errors.js'
 import {inCI} from '../support/real-components.js'
+import {refusal, SENTINEL} from './refusal.js'
 import {freePort, registryAvailable, startRegistry, type RunningRegistry} from '../support/registry-server.js'
 
-const SENTINEL = 'test-secret-value'
 const password = (host: string, secret = SENTINEL): RegistryCredential =>
   new RegistryCredential(host, 'test', {kind: 'password', username: 'ci', password: secret})
 
 async function failure(promise: Promise<unknown>): Promise<TodoDeployError> {
-  const error = await promise.then(
-    () => undefined,
-    (reason: unknown) => reason,
-  )
-  expect(error).toBeInstanceOf(TodoDeployError)
-  const shown = error as TodoDeployError
-  expect(shown.exitCode).toBe(ExitCode.Prerequisite)
-  expect([shown.message, shown.fix, shown.where, ...shown.details, inspect(error)].join('\n')).not.toContain(
-    SENTINEL,
-  )
-  return shown
+  const error = await refusal(promise)
+  expect(error.exitCode).toBe(ExitCode.Prerequisite)
+  return error
 }
 
 describe.skipIf(!registryAvailable && !inCI)('RegistryClient against a real docker-registry 2.8', () => {

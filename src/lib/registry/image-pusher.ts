@@ -1,9 +1,9 @@
 import type {Readable} from 'node:stream'
-import {StringDecoder} from 'node:string_decoder'
 
 import type {AuthConfig} from 'dockerode'
 
 import {engineUnreachableError, isEngineUnreachable, type DockerEngine} from '../build/docker-engine.js'
+import {forEachLine} from '../build/engine-stream.js'
 import {InterruptedError, PrerequisiteError} from '../errors.js'
 import {registryRepository, repositoryPath, type RegistryAddress} from './registry-address.js'
 import type {RegistryClient} from './registry-client.js'
@@ -173,23 +173,15 @@ export class DockerImagePusher implements ImagePusher {
       lastState.set(layer, line)
       onProgress(line)
     }
-    const decoder = new StringDecoder('utf8')
-    let pending = ''
-    const parse = (line: string): void => {
-      if (line.trim() === '') return
+    await forEachLine(response, (line) => {
+      let message: PushMessage
       try {
-        handle(JSON.parse(line) as PushMessage)
+        message = JSON.parse(line) as PushMessage
       } catch {
-        // Not a JSON message: engine noise, not progress.
+        return // Not a JSON message: engine noise, not progress.
       }
-    }
-    for await (const chunk of response) {
-      pending += decoder.write(chunk as Buffer)
-      const lines = pending.split('\n')
-      pending = lines.pop() ?? ''
-      lines.forEach(parse)
-    }
-    parse(pending + decoder.end())
+      handle(message)
+    })
     return result
   }
 
