@@ -87,6 +87,20 @@ describe('registry and cluster.kind remote in todo-deploy.yaml', () => {
     ])
   })
 
+  test('with registry.url set, an image repository that names a registry too is refused at that key', () => {
+    const error = refusal(
+      'registry:\n  url: registry.example.com/team\nservices:\n  backend:\n    image:\n      repository: ghcr.io/team/todo-backend\n',
+    )
+    expect(error.details).toEqual([
+      'todo-deploy.yaml:6:19  services.backend.image.repository: names the registry ghcr.io, and registry.url is set too: give the bare image name (registry.url says where it is pushed)',
+    ])
+    // Without registry.url the repository may name its own registry, as before.
+    expect(
+      load('services:\n  backend:\n    image:\n      repository: ghcr.io/team/todo-backend\n').config.services
+        .backend.image.repository,
+    ).toBe('ghcr.io/team/todo-backend')
+  })
+
   test('cluster.kind remote without a registry is refused at cluster.kind', () => {
     const error = refusal('cluster:\n  kind: remote\n')
     expect(error.details).toEqual([

@@ -2,16 +2,11 @@ import {BadInputError} from '../errors.js'
 
 /** Clusters on this machine: images are loaded into their nodes. */
 export const LOCAL_CLUSTER_KINDS = ['minikube', 'kind', 'k3d', 'docker-desktop'] as const
-export type LocalClusterKind = (typeof LOCAL_CLUSTER_KINDS)[number]
 /** `remote`: any other cluster; its nodes pull the images from `registry.url`. */
 export const CLUSTER_KINDS = [...LOCAL_CLUSTER_KINDS, 'remote'] as const
 export type ClusterKind = (typeof CLUSTER_KINDS)[number]
 /** `cluster.kind` in todo-deploy.yaml: a kind, or `auto` to read it from the kube context name. */
 export type ConfiguredClusterKind = 'auto' | ClusterKind
-
-export function isLocalClusterKind(kind: ClusterKind): kind is LocalClusterKind {
-  return kind !== 'remote'
-}
 
 export interface ClusterKindInput {
   configuredKind: ConfiguredClusterKind

@@ -211,6 +211,21 @@ export const configSchema = z
     services: z.strictObject({frontend: service, backend: service}),
   })
   .superRefine((value, context) => {
+    // registry.url is put before the repository; a repository naming a registry would be pushed under both.
+    for (const name of SERVICE_NAMES) {
+      const first = value.services[name].image.repository.split('/')[0] ?? ''
+      if (
+        value.registry.url !== null &&
+        value.services[name].image.repository.includes('/') &&
+        looksLikeRegistryHost(first)
+      ) {
+        context.addIssue({
+          code: 'custom',
+          path: ['services', name, 'image', 'repository'],
+          message: `names the registry ${first}, and registry.url is set too: give the bare image name (registry.url says where it is pushed)`,
+        })
+      }
+    }
     if (value.cluster.kind === 'remote' && value.registry.url === null) {
       context.addIssue({
         code: 'custom',
