@@ -43,6 +43,11 @@ export interface LogViewOptions {
   containers: Partial<Record<ServiceName, string>>
 }
 
+/** Colour only on a terminal, and never with NO_COLOR set (https://no-color.org). */
+export function colorFor(stream: {isTTY?: boolean}, env: NodeJS.ProcessEnv = process.env): boolean {
+  return Boolean(stream.isTTY) && !env.NO_COLOR
+}
+
 const SERVICE_COLORS: Record<ServiceName, 'cyan' | 'magenta'> = {frontend: 'cyan', backend: 'magenta'}
 
 /** Human lines: `frontend 7d9f-x2kq9 │ text`, the prefix coloured per service. */

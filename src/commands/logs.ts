@@ -3,7 +3,7 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base-command.js'
 import {dependencies} from '../cli/dependencies.js'
 import {abortOnSignals} from '../cli/interrupts.js'
-import {LogView, logJsonLine} from '../cli/log-view.js'
+import {colorFor, LogView, logJsonLine} from '../cli/log-view.js'
 import {withSpinner} from '../cli/spinner.js'
 import {inputExcerpt} from '../lib/config/input-excerpt.js'
 import {MAX_DURATION_MS, parseDuration, SERVICE_NAMES} from '../lib/config/schema.js'
@@ -87,7 +87,7 @@ picked up (by watch), and a stream that ends while its container runs is reopene
     const {follow} = this.flags
     const tail = this.flags.tail ?? (this.flags.since === undefined ? DEFAULT_TAIL : -1)
     const view = new LogView({
-      color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
+      color: colorFor(process.stdout),
       timestamps: this.flags.timestamps,
       services: SERVICE_NAMES,
       containers: {
