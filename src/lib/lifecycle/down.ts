@@ -58,7 +58,11 @@ export function planDown(
 ): DownPlan {
   const {release: name, namespace} = resolved.config
   if (!release)
-    return {notDeployed: `release ${name} is not deployed in ${namespace}`, purge: options.purge, keep: options.keep}
+    return {
+      notDeployed: `release ${name} is not deployed in ${namespace}`,
+      purge: options.purge,
+      keep: options.keep,
+    }
   return {revision: release.revision, purge: options.purge, keep: options.keep}
 }
 

@@ -32,7 +32,10 @@ export async function rollBackAndWait(
 }
 
 /** A failed rollout as the error the user sees: what failed and where, the diagnosis, then `extra` lines. */
-export function rolloutFailure(report: Extract<RolloutReport, {ok: false}>, extra: string[] = []): DeployError {
+export function rolloutFailure(
+  report: Extract<RolloutReport, {ok: false}>,
+  extra: string[] = [],
+): DeployError {
   return new DeployError(report.message, {
     details: [...renderDiagnosis(report.diagnosis, {includeFix: false}), ...extra],
     fix: report.diagnosis.fix,

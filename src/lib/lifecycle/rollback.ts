@@ -193,7 +193,9 @@ export async function runRollback(
     phase('preflight', 'Choose the revision', 'Initial', async () => {
       const history = await connection.helm.history(releaseName, namespace)
       const choice = chooseRollbackTarget(resolved, history, options.revision)
-      const values = await connection.helm.getValues(releaseName, namespace, {revision: choice.target.revision})
+      const values = await connection.helm.getValues(releaseName, namespace, {
+        revision: choice.target.revision,
+      })
       const plan = planRollback(resolved, choice, values)
       run.plan = plan
       Object.assign(result, {plan, fromRevision: plan.from, toRevision: plan.to, tags: plan.tags})
@@ -295,7 +297,11 @@ async function ensureRevisionImage(
 }
 
 /** The pods must run the target revision's content tags, or the rollback brought back old manifests only. */
-async function expectTargetTags(resolved: ResolvedConfig, connection: Connection, plan: RollbackPlan): Promise<void> {
+async function expectTargetTags(
+  resolved: ResolvedConfig,
+  connection: Connection,
+  plan: RollbackPlan,
+): Promise<void> {
   const {config} = resolved
   const snapshot = await connection.workloads.snapshot(config.namespace, releaseSelector(config.release))
   for (const service of SERVICE_NAMES.filter((name) => config.services[name].enabled)) {

@@ -63,8 +63,18 @@ export async function runUp(
         phase('load', 'Load images into the cluster', 'Loading', step(loadImages)),
         phase('secret', `Apply Secret ${resolved.config.secrets.name}`, 'Deploying', step(applySecret)),
         phase('deploy', 'Deploy the Helm release', 'Deploying', step(deployRelease)),
-        phase('rollout', 'Wait for the rollout', rolloutState, options.wait ? step(awaitUpRollout) : skip('--no-wait')),
-        phase('verify', 'Check health and find the URL', 'Running', options.wait ? step(verifyUp) : skip('--no-wait')),
+        phase(
+          'rollout',
+          'Wait for the rollout',
+          rolloutState,
+          options.wait ? step(awaitUpRollout) : skip('--no-wait'),
+        ),
+        phase(
+          'verify',
+          'Check health and find the URL',
+          'Running',
+          options.wait ? step(verifyUp) : skip('--no-wait'),
+        ),
       ]
 
   await runOperation({
@@ -75,8 +85,7 @@ export async function runUp(
     renderer: options.renderer,
     signal: options.signal,
     result: run.result,
-    succeeded: () =>
-      options.dryRun ? 'Initial' : !options.wait ? 'Deploying' : run.recorder.lifecycleState,
+    succeeded: () => (options.dryRun ? 'Initial' : !options.wait ? 'Deploying' : run.recorder.lifecycleState),
   })
   return run.result
 }

@@ -9,7 +9,8 @@ export async function loadImages(run: UpRun, report: (line: string) => void): Pr
   const {connection, result, options} = run
   const plan = planOf(run)
   const wanted = plan.services.filter((service) => service.load.action === 'load')
-  if (wanted.length === 0) return {skip: [...new Set(plan.services.map((service) => service.load.reason))].join('; ')}
+  if (wanted.length === 0)
+    return {skip: [...new Set(plan.services.map((service) => service.load.reason))].join('; ')}
   for (const service of wanted) {
     const outcome = result.images.find((image) => image.service === service.service)!
     report(`making sure ${connection.cluster.describe()} has ${service.ref}`)

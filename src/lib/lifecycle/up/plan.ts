@@ -7,7 +7,12 @@ import {SERVICE_NAMES, type ServiceName} from '../../config/schema.js'
 import {BadInputError} from '../../errors.js'
 import type {ReleaseInfo} from '../../helm/helm-client.js'
 import {isPending, planPendingRecovery, type ReleaseInspection} from '../../helm/release-state.js'
-import {chartValuesFromConfig, DEPLOY_DIGEST_KEY, IMAGE_TAG_KEY, SECRET_CHECKSUM_KEY} from '../chart-values.js'
+import {
+  chartValuesFromConfig,
+  DEPLOY_DIGEST_KEY,
+  IMAGE_TAG_KEY,
+  SECRET_CHECKSUM_KEY,
+} from '../chart-values.js'
 import {deployDigest, type DigestSources} from '../deploy-digest.js'
 import {deployDigestOf, imageTagsOf} from '../release-tags.js'
 
@@ -63,9 +68,7 @@ export interface ServicePlan {
   load: Decision<'load' | 'skip'>
 }
 
-export type PendingRecoveryDecision =
-  | (Decision<'rollback'> & {revision: number})
-  | Decision<'uninstall'>
+export type PendingRecoveryDecision = (Decision<'rollback'> & {revision: number}) | Decision<'uninstall'>
 
 export type HelmDecision =
   | (Decision<'skip'> & {revision: number})
@@ -231,9 +234,7 @@ function planHelm(
     return recover ? {action: 'install', reason, recover} : {action: 'install', reason}
   }
   const refused =
-    isPending(observed.inspection.state) && !request.force
-      ? `; it is ${observed.inspection.state}: up refuses until --force recovers it`
-      : ''
+    isPending(observed.inspection.state) && !request.force ? ': up refuses until --force recovers it' : ''
   const reason =
     current.status === 'deployed'
       ? `revision ${current.revision} has other images, values or chart`

@@ -33,7 +33,11 @@ export async function preflightOnly(run: UpRun, report: (line: string) => void):
   return describeObservation(cluster)
 }
 
-async function makePlan(run: UpRun, cluster: ClusterObservation, report: (line: string) => void): Promise<void> {
+async function makePlan(
+  run: UpRun,
+  cluster: ClusterObservation,
+  report: (line: string) => void,
+): Promise<void> {
   const {options, result} = run
   run.builderEnv = cluster.builderEnv
   run.observed = await observeSources(run.resolved, run.connection, cluster, {

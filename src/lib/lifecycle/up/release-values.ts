@@ -14,7 +14,11 @@ import type {UpRun} from './run.js'
  * Runs `use` with the chart and values of the plan, the configuration's values in a private temporary
  * file (removed afterwards) that Helm reads first.
  */
-export async function withReleaseValues<T>(run: UpRun, plan: UpPlan, use: (values: ReleaseValues) => Promise<T>): Promise<T> {
+export async function withReleaseValues<T>(
+  run: UpRun,
+  plan: UpPlan,
+  use: (values: ReleaseValues) => Promise<T>,
+): Promise<T> {
   const workDir = await mkdtemp(path.join(tmpdir(), 'todo-deploy-'))
   try {
     const configValues = path.join(workDir, 'config-values.yaml')

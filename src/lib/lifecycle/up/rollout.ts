@@ -38,7 +38,9 @@ async function rollBack(
       signal: options.signal,
       onLine: (line) => report(`rollback: ${line}`),
     })
-    return rollout.ok ? {revision, result: 'rolled-back'} : {revision, result: 'failed', detail: rollout.message}
+    return rollout.ok
+      ? {revision, result: 'rolled-back'}
+      : {revision, result: 'failed', detail: rollout.message}
   } catch (error) {
     if (options.signal?.aborted) throw error
     return {revision, result: 'failed', detail: error instanceof Error ? error.message : String(error)}
