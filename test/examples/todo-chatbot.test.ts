@@ -1,16 +1,17 @@
 import {execFileSync} from 'node:child_process'
-import {cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
+import {cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
 import {DockerfileParser} from 'dockerfile-ast'
-import {afterEach, beforeEach, describe, expect, test, vi} from 'vitest'
+import {beforeEach, describe, expect, test, vi} from 'vitest'
 
 import Doctor from '../../src/commands/doctor.js'
 import {BuildContext} from '../../src/lib/build/build-context.js'
 import {loadConfig} from '../../src/lib/config/load.js'
 import type {DoctorCheck} from '../../src/lib/doctor/doctor.js'
 import {SPEC_A_SECRETS} from '../cli/doctor-env.js'
+import {useBareMachine} from '../support/bare-machine.js'
 import {helmBinary} from '../support/helm-binaries.js'
 import {dockerAvailable, inCI} from '../support/real-components.js'
 import {projectRoot, runCommand} from '../support/run-command.js'
@@ -21,24 +22,11 @@ const example = path.join(projectRoot, 'examples', 'todo-chatbot')
 const read = (...parts: string[]): string => readFileSync(path.join(...parts), 'utf8')
 
 describe.skipIf(!dockerAvailable && !inCI)('examples/todo-chatbot: doctor with the real probes', () => {
-  let scratch: string[] = []
+  // A machine with Docker and helm but no cluster.
+  useBareMachine(() => ({helm: helmBinary('v3')}))
+  // The developer's own shell must not supply the secrets: they come from the example's files.
   beforeEach(() => {
-    // A machine with Docker and helm but no cluster: PATH holds node and helm only, HOME has no kubeconfig.
-    const bin = mkdtempSync(path.join(os.tmpdir(), 'todo-deploy-example-path-'))
-    const home = mkdtempSync(path.join(os.tmpdir(), 'todo-deploy-example-home-'))
-    scratch = [bin, home]
-    symlinkSync(process.execPath, path.join(bin, 'node'))
-    symlinkSync(helmBinary('v3'), path.join(bin, 'helm'))
-    vi.stubEnv('PATH', bin)
-    vi.stubEnv('HOME', home)
-    vi.stubEnv('KUBECONFIG', undefined)
-    vi.stubEnv('NO_COLOR', '1')
-    // The developer's own shell must not supply the secrets: they come from the example's files.
     for (const name of SPEC_A_SECRETS) vi.stubEnv(name, undefined)
-  })
-  afterEach(() => {
-    vi.unstubAllEnvs()
-    for (const dir of scratch) rmSync(dir, {recursive: true, force: true})
   })
 
   test('every check passes but the three that need a cluster', async () => {
