@@ -1,9 +1,10 @@
 import {KubeConfig} from '@kubernetes/client-node'
 
 import type {DetectedCluster} from '../../src/lib/cluster/cluster-kind.js'
-import type {PreflightProbes} from '../../src/lib/doctor/preflight.js'
+import type {PreflightProbes, RegistryProbe} from '../../src/lib/doctor/preflight.js'
 import {PrerequisiteError} from '../../src/lib/errors.js'
 import type {LoadedKubeConfig} from '../../src/lib/kube/kube-config.js'
+import {registryApiBase, type RegistryAddress} from '../../src/lib/registry/registry-address.js'
 
 /** Probes of a machine where every prerequisite is met; records what doctor asked for. */
 export class PassingPreflight implements PreflightProbes {
@@ -30,6 +31,13 @@ export class PassingPreflight implements PreflightProbes {
 
   async clusterVersion(): Promise<string> {
     return 'v1.32.0'
+  }
+
+  async registry(address: RegistryAddress): Promise<RegistryProbe> {
+    return {
+      access: {url: registryApiBase(address), login: 'credentials'},
+      credentialSource: 'docker-credential-pass',
+    }
   }
 }
 

@@ -4,8 +4,8 @@ import {detectClusterKind} from '../../src/lib/cluster/cluster-kind.js'
 import {BadInputError, ExitCode} from '../../src/lib/errors.js'
 
 describe('detectClusterKind', () => {
-  const auto = (context: string, minikubeProfile = 'minikube') =>
-    detectClusterKind({configuredKind: 'auto', context, minikubeProfile})
+  const auto = (context: string, minikubeProfile = 'minikube', registryConfigured = false) =>
+    detectClusterKind({configuredKind: 'auto', context, minikubeProfile, registryConfigured})
 
   it('reads each local cluster tool from its context naming', () => {
     expect(auto('minikube')).toEqual({kind: 'minikube', name: 'minikube'})
@@ -42,19 +42,68 @@ describe('detectClusterKind', () => {
     expect(() => auto('other-profile', 'minikube')).toThrow(/other-profile/)
   })
 
+  it('with registry.url set, a context of no local kind is a remote cluster; local contexts stay local', () => {
+    expect(auto('gke_project_europe-west1_prod', 'minikube', true)).toEqual({
+      kind: 'remote',
+      name: 'gke_project_europe-west1_prod',
+    })
+    expect(auto('kind-dev', 'minikube', true)).toEqual({kind: 'kind', name: 'dev'})
+    expect(auto('minikube', 'minikube', true)).toEqual({kind: 'minikube', name: 'minikube'})
+    expect(auto('docker-desktop', 'minikube', true)).toEqual({kind: 'docker-desktop', name: 'docker-desktop'})
+  })
+
+  it('without a registry an unknown context says how to make it a remote cluster', () => {
+    expect(() => auto('arn:aws:eks:eu-west-1:1:cluster/dev')).toThrow(
+      expect.objectContaining({fix: expect.stringContaining('set registry.url')}),
+    )
+  })
+
+  it('cluster.kind: remote is taken as given, named after the context', () => {
+    expect(
+      detectClusterKind({
+        configuredKind: 'remote',
+        context: 'kind-x',
+        minikubeProfile: 'minikube',
+        registryConfigured: true,
+      }),
+    ).toEqual({kind: 'remote', name: 'kind-x'})
+  })
+
   it('uses the configured kind as given, deriving the cluster name', () => {
     expect(
-      detectClusterKind({configuredKind: 'minikube', context: 'my-ctx', minikubeProfile: 'todo'}),
+      detectClusterKind({
+        configuredKind: 'minikube',
+        context: 'my-ctx',
+        minikubeProfile: 'todo',
+        registryConfigured: false,
+      }),
     ).toEqual({kind: 'minikube', name: 'todo'})
     expect(
-      detectClusterKind({configuredKind: 'kind', context: 'kind-dev', minikubeProfile: 'minikube'}),
+      detectClusterKind({
+        configuredKind: 'kind',
+        context: 'kind-dev',
+        minikubeProfile: 'minikube',
+        registryConfigured: false,
+      }),
     ).toEqual({kind: 'kind', name: 'dev'})
-    expect(detectClusterKind({configuredKind: 'k3d', context: 'lab', minikubeProfile: 'minikube'})).toEqual({
+    expect(
+      detectClusterKind({
+        configuredKind: 'k3d',
+        context: 'lab',
+        minikubeProfile: 'minikube',
+        registryConfigured: false,
+      }),
+    ).toEqual({
       kind: 'k3d',
       name: 'lab',
     })
     expect(
-      detectClusterKind({configuredKind: 'docker-desktop', context: 'desktop', minikubeProfile: 'minikube'}),
+      detectClusterKind({
+        configuredKind: 'docker-desktop',
+        context: 'desktop',
+        minikubeProfile: 'minikube',
+        registryConfigured: false,
+      }),
     ).toEqual({
       kind: 'docker-desktop',
       name: 'desktop',

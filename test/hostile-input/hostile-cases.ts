@@ -261,6 +261,38 @@ export const HOSTILE_CASES: HostileCase[] = [
     expect: bad(/cluster\.kind: must be one of "auto", "minikube"/, /todo-deploy\.yaml:2:9/),
   },
   {
+    // The password is the sentinel the table checks for: it must appear in no output.
+    name: 'registry.url holds credentials',
+    command: 'up',
+    files: config('registry:\n  url: "ci:test-secret-value@registry.example.com/team"\n'),
+    argv: [],
+    expect: bad(/registry\.url: must not hold credentials/, /todo-deploy\.yaml:2:8/),
+  },
+  {
+    name: 'registry.url is a 1 MB host name',
+    command: 'doctor',
+    files: config(`registry:\n  url: ${ONE_MEGABYTE}.example.com\n`),
+    argv: [],
+    expect: bad(/registry\.url: must be at most 255 characters/, /todo-deploy\.yaml:2:8/),
+  },
+  {
+    name: 'registry.insecure for a registry on another machine',
+    command: 'up',
+    files: config('registry:\n  url: registry.example.com/team\n  insecure: true\n'),
+    argv: [],
+    expect: bad(
+      /registry\.insecure: plain HTTP is allowed only for a registry on this machine/,
+      /todo-deploy\.yaml:3:13/,
+    ),
+  },
+  {
+    name: 'cluster.kind remote without a registry',
+    command: 'rollback',
+    files: config('cluster:\n  kind: remote\n'),
+    argv: [],
+    expect: bad(/cluster\.kind: remote needs registry\.url/, /todo-deploy\.yaml:2:9/),
+  },
+  {
     name: 'unknown service type',
     command: 'up',
     files: config(serviceYaml('frontend', 'service:\n  type: ExternalName')),

@@ -1,5 +1,4 @@
 import type {Readable} from 'node:stream'
-import {StringDecoder} from 'node:string_decoder'
 
 import {BuildError, InterruptedError, isTodoDeployError, type TodoDeployError} from '../errors.js'
 import type {BuildContext} from './build-context.js'
@@ -10,6 +9,7 @@ import {
   isEngineUnreachable,
   type DockerEngine,
 } from './docker-engine.js'
+import {forEachLine} from './engine-stream.js'
 
 export interface ImageInfo {
   id: string
@@ -178,9 +178,6 @@ export class DockerImageBuilder implements ImageBuilder {
     let stepOutput: string[] = []
     let imageId: string | undefined
     let failure: string | undefined
-    const decoder = new StringDecoder('utf8')
-    let pending = ''
-
     const handle = (message: BuildMessage): void => {
       if (message.errorDetail !== undefined || message.error !== undefined) {
         failure = message.errorDetail?.message ?? message.error ?? 'unknown error'
@@ -204,7 +201,6 @@ export class DockerImageBuilder implements ImageBuilder {
       }
     }
     const parse = (line: string): void => {
-      if (line.trim() === '') return
       try {
         handle(JSON.parse(line) as BuildMessage)
       } catch {
@@ -213,13 +209,7 @@ export class DockerImageBuilder implements ImageBuilder {
     }
 
     try {
-      for await (const chunk of response) {
-        pending += decoder.write(chunk as Buffer)
-        const lines = pending.split('\n')
-        pending = lines.pop() ?? ''
-        lines.forEach(parse)
-      }
-      parse(pending + decoder.end())
+      await forEachLine(response, parse)
     } catch (error) {
       if (request.signal?.aborted) throw interrupted()
       throw engineUnreachableError(this.engine.address, error, `it went away while building ${ref}`)

@@ -1,6 +1,9 @@
 import {BadInputError} from '../errors.js'
 
-export const CLUSTER_KINDS = ['minikube', 'kind', 'k3d', 'docker-desktop'] as const
+/** Clusters on this machine: images are loaded into their nodes. */
+export const LOCAL_CLUSTER_KINDS = ['minikube', 'kind', 'k3d', 'docker-desktop'] as const
+/** `remote`: any other cluster; its nodes pull the images from `registry.url`. */
+export const CLUSTER_KINDS = [...LOCAL_CLUSTER_KINDS, 'remote'] as const
 export type ClusterKind = (typeof CLUSTER_KINDS)[number]
 /** `cluster.kind` in todo-deploy.yaml: a kind, or `auto` to read it from the kube context name. */
 export type ConfiguredClusterKind = 'auto' | ClusterKind
@@ -11,6 +14,8 @@ export interface ClusterKindInput {
   context: string
   /** The minikube profile from the configuration (minikube names its context after the profile). */
   minikubeProfile: string
+  /** Whether `registry.url` is set: then a context of no local kind is a remote cluster. */
+  registryConfigured: boolean
 }
 
 export interface DetectedCluster {
@@ -20,9 +25,11 @@ export interface DetectedCluster {
 }
 
 /**
- * Which local cluster a kube context points at. Each tool names its contexts its own way:
+ * Which cluster a kube context points at. Each local tool names its contexts its own way:
  * minikube uses the profile name, kind prefixes `kind-`, k3d prefixes `k3d-`, Docker Desktop uses
- * `docker-desktop` (older releases `docker-for-desktop`).
+ * `docker-desktop` (older releases `docker-for-desktop`). Any other context is `remote` when a
+ * registry is configured (its nodes can pull from it); without one it is refused, since nothing
+ * could bring the images to it.
  */
 export function detectClusterKind(input: ClusterKindInput): DetectedCluster {
   const {configuredKind, context, minikubeProfile} = input
@@ -35,11 +42,13 @@ export function detectClusterKind(input: ClusterKindInput): DetectedCluster {
     return {kind: 'k3d', name: context.slice('k3d-'.length)}
   if (context === 'docker-desktop' || context === 'docker-for-desktop')
     return {kind: 'docker-desktop', name: context}
+  if (input.registryConfigured) return {kind: 'remote', name: context}
   throw new BadInputError(`cannot tell which local cluster the kube context "${context}" belongs to`, {
     where: 'cluster.kind in todo-deploy.yaml',
     fix:
-      `set cluster.kind in todo-deploy.yaml to one of ${CLUSTER_KINDS.join(', ')}` +
-      ` (or set cluster.profile to "${context}" if it is a minikube profile)`,
+      `set cluster.kind in todo-deploy.yaml to one of ${LOCAL_CLUSTER_KINDS.join(', ')}` +
+      ` (or set cluster.profile to "${context}" if it is a minikube profile);` +
+      ' for a remote cluster set registry.url to a registry its nodes can pull from',
     details: [
       'auto-detection knows these context names: the minikube profile (currently "' + minikubeProfile + '"),',
       'kind-<cluster>, k3d-<cluster>, docker-desktop, docker-for-desktop',
@@ -56,6 +65,7 @@ function nameFor(kind: ClusterKind, context: string, minikubeProfile: string): s
     case 'k3d':
       return context.startsWith('k3d-') ? context.slice('k3d-'.length) : context
     case 'docker-desktop':
+    case 'remote':
       return context
   }
 }

@@ -4,6 +4,7 @@ import type {ClusterTarget} from './cluster-target.js'
 import {DockerDesktopCluster} from './docker-desktop-cluster.js'
 import {MinikubeCluster, type MinikubeTimeouts} from './minikube-cluster.js'
 import {K3dCluster, KindCluster} from './node-container-cluster.js'
+import {RemoteCluster} from './remote-cluster.js'
 
 /** The adapter for a detected cluster; the lifecycle sees only ClusterTarget. */
 export function createClusterTarget(
@@ -20,5 +21,7 @@ export function createClusterTarget(
       return new K3dCluster(runner, {name: detected.name, timeouts: options.timeouts})
     case 'docker-desktop':
       return new DockerDesktopCluster(runner, {timeoutMs: options.timeouts?.commandMs})
+    case 'remote':
+      return new RemoteCluster(detected.name)
   }
 }

@@ -50,6 +50,11 @@ export const DEFAULT_CONFIG = {
     className: 'nginx',
     host: 'todo.local',
   },
+  registry: {
+    url: null,
+    insecure: false,
+    pullSecret: null,
+  },
   services: {
     frontend: {
       enabled: true,

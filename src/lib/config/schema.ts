@@ -1,6 +1,13 @@
 import {z} from 'zod'
 
 import {BadInputError} from '../errors.js'
+import {
+  hostName,
+  isLoopbackHost,
+  looksLikeRegistryHost,
+  parseRegistryUrl,
+  REGISTRY_URL_PATTERN,
+} from '../registry/registry-address.js'
 
 /** DNS-1123 label: what Kubernetes accepts for namespaces, release and object names. */
 const dnsLabel = (max: number) =>
@@ -108,49 +115,128 @@ const service = z.strictObject({
   }),
 })
 
+/**
+ * `host[:port][/namespace]`. Credentials are refused first and without echoing the value: a URL that
+ * held them would otherwise be quoted back in the error, and reach logs and the state record.
+ */
+const registryUrl = z
+  .string()
+  .refine((value) => !value.includes('@'), {
+    message:
+      'must not hold credentials (user:password@host): put them in the Docker config with `docker login <host>`',
+    abort: true,
+  })
+  .min(1, {message: 'must not be empty', abort: true})
+  .max(255, {message: 'must be at most 255 characters', abort: true})
+  .refine((value) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(value), {
+    message:
+      'is written without a scheme, as in an image name: registry.example.com/team (set registry.insecure for plain HTTP)',
+    abort: true,
+  })
+  .regex(
+    REGISTRY_URL_PATTERN,
+    'must be host[:port][/path] such as registry.example.com/team or localhost:5000, with a lowercase path',
+  )
+  .refine((value) => looksLikeRegistryHost(value.split('/')[0] ?? ''), {
+    message:
+      'must start with a registry host (with a dot or a port, or localhost); Docker reads a bare name as a Docker Hub user',
+  })
+
+const registry = z
+  .strictObject({
+    url: registryUrl.nullable(),
+    insecure: z.boolean(),
+    /** Name of the image pull Secret the CLI creates from the Docker config's credentials. */
+    pullSecret: dnsLabel(253).nullable(),
+  })
+  .superRefine((value, context) => {
+    if (value.insecure && value.url !== null && !isLoopbackHost(parseRegistryUrl(value.url).host)) {
+      context.addIssue({
+        code: 'custom',
+        path: ['insecure'],
+        message: `plain HTTP is allowed only for a registry on this machine (localhost, 127.0.0.1, *.localhost), not ${hostName(parseRegistryUrl(value.url).host)}: it would send the credentials in the clear; serve the registry over HTTPS`,
+      })
+    }
+    if (value.pullSecret !== null && value.url === null) {
+      context.addIssue({
+        code: 'custom',
+        path: ['pullSecret'],
+        message: 'needs registry.url: the pull Secret holds the credentials for that registry',
+      })
+    }
+  })
+
 export const SERVICE_NAMES = ['frontend', 'backend'] as const
 export type ServiceName = (typeof SERVICE_NAMES)[number]
 
-export const configSchema = z.strictObject({
-  release: dnsLabel(53),
-  namespace: dnsLabel(63),
-  chart: z.strictObject({
-    path: relativePath.nullable(),
-    valuesFiles: z.array(relativePath),
-    extraValuesFiles: z.array(relativePath),
-    historyMax: z.number().int().min(1).max(1000),
-  }),
-  cluster: z.strictObject({
-    kind: z.enum(['auto', 'minikube', 'kind', 'k3d', 'docker-desktop']),
-    profile: z
-      .string()
-      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be a minikube profile name')
-      .max(100),
-    context: z.string().min(1).max(253).nullable(),
-    imageLoad: z.enum(['auto', 'load', 'docker-env', 'none']),
-  }),
-  secrets: z.strictObject({
-    name: dnsLabel(253),
-    envFile: relativePath,
-  }),
-  configMap: z.strictObject({
-    name: dnsLabel(253),
-    data: z.record(envName, z.string()).nullable(),
-  }),
-  rollout: z.strictObject({
-    maxSurge: surge,
-    maxUnavailable: surge,
-    timeout: duration,
-    crashLoopRestarts: z.number().int().min(1).max(50),
-  }),
-  ingress: z.strictObject({
-    enabled: z.boolean(),
-    className: z.string().min(1),
-    host: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be a lowercase host name'),
-  }),
-  services: z.strictObject({frontend: service, backend: service}),
-})
+export const configSchema = z
+  .strictObject({
+    release: dnsLabel(53),
+    namespace: dnsLabel(63),
+    chart: z.strictObject({
+      path: relativePath.nullable(),
+      valuesFiles: z.array(relativePath),
+      extraValuesFiles: z.array(relativePath),
+      historyMax: z.number().int().min(1).max(1000),
+    }),
+    cluster: z.strictObject({
+      kind: z.enum(['auto', 'minikube', 'kind', 'k3d', 'docker-desktop', 'remote']),
+      profile: z
+        .string()
+        .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be a minikube profile name')
+        .max(100),
+      context: z.string().min(1).max(253).nullable(),
+      imageLoad: z.enum(['auto', 'load', 'docker-env', 'none']),
+    }),
+    secrets: z.strictObject({
+      name: dnsLabel(253),
+      envFile: relativePath,
+    }),
+    configMap: z.strictObject({
+      name: dnsLabel(253),
+      data: z.record(envName, z.string()).nullable(),
+    }),
+    rollout: z.strictObject({
+      maxSurge: surge,
+      maxUnavailable: surge,
+      timeout: duration,
+      crashLoopRestarts: z.number().int().min(1).max(50),
+    }),
+    ingress: z.strictObject({
+      enabled: z.boolean(),
+      className: z.string().min(1),
+      host: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be a lowercase host name'),
+    }),
+    registry,
+    services: z.strictObject({frontend: service, backend: service}),
+  })
+  .superRefine((value, context) => {
+    // registry.url is put before the repository; a repository naming a registry would be pushed under both.
+    for (const name of SERVICE_NAMES) {
+      const first = value.services[name].image.repository.split('/')[0] ?? ''
+      if (
+        value.registry.url !== null &&
+        value.services[name].image.repository.includes('/') &&
+        looksLikeRegistryHost(first)
+      ) {
+        context.addIssue({
+          code: 'custom',
+          path: ['services', name, 'image', 'repository'],
+          message: `names the registry ${first}, and registry.url is set too: give the bare image name (registry.url says where it is pushed)`,
+        })
+      }
+    }
+    if (value.cluster.kind === 'remote' && value.registry.url === null) {
+      context.addIssue({
+        code: 'custom',
+        path: ['cluster', 'kind'],
+        message:
+          'remote needs registry.url: a remote cluster pulls the images from a registry, nothing is loaded into its nodes',
+      })
+    }
+  })
 
+export type RegistryConfig = z.infer<typeof registry>
 export type ServiceConfig = z.infer<typeof service>
 export type ProbeConfig = z.infer<typeof probe>
 /** The validated configuration as written (paths still relative to the project folder). */

@@ -15,8 +15,10 @@ import {
   type RuleId,
   type RuleViolation,
 } from '../rules/index.js'
+import {parseRegistryUrl, registryApiBase} from '../registry/registry-address.js'
+import {RegistryRefusedError} from '../registry/registry-errors.js'
 import {requiredSecretNames, resolveSecrets} from '../secrets/resolve.js'
-import type {PreflightProbes} from './preflight.js'
+import type {PreflightProbes, RegistryProbe} from './preflight.js'
 
 export type CheckStatus = 'pass' | 'warn' | 'fail'
 
@@ -101,6 +103,7 @@ export async function runDoctor(
       configuredKind: config.cluster.kind,
       context: kube.context,
       minikubeProfile: config.cluster.profile,
+      registryConfigured: config.registry.url !== null,
     })
     const isProfile = detected.kind === 'minikube' && kube.context === config.cluster.profile
     return `context "${kube.context}" (${detected.kind}${isProfile ? `, the minikube profile "${config.cluster.profile}"` : ''}) at ${kube.server}`
@@ -117,11 +120,14 @@ export async function runDoctor(
     kind: config.cluster.kind === 'auto' ? 'minikube' : config.cluster.kind,
     name: config.cluster.profile,
   }
-  const tool = cluster.kind === 'docker-desktop' ? 'Docker Desktop' : cluster.kind
-  await prerequisite(`prereq.${cluster.kind}`, `${tool} installed and the cluster running`, async () => {
-    const status = await probes.clusterTool(cluster)
-    return `${tool} ${status.version}; ${status.detail}`
-  })
+  // A remote cluster has no tool of ours: whether it answers is prereq.cluster's question.
+  if (cluster.kind !== 'remote') {
+    const tool = cluster.kind === 'docker-desktop' ? 'Docker Desktop' : cluster.kind
+    await prerequisite(`prereq.${cluster.kind}`, `${tool} installed and the cluster running`, async () => {
+      const status = await probes.clusterTool(cluster)
+      return `${tool} ${status.version}; ${status.detail}`
+    })
+  }
   if (kube) {
     const loaded = kube
     await prerequisite(
@@ -137,6 +143,12 @@ export async function runDoctor(
       detail: 'skipped: no usable kube context',
       fix: 'fix the kube context first',
     })
+  }
+
+  if (config.registry.url !== null) {
+    options.onStart?.('checking: registry reachable and logged in')
+    for (const check of await registryChecks(probes, config.registry.url, config.registry.insecure))
+      emit(check)
   }
 
   emit(secretsCheck(resolved, options.env))
@@ -162,6 +174,52 @@ function failed(id: string, check: string, error: unknown): DoctorCheck {
     detail: error instanceof Error ? error.message : String(error),
     fix: null,
   }
+}
+
+/** `prereq.registry` (the API answers) and `prereq.registry-auth` (it takes the Docker config's login). */
+async function registryChecks(
+  probes: PreflightProbes,
+  url: string,
+  insecure: boolean,
+): Promise<DoctorCheck[]> {
+  const address = parseRegistryUrl(url, insecure)
+  const reachable = {id: 'prereq.registry', check: `registry ${address.host} reachable`}
+  const auth = {id: 'prereq.registry-auth', check: `registry ${address.host} accepts the Docker login`}
+  let probe: RegistryProbe
+  try {
+    probe = await probes.registry(address)
+  } catch (error) {
+    if (error instanceof RegistryRefusedError) {
+      return [
+        {
+          ...reachable,
+          status: 'pass',
+          detail: `the registry API answers at ${registryApiBase(address)}`,
+          fix: null,
+        },
+        failed(auth.id, auth.check, error),
+      ]
+    }
+    return [
+      failed(reachable.id, reachable.check, error),
+      {
+        ...auth,
+        status: 'fail',
+        detail: 'skipped: the registry is not reachable',
+        fix: 'fix the registry address first',
+      },
+    ]
+  }
+  const login =
+    probe.access.login === 'credentials'
+      ? `the credentials from ${probe.credentialSource ?? 'the Docker config'} are accepted`
+      : probe.credentialSource === null
+        ? 'the registry lets clients in without a login (none is in the Docker config)'
+        : 'the registry asks for no login'
+  return [
+    {...reachable, status: 'pass', detail: `the registry API answers at ${probe.access.url}`, fix: null},
+    {...auth, status: 'pass', detail: login, fix: null},
+  ]
 }
 
 function secretsCheck(resolved: ResolvedConfig, env: NodeJS.ProcessEnv | undefined): DoctorCheck {

@@ -6,6 +6,16 @@ import {KubeClusterApi} from '../kube/kube-client.js'
 import {loadKubeConfig, type LoadedKubeConfig} from '../kube/kube-config.js'
 import {KubeConnection} from '../kube/kube-connection.js'
 import type {ProcessRunner} from '../process/runner.js'
+import {DockerCredentials} from '../registry/docker-credentials.js'
+import type {RegistryAddress} from '../registry/registry-address.js'
+import {RegistryClient, type RegistryAccess} from '../registry/registry-client.js'
+
+/** How the configured registry answered `doctor`. */
+export interface RegistryProbe {
+  access: RegistryAccess
+  /** Where the login came from (a credential helper, the Docker config), or null when there is none. */
+  credentialSource: string | null
+}
 
 /** The prerequisites `doctor` (and `up`'s preflight) asks about; each throws a TodoDeployError with the fix. */
 export interface PreflightProbes {
@@ -15,6 +25,8 @@ export interface PreflightProbes {
   /** The cluster tool (minikube, kind, k3d) and whether the cluster runs. */
   clusterTool(detected: DetectedCluster): Promise<{version: string; detail: string}>
   clusterVersion(kube: LoadedKubeConfig): Promise<string>
+  /** The registry answers and takes the Docker config's login for it (RegistryUnreachableError / RegistryRefusedError). */
+  registry(address: RegistryAddress): Promise<RegistryProbe>
 }
 
 const DOCKER_PROBE_TIMEOUT_MS = 10_000
@@ -62,6 +74,14 @@ export class SystemPreflight implements PreflightProbes {
 
   async clusterVersion(kube: LoadedKubeConfig): Promise<string> {
     return new KubeClusterApi(new KubeConnection(kube, {timeoutMs: 10_000})).serverVersion()
+  }
+
+  async registry(address: RegistryAddress): Promise<RegistryProbe> {
+    const credential = await new DockerCredentials({runner: this.runner, env: this.env}).forRegistry(
+      address.host,
+    )
+    const access = await new RegistryClient(address, credential).checkAccess()
+    return {access, credentialSource: credential?.source ?? null}
   }
 }
 

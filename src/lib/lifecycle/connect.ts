@@ -42,6 +42,7 @@ export function connect(resolved: ResolvedConfig, options: ConnectOptions): Conn
     configuredKind: config.cluster.kind,
     context: loaded.context,
     minikubeProfile: config.cluster.profile,
+    registryConfigured: config.registry.url !== null,
   })
   const kube = new KubeConnection(loaded)
   const controllers = new Set<AbortController>()
