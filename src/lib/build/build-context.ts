@@ -65,7 +65,8 @@ export class BuildContext {
   }
 }
 
-async function resolveContextDir(contextDir: string): Promise<string> {
+/** The context folder with symlinks resolved; refused (bad input) when it is not a folder. */
+export async function resolveContextDir(contextDir: string): Promise<string> {
   try {
     const dir = await realpath(contextDir)
     if ((await lstat(dir)).isDirectory()) return dir
@@ -79,7 +80,7 @@ async function resolveContextDir(contextDir: string): Promise<string> {
 }
 
 /** POSIX path of `target` relative to `dir` when it is inside, after resolving symlinks of its folder. */
-async function relativeInside(dir: string, target: string): Promise<string | undefined> {
+export async function relativeInside(dir: string, target: string): Promise<string | undefined> {
   let resolved = target
   try {
     resolved = path.join(await realpath(path.dirname(target)), path.basename(target))
