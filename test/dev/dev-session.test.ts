@@ -76,12 +76,22 @@ const deployed: IterationOutcome = {
   url: 'http://127.0.0.1:30080',
 }
 
+/** A running session whose iterations the test finishes by hand. */
+function startSession(): {
+  iterations: ControlledIterations
+  log: EventLog
+  session: DevSession
+  done: Promise<{iterations: number; failed: number}>
+} {
+  const iterations = new ControlledIterations()
+  const log = eventLog()
+  const session = new DevSession({iterate: iterations.iterate, onEvent: log.onEvent})
+  return {iterations, log, session, done: session.run()}
+}
+
 describe('DevSession', () => {
   it('runs one iteration at a time; edits during it make exactly one more, with all their files', async () => {
-    const iterations = new ControlledIterations()
-    const log = eventLog()
-    const session = new DevSession({iterate: iterations.iterate, onEvent: log.onEvent})
-    const done = session.run()
+    const {iterations, log, session, done} = startSession()
 
     session.queue.push(frontend('a.ts'))
     await iterations.started(1)
@@ -119,10 +129,7 @@ describe('DevSession', () => {
   })
 
   it('goes on after a failed iteration and after an iteration that throws', async () => {
-    const iterations = new ControlledIterations()
-    const log = eventLog()
-    const session = new DevSession({iterate: iterations.iterate, onEvent: log.onEvent})
-    const done = session.run()
+    const {iterations, log, session, done} = startSession()
 
     session.queue.push(frontend('broken.ts'))
     await iterations.started(1)
@@ -160,10 +167,7 @@ describe('DevSession', () => {
   })
 
   it('stop during an iteration waits for it to settle and drops queued changes', async () => {
-    const iterations = new ControlledIterations()
-    const log = eventLog()
-    const session = new DevSession({iterate: iterations.iterate, onEvent: log.onEvent})
-    const done = session.run()
+    const {iterations, log, session, done} = startSession()
     session.queue.push(frontend('a.ts'))
     await iterations.started(1)
     session.queue.push(frontend('b.ts'))
@@ -183,10 +187,7 @@ describe('DevSession', () => {
   })
 
   it('a second stop aborts the running iteration through its signal', async () => {
-    const iterations = new ControlledIterations()
-    const log = eventLog()
-    const session = new DevSession({iterate: iterations.iterate, onEvent: log.onEvent})
-    const done = session.run()
+    const {iterations, log, session, done} = startSession()
     session.queue.push(frontend('a.ts'))
     await iterations.started(1)
 
@@ -202,12 +203,10 @@ describe('DevSession', () => {
   })
 
   it('stop while idle returns at once', async () => {
-    const iterations = new ControlledIterations()
-    const log = eventLog()
-    const session = new DevSession({iterate: iterations.iterate, onEvent: log.onEvent})
-    const done = session.run()
+    const {iterations, log, session, done} = startSession()
     session.stop()
     expect(await done).toEqual({iterations: 0, failed: 0})
+    expect(iterations.calls).toEqual([])
     expect(log.types()).toEqual(['watching', 'stopping', 'stopped'])
     expect(log.events[1]).toMatchObject({abort: false})
     expect(log.events[1]).not.toHaveProperty('iteration', expect.anything())

@@ -119,6 +119,21 @@ describe('ServicePortForward through client-node', () => {
     return forward
   }
 
+  /** Pod frontend-a Ready and forwarded to; frontend-b has an app but no pod yet. */
+  async function forwardingToPodA(): Promise<{
+    setup: Awaited<ReturnType<typeof cluster>>
+    forward: ServicePortForward
+    template: KubeObject
+  }> {
+    const [template] = recordedReadyPods() as [KubeObject]
+    const first = await podApp('frontend-a')
+    const second = await podApp('frontend-b')
+    cleanups.push(first.close, second.close)
+    const setup = await cluster({'frontend-a': first, 'frontend-b': second})
+    setup.api.seed('pods', pod(template, 'frontend-a', '2026-11-27T10:00:00Z'))
+    return {setup, forward: await start(setup), template}
+  }
+
   it('forwards a free local port to the newest Ready pod on the named targetPort, verified by a GET', async () => {
     const [template] = recordedReadyPods() as [KubeObject]
     const ready = await podApp('frontend-new')
@@ -151,13 +166,7 @@ describe('ServicePortForward through client-node', () => {
   })
 
   it('follows the Service to a new pod when the old one is gone, without a restart', async () => {
-    const [template] = recordedReadyPods() as [KubeObject]
-    const first = await podApp('frontend-a')
-    const second = await podApp('frontend-b')
-    cleanups.push(first.close, second.close)
-    const setup = await cluster({'frontend-a': first, 'frontend-b': second})
-    setup.api.seed('pods', pod(template, 'frontend-a', '2026-11-27T10:00:00Z'))
-    const forward = await start(setup)
+    const {setup, forward, template} = await forwardingToPodA()
     expect((await get(forward.url)).body).toBe('frontend-a /')
 
     // A rollout replaced the pod: the old one is deleted, the upgrade to it is refused (404).
@@ -168,13 +177,7 @@ describe('ServicePortForward through client-node', () => {
   })
 
   it('after refresh() (a rollout finished) the next connection goes to the newest Ready pod', async () => {
-    const [template] = recordedReadyPods() as [KubeObject]
-    const first = await podApp('frontend-a')
-    const second = await podApp('frontend-b')
-    cleanups.push(first.close, second.close)
-    const setup = await cluster({'frontend-a': first, 'frontend-b': second})
-    setup.api.seed('pods', pod(template, 'frontend-a', '2026-11-27T10:00:00Z'))
-    const forward = await start(setup)
+    const {setup, forward, template} = await forwardingToPodA()
     setup.api.seed('pods', pod(template, 'frontend-b', '2026-11-27T11:00:00Z'))
     expect((await get(forward.url)).body).toBe('frontend-a /')
     forward.refresh()
