@@ -1,9 +1,11 @@
-import {rename, rm, writeFile} from 'node:fs/promises'
+import {mkdtemp, rename, rm, writeFile} from 'node:fs/promises'
+import os from 'node:os'
 import path from 'node:path'
 
 import {afterEach, describe, expect, it} from 'vitest'
 
-import {SourceWatcher} from '../../src/lib/dev/source-watcher.js'
+import {BUNDLED_DOCKERFILES, loadConfig} from '../../src/lib/config/load.js'
+import {SourceWatcher, watchTargetsOf} from '../../src/lib/dev/source-watcher.js'
 import {ChangeRecorder, type DevProject, devProject} from '../support/dev-project.js'
 
 // Bursts are written with a wider quiet window than the default 300 ms, so a machine stalled by other
@@ -125,5 +127,35 @@ describe('SourceWatcher', () => {
     await start(recorder, 2000)
     // frontend: root, app, src, 20 src/part*; backend: root; chart: root, templates; 2 single-file folders.
     expect(watcher?.folderCount).toBe(28)
+  })
+})
+
+describe('watchTargetsOf', () => {
+  let dir: string | undefined
+  afterEach(async () => {
+    if (dir !== undefined) await rm(dir, {recursive: true, force: true})
+  })
+
+  it('watches the enabled services only, with the paths the build and deploy use', async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'todo-deploy-dev-config-'))
+    await writeFile(
+      path.join(dir, 'todo-deploy.yaml'),
+      'services:\n  backend:\n    enabled: false\nchart:\n  extraValuesFiles: [values-local.yaml]\n',
+    )
+    const resolved = loadConfig({cwd: dir})
+    expect(watchTargetsOf(resolved)).toEqual({
+      services: [
+        {
+          service: 'frontend',
+          contextDir: path.join(dir, 'frontend'),
+          dockerfile: BUNDLED_DOCKERFILES.frontend,
+        },
+      ],
+      configFile: path.join(dir, 'todo-deploy.yaml'),
+      chartDir: resolved.chartDir,
+      valuesFiles: [...resolved.valuesFiles],
+      envFile: path.join(dir, '.env'),
+    })
+    expect(resolved.valuesFiles).toContain(path.join(dir, 'values-local.yaml'))
   })
 })
