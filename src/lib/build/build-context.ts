@@ -1,17 +1,10 @@
-import {lstat, readdir, readFile, realpath} from 'node:fs/promises'
+import {lstat, readdir, realpath} from 'node:fs/promises'
 import path from 'node:path'
 
-import dockerignoreModule, {type Ignore} from '@balena/dockerignore'
-
 import {BadInputError} from '../errors.js'
+import {ContextFilter, DOCKERIGNORE} from './context-filter.js'
 
-/** Under NodeNext the CommonJS module's factory sits on `.default` (STACK.md); it is callable at runtime either way. */
-type IgnoreFactory = (options?: {ignorecase?: boolean}) => Ignore
-const createIgnore: IgnoreFactory =
-  (dockerignoreModule as unknown as {default?: IgnoreFactory}).default ??
-  (dockerignoreModule as unknown as IgnoreFactory)
-
-export const DOCKERIGNORE = '.dockerignore'
+export {DOCKERIGNORE}
 
 /**
  * The files Docker would send for a build of `dir`: a walk of the folder filtered by its `.dockerignore`,
@@ -33,18 +26,14 @@ export class BuildContext {
 
   static async scan(contextDir: string, dockerfilePath?: string): Promise<BuildContext> {
     const dir = await resolveContextDir(contextDir)
-    const dockerignore = await readDockerignore(dir)
-    const ignore = createIgnore({ignorecase: false}).add(dockerignore)
     const dockerfileInContext =
       dockerfilePath === undefined
         ? undefined
         : await relativeInside(dir, path.resolve(contextDir, dockerfilePath))
-    const alwaysSent = new Set([
-      DOCKERIGNORE,
-      ...(dockerfileInContext === undefined ? [] : [dockerfileInContext]),
-    ])
-    // Without exceptions an ignored folder cannot hold a sent file, so it is not walked (Docker does the same).
-    const hasExceptions = dockerignore.split(/\r?\n/).some((line) => line.trim().startsWith('!'))
+    const filter = await ContextFilter.load(
+      dir,
+      dockerfileInContext === undefined ? [] : [dockerfileInContext],
+    )
 
     const files: string[] = []
     const walk = async (relDir: string): Promise<void> => {
@@ -52,22 +41,15 @@ export class BuildContext {
       for (const entry of entries) {
         const rel = relDir === '' ? entry.name : `${relDir}/${entry.name}`
         if (entry.isDirectory()) {
-          if (hasExceptions || !ignore.ignores(rel)) await walk(rel)
-        } else if (
-          (entry.isFile() || entry.isSymbolicLink()) &&
-          (alwaysSent.has(rel) || !ignore.ignores(rel))
-        ) {
+          if (filter.mayHoldSentFiles(rel)) await walk(rel)
+        } else if ((entry.isFile() || entry.isSymbolicLink()) && filter.sends(rel)) {
           files.push(rel)
         }
       }
     }
     await walk('')
-    // The Dockerfile may sit in an excluded folder that the walk skipped.
-    for (const kept of alwaysSent) {
-      if (!files.includes(kept) && (await isFileOrLink(path.join(dir, kept)))) files.push(kept)
-    }
     files.sort()
-    return new BuildContext(dir, files, dockerignore, dockerfileInContext)
+    return new BuildContext(dir, files, filter.dockerignore, dockerfileInContext)
   }
 
   /** Absolute path of a listed file; refuses anything that would leave the context. */
@@ -83,7 +65,8 @@ export class BuildContext {
   }
 }
 
-async function resolveContextDir(contextDir: string): Promise<string> {
+/** The context folder with symlinks resolved; refused (bad input) when it is not a folder. */
+export async function resolveContextDir(contextDir: string): Promise<string> {
   try {
     const dir = await realpath(contextDir)
     if ((await lstat(dir)).isDirectory()) return dir
@@ -96,26 +79,8 @@ async function resolveContextDir(contextDir: string): Promise<string> {
   })
 }
 
-async function isFileOrLink(file: string): Promise<boolean> {
-  try {
-    const stats = await lstat(file)
-    return stats.isFile() || stats.isSymbolicLink()
-  } catch {
-    return false
-  }
-}
-
-async function readDockerignore(dir: string): Promise<string> {
-  try {
-    return await readFile(path.join(dir, DOCKERIGNORE), 'utf8')
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return ''
-    throw error
-  }
-}
-
 /** POSIX path of `target` relative to `dir` when it is inside, after resolving symlinks of its folder. */
-async function relativeInside(dir: string, target: string): Promise<string | undefined> {
+export async function relativeInside(dir: string, target: string): Promise<string | undefined> {
   let resolved = target
   try {
     resolved = path.join(await realpath(path.dirname(target)), path.basename(target))

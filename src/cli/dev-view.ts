@@ -1,0 +1,103 @@
+import pc from 'picocolors'
+
+import type {ChangeSet} from '../lib/dev/change-set.js'
+import type {DevEvent, StepTiming} from '../lib/dev/dev-session.js'
+import {renderErrorView, toErrorView} from './error-view.js'
+import {formatDuration} from './phase-table.js'
+
+/** At most this many changed paths per service go into a JSON event; `files` always has the full count. */
+export const JSON_PATHS_PER_SERVICE = 20
+
+/** `frontend changed (3 files), .env changed`: what started an iteration. */
+export function describeChanges(changes: ChangeSet): string {
+  const parts = changes.services.map(
+    ({service, files}) => `${service} changed (${files} ${files === 1 ? 'file' : 'files'})`,
+  )
+  if (changes.config) parts.push('configuration changed')
+  if (changes.chart) parts.push('chart changed')
+  if (changes.env) parts.push('.env changed')
+  if (changes.manual) parts.push('rebuild requested')
+  return parts.join(', ')
+}
+
+function describeSteps(steps: readonly StepTiming[]): string {
+  return steps.map(({step, ms}) => `${step} ${formatDuration(ms)}`).join(', ')
+}
+
+/**
+ * The human view of `dev`: one summary line per iteration, e.g.
+ * `frontend changed (3 files) → build 2.1s, load 1.0s, rollout 11.4s → http://...`; a failure adds
+ * the same diagnosis `up` prints. Returns undefined for events that print nothing (a started
+ * iteration shows as progress, not as a line).
+ */
+export function renderDevEvent(
+  event: DevEvent,
+  options: {color: boolean; interactive: boolean},
+): string | undefined {
+  const paint = options.color
+    ? pc
+    : {dim: (s: string) => s, green: (s: string) => s, red: (s: string) => s, cyan: (s: string) => s}
+  switch (event.type) {
+    case 'watching':
+      if (event.iterations > 0) return undefined
+      return paint.dim(
+        `watching for changes${options.interactive ? ' (r: rebuild now, s: status, q: quit)' : ' (Ctrl-C to stop)'}`,
+      )
+    case 'iteration-started':
+      return undefined
+    case 'iteration-finished': {
+      const parts = [describeChanges(event.changes)]
+      if (event.status === 'unchanged') parts.push('nothing to redeploy (same images and values)')
+      else {
+        if (event.steps.length > 0) parts.push(describeSteps(event.steps))
+        parts.push(event.url === undefined ? paint.green('deployed') : paint.cyan(event.url))
+      }
+      return parts.join(' → ')
+    }
+    case 'iteration-failed': {
+      const parts = [describeChanges(event.changes)]
+      if (event.steps.length > 0) parts.push(describeSteps(event.steps))
+      parts.push(paint.red('failed'))
+      const lines = [parts.join(' → '), renderErrorView(toErrorView(event.error), {color: options.color})]
+      if (event.rolledBackTo !== undefined) lines.push(`rolled back to revision ${event.rolledBackTo}`)
+      lines.push(paint.dim('waiting for the next change'))
+      return lines.join('\n')
+    }
+    case 'stopping':
+      if (event.iteration === undefined) return paint.dim('stopping')
+      return paint.dim(
+        event.abort
+          ? `stopping: aborting iteration ${event.iteration}`
+          : `stopping: letting iteration ${event.iteration} finish (press Ctrl-C or q again to abort it)`,
+      )
+    case 'stopped':
+      return paint.dim(
+        `stopped after ${event.iterations} ${event.iterations === 1 ? 'iteration' : 'iterations'}${event.failed > 0 ? ` (${event.failed} failed)` : ''}`,
+      )
+  }
+}
+
+/**
+ * `--json`: one JSON object per line, per event: `event` names it (watching, iteration-started,
+ * iteration-finished, iteration-failed, stopping, stopped), the other fields are the event's; changed
+ * paths are cut to JSON_PATHS_PER_SERVICE per service (`files` keeps the count) and a failure's `error`
+ * is the object `up --json` prints (exitCode, kind, message, where, fix, details).
+ */
+export function renderDevEventJson(event: DevEvent): string {
+  const {type, ...rest} = event
+  const fields: Record<string, unknown> = {event: type, ...rest}
+  if ('changes' in event) fields.changes = jsonChanges(event.changes)
+  if (event.type === 'iteration-failed') fields.error = toErrorView(event.error)
+  return JSON.stringify(fields)
+}
+
+function jsonChanges(changes: ChangeSet): ChangeSet {
+  return {
+    ...changes,
+    services: changes.services.map(({service, files, paths}) => ({
+      service,
+      files,
+      paths: paths.slice(0, JSON_PATHS_PER_SERVICE),
+    })),
+  }
+}
