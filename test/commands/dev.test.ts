@@ -73,7 +73,9 @@ describe('todo-deploy dev (real watcher on a temp project, in-memory cluster)', 
     })
 
     expect(run.exitCode).toBe(0)
-    expect(run.stdout).toMatch(/frontend changed \(1 file\) → build .*, load .*, rollout .* → http:\/\/192\.168\.49\.2:30080/)
+    expect(run.stdout).toMatch(
+      /frontend changed \(1 file\) → build .*, load .*, rollout .* → http:\/\/192\.168\.49\.2:30080/,
+    )
     expect(fake.engine.builds.slice(2).every((build) => build.repository === 'todo-frontend')).toBe(true)
     expect(fake.helm.uninstalls).toEqual([])
     expect(fake.lock.isHeld(RELEASE, NAMESPACE)).toBe(false)
@@ -109,7 +111,9 @@ describe('todo-deploy dev (real watcher on a temp project, in-memory cluster)', 
     expect(names.slice(0, 2)).toEqual(['reachable', 'up'])
     expect(names).toContain('watching')
     expect(names.slice(-2)).toEqual(['stopping', 'stopped'])
-    expect(events[1]).toMatchObject({result: {command: 'up', state: 'Healthy', url: 'http://192.168.49.2:30080'}})
+    expect(events[1]).toMatchObject({
+      result: {command: 'up', state: 'Healthy', url: 'http://192.168.49.2:30080'},
+    })
     expect(events).toContainEqual(
       expect.objectContaining({event: 'log', service: 'frontend', pod, line: 'GET / 200'}),
     )
@@ -132,13 +136,16 @@ describe('todo-deploy dev (real watcher on a temp project, in-memory cluster)', 
     expect(fake.lock.isHeld(RELEASE, NAMESPACE)).toBe(false)
   }, 40_000)
 
-  test.each([['abc'], ['-5'], ['1.5'], ['600000']])('--debounce %s exits 2 naming the flag', async (value) => {
-    const p = tempProject()
-    const run = await runCommand(Dev, ['--debounce', value], {cwd: p.dir})
-    expect(run.exitCode).toBe(2)
-    expect(run.stderr).toContain('--debounce')
-    expect(fake.lock.acquired).toBe(0)
-  })
+  test.each([['abc'], ['-5'], ['1.5'], ['600000']])(
+    '--debounce %s exits 2 naming the flag',
+    async (value) => {
+      const p = tempProject()
+      const run = await runCommand(Dev, ['--debounce', value], {cwd: p.dir})
+      expect(run.exitCode).toBe(2)
+      expect(run.stderr).toContain('--debounce')
+      expect(fake.lock.acquired).toBe(0)
+    },
+  )
 
   test('the lock held by another command refuses dev before anything is built (exit 5, naming it)', async () => {
     const p = tempProject()

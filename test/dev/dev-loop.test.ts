@@ -114,8 +114,18 @@ describe('dev: one recomputed up plan per change', () => {
     p.write('frontend/app/index.html', '<h1>todo v2</h1>\n')
     const iteration = await dev.iterate(changed('frontend'))
 
-    expect(iteration).toMatchObject({type: 'iteration-finished', status: 'deployed', url: 'http://192.168.49.2:30080'})
-    expect(iteration.steps.map((step) => step.step)).toEqual(['build', 'load', 'upgrade', 'rollout', 'health'])
+    expect(iteration).toMatchObject({
+      type: 'iteration-finished',
+      status: 'deployed',
+      url: 'http://192.168.49.2:30080',
+    })
+    expect(iteration.steps.map((step) => step.step)).toEqual([
+      'build',
+      'load',
+      'upgrade',
+      'rollout',
+      'health',
+    ])
     expect(fake.engine.builds.slice(2).map((build) => build.repository)).toEqual(['todo-frontend'])
     expect(fake.cluster.loads.slice(2)).toEqual([`todo-frontend:${tagsOf(fake, 1).frontend}`])
     expect(fake.helm.upgrades).toHaveLength(2)
@@ -148,7 +158,9 @@ describe('dev: one recomputed up plan per change', () => {
     const failed = await dev.iterate(changed('backend', ['app/health']))
 
     expect(failed).toMatchObject({type: 'iteration-failed', rolledBackTo: 1})
-    expect(failed.type === 'iteration-failed' && isTodoDeployError(failed.error) && failed.error.exitCode).toBe(5)
+    expect(
+      failed.type === 'iteration-failed' && isTodoDeployError(failed.error) && failed.error.exitCode,
+    ).toBe(5)
     expect(failed.steps.map((step) => step.step)).toContain('rollout')
     expect(fake.helm.rollbacks).toEqual([{release: RELEASE, revision: 1, namespace: NAMESPACE}])
 
@@ -177,7 +189,9 @@ describe('dev: one recomputed up plan per change', () => {
     fake.engine.failingRepository = 'todo-backend'
     p.write('backend/app/health', 'v2\n')
     const failed = await dev.iterate(changed('backend', ['app/health']))
-    expect(failed.type === 'iteration-failed' && isTodoDeployError(failed.error) && failed.error.exitCode).toBe(4)
+    expect(
+      failed.type === 'iteration-failed' && isTodoDeployError(failed.error) && failed.error.exitCode,
+    ).toBe(4)
     expect(fake.helm.upgrades).toHaveLength(1)
 
     fake.engine.failingRepository = undefined
@@ -194,7 +208,9 @@ describe('dev: one recomputed up plan per change', () => {
     // Written behind the project's back: TestProject.write would read the broken file itself.
     writeFileSync(path.join(p.dir, 'todo-deploy.yaml'), 'services: [not a map\n')
     const failed = await dev.iterate(CONFIG_CHANGED)
-    expect(failed.type === 'iteration-failed' && isTodoDeployError(failed.error) && failed.error.exitCode).toBe(2)
+    expect(
+      failed.type === 'iteration-failed' && isTodoDeployError(failed.error) && failed.error.exitCode,
+    ).toBe(2)
 
     p.write(
       'todo-deploy.yaml',

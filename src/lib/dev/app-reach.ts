@@ -39,7 +39,12 @@ export function kubeAppReach(resolved: ResolvedConfig): AppReach {
     answers: httpAnswers,
     forward: (namespace, service) => {
       const loaded = loadKubeConfig({context: resolved.config.cluster.context ?? undefined})
-      return ServicePortForward.start({connection: new KubeConnection(loaded), kc: loaded.kc, namespace, service})
+      return ServicePortForward.start({
+        connection: new KubeConnection(loaded),
+        kc: loaded.kc,
+        namespace,
+        service,
+      })
     },
   }
 }
