@@ -51,7 +51,7 @@ async function runDev(
 /** Waits until the first up has deployed and the app's logs are followed (dev starts them after the watcher). */
 async function untilFollowingLogs(): Promise<void> {
   await vi.waitFor(() => expect(fake.helm.upgrades).toHaveLength(1), {timeout: 15_000})
-  await vi.waitFor(() => expect(fake.log.count('workloads.watch')).toBeGreaterThan(0), {timeout: 5_000})
+  await vi.waitFor(() => expect(fake.log.count('workloads.watch')).toBeGreaterThan(0), {timeout: 15_000})
 }
 
 describe('todo-deploy dev (real watcher on a temp project, in-memory cluster)', () => {
@@ -80,7 +80,7 @@ describe('todo-deploy dev (real watcher on a temp project, in-memory cluster)', 
     expect(fake.helm.uninstalls).toEqual([])
     expect(fake.lock.isHeld(RELEASE, NAMESPACE)).toBe(false)
     expect(`${run.stdout}${run.stderr}`).not.toContain('test-secret-value')
-  }, 40_000)
+  })
 
   test('--json prints one event per line: reachable, up, watching, the app log lines, stopping, stopped', async () => {
     const p = tempProject()
@@ -98,7 +98,7 @@ describe('todo-deploy dev (real watcher on a temp project, in-memory cluster)', 
           fake.logStreams.write(pod, 'frontend', new Date().toISOString(), 'GET / 200')
           expect(fake.logStreams.requests.length).toBeGreaterThan(0)
         },
-        {timeout: 5_000, interval: 200},
+        {timeout: 15_000, interval: 200},
       )
     })
 
@@ -119,7 +119,7 @@ describe('todo-deploy dev (real watcher on a temp project, in-memory cluster)', 
     )
     expect(run.stdout).not.toContain('test-secret-value')
     expect(run.stderr).toBe('')
-  }, 40_000)
+  })
 
   test('--cleanup runs down when dev stops', async () => {
     const p = tempProject()
@@ -134,7 +134,7 @@ describe('todo-deploy dev (real watcher on a temp project, in-memory cluster)', 
     expect(fake.helm.uninstalls).toEqual([{release: RELEASE, namespace: NAMESPACE}])
     expect(run.stdout).toContain('todo-chatbot')
     expect(fake.lock.isHeld(RELEASE, NAMESPACE)).toBe(false)
-  }, 40_000)
+  })
 
   test.each([['abc'], ['-5'], ['1.5'], ['600000']])(
     '--debounce %s exits 2 naming the flag',

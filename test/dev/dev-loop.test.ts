@@ -78,7 +78,9 @@ async function startDev(
     },
   )
   const running = loop.run()
-  await vi.waitFor(() => expect(events.some((event) => event.type === 'watching')).toBe(true))
+  await vi.waitFor(() => expect(events.some((event) => event.type === 'watching')).toBe(true), {
+    timeout: 20_000,
+  })
   const finished = (): Finished[] =>
     events.filter(
       (event): event is Finished => event.type === 'iteration-finished' || event.type === 'iteration-failed',
@@ -88,7 +90,7 @@ async function startDev(
     const before = finished().length
     if (changes) onChange?.(changes)
     else loop.rebuildNow()
-    await vi.waitFor(() => expect(finished().length).toBe(before + 1), {timeout: 10_000})
+    await vi.waitFor(() => expect(finished().length).toBe(before + 1), {timeout: 20_000})
     return finished()[before]!
   }
   const stop = async () => {
@@ -263,7 +265,7 @@ describe('dev: one recomputed up plan per change', () => {
     p.write('frontend/app/index.html', '<h1>v2</h1>\n')
     const before = dev.events.length
     dev.loop.rebuildNow()
-    await vi.waitFor(() => expect(fake.helm.upgrades).toHaveLength(2))
+    await vi.waitFor(() => expect(fake.helm.upgrades).toHaveLength(2), {timeout: 20_000})
     const summary = await dev.stop()
 
     expect(summary).toEqual({iterations: 1, failed: 0})
@@ -284,7 +286,7 @@ describe('dev: one recomputed up plan per change', () => {
     fake.rollout.script.push({status: 'hang'})
     p.write('frontend/app/index.html', '<h1>v2</h1>\n')
     dev.loop.rebuildNow()
-    await vi.waitFor(() => expect(fake.rollout.requests).toHaveLength(2))
+    await vi.waitFor(() => expect(fake.rollout.requests).toHaveLength(2), {timeout: 20_000})
     dev.loop.stop()
     dev.loop.stop()
     expect(await dev.running).toEqual({iterations: 1, failed: 1})
@@ -318,5 +320,41 @@ describe('dev: one recomputed up plan per change', () => {
     expect(reach.answers).not.toHaveBeenCalled()
     expect(reach.forwards).toEqual(['todo-frontend-service'])
     await dev.stop()
+  })
+})
+
+describe('up under a lock its caller holds', () => {
+  test('takes no lock of its own, frees none, and records the operation under the caller', async () => {
+    const p = tempProject()
+    const fake = new FakeCluster()
+    const held = {lostReason: undefined, release: vi.fn(async () => {})}
+    const result = await runUp(p.resolved, fake.connection, testSecrets(), {
+      ...UP_OPTIONS,
+      heldLock: {lock: held, command: 'dev'},
+    })
+    expect(result.state).toBe('Healthy')
+    expect(fake.lock.acquired).toBe(0)
+    expect(held.release).not.toHaveBeenCalled()
+    expect((await fake.state.read(NAMESPACE, RELEASE))?.operation.command).toBe('dev')
+  })
+
+  test('a lock that was taken over refuses the run before anything is built', async () => {
+    const p = tempProject()
+    const fake = new FakeCluster()
+    const lost = {
+      lostReason:
+        'lease/todo-deploy-lock-todo-chatbot in namespace todo-app-dev was taken over by another process',
+      release: async () => {},
+    }
+    const refused = await runUp(p.resolved, fake.connection, testSecrets(), {
+      ...UP_OPTIONS,
+      heldLock: {lock: lost, command: 'dev'},
+    }).then(
+      () => undefined,
+      (error: unknown) => error,
+    )
+    expect(isTodoDeployError(refused) && refused.exitCode).toBe(5)
+    expect((refused as Error).message).toContain('was taken over by another process')
+    expect(fake.engine.buildCount).toBe(0)
   })
 })
