@@ -193,7 +193,7 @@ describe('renderDevLoopEvent / renderDevLoopEventJson (the whole dev loop)', () 
     color: false,
     timestamps: false,
     services: ['frontend', 'backend'],
-    containers: {},
+    containers: {backend: 'backend'},
   })
   const options = {...plain, logs}
   const line: LogLineEvent = {
