@@ -2,7 +2,7 @@ import {describe, expect, it} from 'vitest'
 import {ExitCode, InterruptedError, PrerequisiteError} from '../../src/lib/errors.js'
 import {renderDiagnosis} from '../../src/lib/kube/rollout/diagnosis.js'
 import {RolloutTracker, type RolloutOutcome} from '../../src/lib/kube/rollout/rollout-tracker.js'
-import {ReplayApiServer, kubeConfigFor} from '../support/replay-api-server.js'
+import {ReplayApiServer, connectionFor} from '../support/replay-api-server.js'
 import {replay, trackReplay} from './replay-harness.js'
 
 function failed(outcome: RolloutOutcome): Extract<RolloutOutcome, {status: 'failed'}> {
@@ -197,9 +197,9 @@ describe('RolloutTracker when the watch or the API server goes away', () => {
 
   it('gives up after bounded retries with a PrerequisiteError naming the API server', async () => {
     const server = await ReplayApiServer.start('healthy-rollout')
-    const kc = kubeConfigFor(server)
+    const kube = connectionFor(server)
     await server.close() // the port is closed now: connections are refused
-    const tracker = new RolloutTracker(kc, {retry: {attempts: 3, initialDelayMs: 20, maxDelayMs: 50}})
+    const tracker = new RolloutTracker(kube, {retry: {attempts: 3, initialDelayMs: 20, maxDelayMs: 50}})
     const started = Date.now()
     const error = await tracker
       .track({namespace: 'fx', labelSelector: 'app.kubernetes.io/instance=fx', timeoutMs: 30_000})
@@ -214,7 +214,7 @@ describe('RolloutTracker when the watch or the API server goes away', () => {
 
   it('gives up when the API server dies mid-rollout', async () => {
     const server = await ReplayApiServer.start('healthy-rollout', {startAt: 2583, until: 4000})
-    const tracker = new RolloutTracker(kubeConfigFor(server), {
+    const tracker = new RolloutTracker(connectionFor(server), {
       retry: {attempts: 3, initialDelayMs: 20, maxDelayMs: 50},
     })
     const tracking = tracker

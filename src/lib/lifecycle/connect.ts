@@ -42,7 +42,9 @@ export function connect(resolved: ResolvedConfig, options: ConnectOptions): Conn
     context: loaded.context,
     minikubeProfile: config.cluster.profile,
   })
+  // Every API call of every adapter goes through this one connection: one timeout, one error wording.
   const kube = new KubeConnection(loaded)
+  const logs = new KubePodLogSource(kube.core)
   const controllers = new Set<AbortController>()
   return {
     context: loaded.context,
@@ -54,8 +56,8 @@ export function connect(resolved: ResolvedConfig, options: ConnectOptions): Conn
     secrets: new KubeSecretStore(kube),
     lock: new LeaseReleaseLock(kube),
     state: new ConfigMapStateRecordStore(kube),
-    workloads: new KubeWorkloadSource(loaded.kc),
-    logs: new KubePodLogSource(kube.core),
+    workloads: new KubeWorkloadSource(kube),
+    logs,
     rollout: {
       wait: async (request) => {
         const controller = new AbortController()
@@ -63,7 +65,7 @@ export function connect(resolved: ResolvedConfig, options: ConnectOptions): Conn
         const forward = (): void => controller.abort()
         request.signal?.addEventListener('abort', forward, {once: true})
         try {
-          return await new RolloutTracker(loaded.kc).track({...request, signal: controller.signal})
+          return await new RolloutTracker(kube, {logs}).track({...request, signal: controller.signal})
         } finally {
           request.signal?.removeEventListener('abort', forward)
           controllers.delete(controller)
