@@ -12,7 +12,8 @@ function failed(outcome: RolloutOutcome): Extract<RolloutOutcome, {status: 'fail
 
 describe('RolloutTracker against recorded Kubernetes 1.24 watch streams', () => {
   it('reports a healthy 2-replica rollout as rolled out once both pods are available', async () => {
-    const server = await replay('healthy-rollout', {startAt: 2583})
+    // At 5x: the pods are running but not ready for 200 ms (50 ms at the default 20x, which a busy machine misses).
+    const server = await replay('healthy-rollout', {startAt: 2583, speed: 5})
     const {outcome, progress} = await trackReplay(server, {deployments: ['healthy-rollout']})
     expect(outcome).toEqual({
       status: 'rolled-out',

@@ -1,33 +1,20 @@
-import net from 'node:net'
-
 import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
 
 import {PrerequisiteError} from '../../src/lib/errors.js'
 import {KubeClusterApi} from '../../src/lib/kube/kube-client.js'
-import {KubeConnection} from '../../src/lib/kube/kube-connection.js'
 import {RolloutTracker} from '../../src/lib/kube/rollout/rollout-tracker.js'
 import {KubeWorkloadSource} from '../../src/lib/kube/workload-source.js'
-import {FAKE_CONTEXT, FakeKubeApiServer, kubeConfigFor} from '../support/kube-api-server.js'
+import {
+  closedPortUrl,
+  connectionTo as connect,
+  FAKE_CONTEXT,
+  FakeKubeApiServer,
+} from '../support/kube-api-server.js'
 
 // Every adapter reaches the API server through the one KubeConnection it is given: its deadline, its
 // credentials and its wording, whichever adapter made the call.
 
 const RETRY = {attempts: 2, initialDelayMs: 20, maxDelayMs: 20}
-
-function connect(server: {url: string}, timeoutMs = 3000): KubeConnection {
-  return new KubeConnection(
-    {kc: kubeConfigFor(server), context: FAKE_CONTEXT, server: server.url},
-    {timeoutMs},
-  )
-}
-
-async function closedPortUrl(): Promise<string> {
-  const probe = net.createServer()
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
-  const {port} = probe.address() as net.AddressInfo
-  await new Promise<void>((resolve) => probe.close(() => resolve()))
-  return `http://127.0.0.1:${port}`
-}
 
 async function rejection(promise: Promise<unknown>): Promise<PrerequisiteError> {
   const error = await promise.then(

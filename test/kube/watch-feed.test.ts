@@ -33,7 +33,7 @@ async function feedAt3000(): Promise<{
   return {server, feed}
 }
 
-const openWatches = (server: ReplayApiServer): number =>
+const watchRequests = (server: ReplayApiServer): number =>
   server.requests.filter((r) => r.query.watch === 'true').length
 
 describe('WatchFeed: the feed emits, the caller decides', () => {
@@ -82,10 +82,9 @@ describe('WatchFeed: the feed emits, the caller decides', () => {
     const error = await following.catch((caught: unknown) => caught)
     expect(error).toBeInstanceOf(InterruptedError)
     expect((error as InterruptedError).message).toBe('interrupted while concluding')
-    // The watches stopped when the verdict came: no watch was opened again.
-    const watches = openWatches(server)
+    // The mirror whose list completed the picture stopped before opening its watch; the other opened at most one.
     await new Promise((resolve) => setTimeout(resolve, 300))
-    expect(openWatches(server)).toBe(watches)
+    expect(watchRequests(server)).toBeLessThanOrEqual(1)
   })
 
   it("a decision that throws ends the feed with the caller's error", async () => {

@@ -144,52 +144,39 @@ export class WatchFeed<S extends ObjectsByName> {
   }
 }
 
-/** The resources the CLI follows, listed through the connection's clients and watched at their paths. */
+interface ListQuery {
+  namespace: string
+  labelSelector?: string
+}
+
+/** A resource of the API group at `prefix`, listed by `list` through the connection's clients. */
+function followed<T extends KubernetesObject>(
+  resource: string,
+  prefix: '/api/v1' | '/apis/apps/v1',
+  list: (
+    kube: KubeConnection,
+    query: ListQuery,
+  ) => Promise<{items: T[]; metadata?: {resourceVersion?: string}}>,
+) {
+  return (kube: KubeConnection, namespace: string, labelSelector?: string): WatchedResource<T> => ({
+    resource,
+    path: `${prefix}/namespaces/${namespace}/${resource}`,
+    labelSelector,
+    list: () => list(kube, {namespace, labelSelector}),
+  })
+}
+
+/** The resources the CLI follows. */
 export const watchable = {
-  deployments: (
-    kube: KubeConnection,
-    namespace: string,
-    labelSelector?: string,
-  ): WatchedResource<V1Deployment> => ({
-    resource: 'deployments',
-    path: `/apis/apps/v1/namespaces/${namespace}/deployments`,
-    labelSelector,
-    list: () => kube.apps.listNamespacedDeployment({namespace, labelSelector}),
-  }),
-  replicaSets: (
-    kube: KubeConnection,
-    namespace: string,
-    labelSelector?: string,
-  ): WatchedResource<V1ReplicaSet> => ({
-    resource: 'replicasets',
-    path: `/apis/apps/v1/namespaces/${namespace}/replicasets`,
-    labelSelector,
-    list: () => kube.apps.listNamespacedReplicaSet({namespace, labelSelector}),
-  }),
-  pods: (kube: KubeConnection, namespace: string, labelSelector?: string): WatchedResource<V1Pod> => ({
-    resource: 'pods',
-    path: `/api/v1/namespaces/${namespace}/pods`,
-    labelSelector,
-    list: () => kube.core.listNamespacedPod({namespace, labelSelector}),
-  }),
-  services: (
-    kube: KubeConnection,
-    namespace: string,
-    labelSelector?: string,
-  ): WatchedResource<V1Service> => ({
-    resource: 'services',
-    path: `/api/v1/namespaces/${namespace}/services`,
-    labelSelector,
-    list: () => kube.core.listNamespacedService({namespace, labelSelector}),
-  }),
-  events: (
-    kube: KubeConnection,
-    namespace: string,
-    labelSelector?: string,
-  ): WatchedResource<CoreV1Event> => ({
-    resource: 'events',
-    path: `/api/v1/namespaces/${namespace}/events`,
-    labelSelector,
-    list: () => kube.core.listNamespacedEvent({namespace, labelSelector}),
-  }),
+  deployments: followed<V1Deployment>('deployments', '/apis/apps/v1', (kube, query) =>
+    kube.apps.listNamespacedDeployment(query),
+  ),
+  replicaSets: followed<V1ReplicaSet>('replicasets', '/apis/apps/v1', (kube, query) =>
+    kube.apps.listNamespacedReplicaSet(query),
+  ),
+  pods: followed<V1Pod>('pods', '/api/v1', (kube, query) => kube.core.listNamespacedPod(query)),
+  services: followed<V1Service>('services', '/api/v1', (kube, query) =>
+    kube.core.listNamespacedService(query),
+  ),
+  events: followed<CoreV1Event>('events', '/api/v1', (kube, query) => kube.core.listNamespacedEvent(query)),
 }

@@ -71,6 +71,8 @@ export class ResourceMirror<T extends KubernetesObject> {
           this.synced = true
           this.failures = 0
           this.options.onChange()
+          // The first picture can be the one the caller was waiting for: then no watch is opened.
+          if (this.stopped) return
         } catch (error) {
           if (!(await this.backOff(error))) return
           continue
