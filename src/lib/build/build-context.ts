@@ -5,7 +5,7 @@ import dockerignoreModule, {type Ignore} from '@balena/dockerignore'
 
 import {BadInputError} from '../errors.js'
 
-/** Under NodeNext the CommonJS module's factory sits on `.default` (STACK.md); it is callable at runtime either way. */
+/** Under NodeNext the CommonJS module's factory sits on `.default`; it is callable at runtime either way. */
 type IgnoreFactory = (options?: {ignorecase?: boolean}) => Ignore
 const createIgnore: IgnoreFactory =
   (dockerignoreModule as unknown as {default?: IgnoreFactory}).default ??
