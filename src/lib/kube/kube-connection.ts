@@ -4,6 +4,7 @@ import {
   CoreV1Api,
   HttpMethod,
   type KubeConfig,
+  Log,
   ServerConfiguration,
   VersionApi,
   Watch,
@@ -39,6 +40,8 @@ export class KubeConnection {
   readonly version: VersionApi
   /** Long-lived watch streams; the mirrors that use them bound their own retries (resource-mirror.ts). */
   readonly watch: Watch
+  /** Streamed container logs (`logs -f`); their readers bound and resume them (src/lib/logs). */
+  readonly log: Log
   readonly target: KubeTarget
   readonly #kc: KubeConfig
   readonly #timeoutMs: number
@@ -57,6 +60,7 @@ export class KubeConnection {
     this.coordination = new CoordinationV1Api(configuration)
     this.version = new VersionApi(configuration)
     this.watch = new Watch(loaded.kc)
+    this.log = new Log(loaded.kc)
   }
 
   async call<T>(call: KubeCall, request: () => Promise<T>): Promise<T> {
