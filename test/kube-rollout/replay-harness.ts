@@ -4,7 +4,7 @@ import {
   type RolloutProgress,
   type TrackRequest,
 } from '../../src/lib/kube/rollout/rollout-tracker.js'
-import {ReplayApiServer, kubeConfigFor, type ReplayOptions} from '../support/replay-api-server.js'
+import {ReplayApiServer, connectionFor, type ReplayOptions} from '../support/replay-api-server.js'
 
 const servers: ReplayApiServer[] = []
 
@@ -25,7 +25,7 @@ export async function trackReplay(
   request: Partial<TrackRequest> = {},
 ): Promise<{outcome: Awaited<ReturnType<RolloutTracker['track']>>; progress: RolloutProgress[]}> {
   const progress: RolloutProgress[] = []
-  const tracker = new RolloutTracker(kubeConfigFor(server), {
+  const tracker = new RolloutTracker(connectionFor(server), {
     retry: {initialDelayMs: 20, maxDelayMs: 100},
     now: () => new Date('2026-11-21T21:00:00Z'),
   })

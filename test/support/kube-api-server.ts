@@ -1,8 +1,10 @@
 import {randomUUID} from 'node:crypto'
 import http from 'node:http'
-import type {AddressInfo} from 'node:net'
+import net, {type AddressInfo} from 'node:net'
 
 import {KubeConfig} from '@kubernetes/client-node'
+
+import {KubeConnection} from '../../src/lib/kube/kube-connection.js'
 
 /**
  * An in-memory Kubernetes API server over real HTTP, so the real client-node code paths (request
@@ -487,4 +489,21 @@ export function kubeConfigFor(server: {url: string}, context = FAKE_CONTEXT): Ku
     currentContext: context,
   })
   return kc
+}
+
+/** The production connection (deadline, credentials, error wording) to `server`. */
+export function connectionTo(server: {url: string}, timeoutMs = 3000): KubeConnection {
+  return new KubeConnection(
+    {kc: kubeConfigFor(server), context: FAKE_CONTEXT, server: server.url},
+    {timeoutMs},
+  )
+}
+
+/** The URL of a loopback port nothing listens on: connections to it are refused. */
+export async function closedPortUrl(): Promise<string> {
+  const probe = net.createServer()
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
+  const {port} = probe.address() as AddressInfo
+  await new Promise<void>((resolve) => probe.close(() => resolve()))
+  return `http://127.0.0.1:${port}`
 }

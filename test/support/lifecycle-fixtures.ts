@@ -3,7 +3,7 @@ import {afterEach, beforeEach, onTestFinished, vi} from 'vitest'
 import {useDependencies} from '../../src/cli/dependencies.js'
 import {createTestProject, FakeCluster, TEST_SECRET_NAMES, type TestProject} from './fake-connection.js'
 
-/** The release and namespace of the built-in defaults (DATA-MODEL spec A). */
+/** The release and namespace of the built-in defaults (spec A). */
 export const RELEASE = 'todo-chatbot'
 export const NAMESPACE = 'todo-app-dev'
 export {HOLDER} from './fake-connection.js'

@@ -44,7 +44,9 @@ export function connect(resolved: ResolvedConfig, options: ConnectOptions): Conn
     minikubeProfile: config.cluster.profile,
     registryConfigured: config.registry.url !== null,
   })
+  // Every API call of every adapter goes through this one connection: one timeout, one error wording.
   const kube = new KubeConnection(loaded)
+  const logs = new KubePodLogSource(kube.core)
   const controllers = new Set<AbortController>()
   return {
     context: loaded.context,
@@ -56,9 +58,9 @@ export function connect(resolved: ResolvedConfig, options: ConnectOptions): Conn
     secrets: new KubeSecretStore(kube),
     lock: new LeaseReleaseLock(kube),
     state: new ConfigMapStateRecordStore(kube),
-    workloads: new KubeWorkloadSource(loaded.kc),
-    logs: new KubePodLogSource(kube.core),
-    logStreams: new KubeContainerLogSource(loaded.kc),
+    workloads: new KubeWorkloadSource(kube),
+    logs,
+    logStreams: new KubeContainerLogSource(kube),
     rollout: {
       wait: async (request) => {
         const controller = new AbortController()
@@ -66,7 +68,7 @@ export function connect(resolved: ResolvedConfig, options: ConnectOptions): Conn
         const forward = (): void => controller.abort()
         request.signal?.addEventListener('abort', forward, {once: true})
         try {
-          return await new RolloutTracker(loaded.kc).track({...request, signal: controller.signal})
+          return await new RolloutTracker(kube, {logs}).track({...request, signal: controller.signal})
         } finally {
           request.signal?.removeEventListener('abort', forward)
           controllers.delete(controller)

@@ -15,7 +15,7 @@ import type {Connection} from './ports.js'
 /** `status --json`: a stable, documented shape (README "status --json"). */
 export interface StatusReport {
   release: ReleaseSummary | null
-  /** DATA-MODEL §5 state derived from the live objects and the last recorded operation; `NotDeployed` when nothing is. */
+  /** Lifecycle state (docs/lifecycle.md) derived from the live objects and the last recorded operation; `NotDeployed` when nothing is. */
   state: LifecycleState | 'NotDeployed'
   /** Why the state is what it is, in words. */
   stateReason: string

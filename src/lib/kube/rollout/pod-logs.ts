@@ -1,5 +1,7 @@
 import {ApiException, type CoreV1Api} from '@kubernetes/client-node'
 
+import {statusMessage} from '../kube-errors.js'
+
 export interface LogTailRequest {
   namespace: string
   pod: string
@@ -52,18 +54,4 @@ function unavailableReason(error: unknown): string {
   // client-node cannot parse the API server's 204 answer (no Content-Type), given while the pod has no container yet.
   const message = error instanceof Error ? error.message : String(error)
   return message.includes('No Content-Type') ? 'no logs: the container has not started' : message
-}
-
-/** The message of a Kubernetes Status body; client-node hands it over unparsed for undeclared status codes. */
-export function statusMessage(body: unknown): string | undefined {
-  let parsed = body
-  if (typeof body === 'string') {
-    try {
-      parsed = JSON.parse(body)
-    } catch {
-      return body === '' ? undefined : body
-    }
-  }
-  const message = (parsed as {message?: unknown} | null | undefined)?.message
-  return typeof message === 'string' ? message : undefined
 }
