@@ -13,7 +13,7 @@ import {
 import {boundedApiClient} from '../kube-http.js'
 import {InterruptedError, PrerequisiteError} from '../../errors.js'
 import {buildDiagnosis, type Diagnosis} from './diagnosis.js'
-import {KubePodLogSource, type PodLogSource} from './pod-logs.js'
+import {KubePodLogSource, crashLogs, type PodLogSource} from './pod-logs.js'
 import {containersOf, explainPod, podFailure, podReady, type PodFailure} from './pod-state.js'
 import {DEFAULT_RETRY, ResourceMirror, describeFailure, type RetryPolicy} from './resource-mirror.js'
 import {deploymentStatus, newReplicaSet, podsOf, revisionOf, type DeploymentStatus} from './rollout-status.js'
@@ -335,11 +335,7 @@ export class RolloutTracker {
         container,
         lines: this.options.logLines ?? DEFAULT_LOG_LINES,
       }
-      logs = await this.logs.tail({...request, previous: crashed})
-      if (crashed && logs.lines.length === 0) {
-        const current = await this.logs.tail({...request, previous: false})
-        if (current.lines.length > 0) logs = current
-      }
+      logs = await crashLogs(this.logs, request, crashed)
     }
     return buildDiagnosis({
       namespace,
