@@ -5,8 +5,10 @@ import {formatDuration} from './phase-table.js'
 
 /** The human view of `status`: release, state, deployments, pods (explained), services, last operation. */
 export function renderStatus(report: StatusReport): string {
-  if (!report.release)
+  if (!report.release) {
+    if (report.lastOperation?.result === 'abandoned') return `not deployed: ${report.stateReason}`
     return `not deployed${report.lastOperation ? ` (last operation: ${report.lastOperation.command} ${report.lastOperation.result})` : ''}`
+  }
   const release = report.release
   const lines = [
     `release    ${release.name} in ${release.namespace}: revision ${release.revision} ${release.status} (${release.description})`,

@@ -3,6 +3,7 @@ import {KubeConfig} from '@kubernetes/client-node'
 import type {DetectedCluster} from '../../src/lib/cluster/cluster-kind.js'
 import type {PreflightProbes} from '../../src/lib/doctor/preflight.js'
 import {PrerequisiteError} from '../../src/lib/errors.js'
+import type {ClusterApi, NodePortHolder} from '../../src/lib/kube/kube-client.js'
 import type {LoadedKubeConfig} from '../../src/lib/kube/kube-config.js'
 
 /** Probes of a machine where every prerequisite is met; records what doctor asked for. */
@@ -30,6 +31,16 @@ export class PassingPreflight implements PreflightProbes {
 
   async clusterVersion(): Promise<string> {
     return 'v1.32.0'
+  }
+
+  /** Services of other namespaces holding nodePorts, as `doctor` reads them. */
+  readonly nodePortServices: NodePortHolder[] = []
+
+  clusterApi(): Pick<ClusterApi, 'nodePortHolders'> {
+    return {
+      nodePortHolders: async (nodePorts) =>
+        this.nodePortServices.filter((holder) => nodePorts.includes(holder.nodePort)),
+    }
   }
 }
 

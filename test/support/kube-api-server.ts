@@ -322,6 +322,11 @@ export class FakeKubeApiServer {
         request.method,
       )
     }
+    const across = RESOURCES[segments[0] as string]
+    if (segments.length === 1 && across?.namespaced && across.prefix === prefix && request.method === 'GET') {
+      // A list across every namespace: GET /api/v1/services.
+      return this.serve(segments[0] as string, undefined, undefined, request, body)
+    }
     if (segments[0] !== 'namespaces')
       throw new ApiStatus(404, `the server could not find the requested resource`)
     if (segments.length <= 2 && prefix === '/api/v1')

@@ -32,6 +32,13 @@ export interface ServiceProxyResponse {
   bodySnippet: string
 }
 
+/** A Service, in any namespace, that holds one of the nodePorts asked about. */
+export interface NodePortHolder {
+  namespace: string
+  name: string
+  nodePort: number
+}
+
 /** The cluster-level operations the lifecycle needs besides rollout tracking, secrets, locks and state. */
 export interface ClusterApi {
   /** GET /version: the server's gitVersion, e.g. v1.32.0. Doubles as the "cluster reachable" check. */
@@ -43,6 +50,11 @@ export interface ClusterApi {
   deleteNamespace(namespace: string): Promise<{deleted: boolean}>
   listNamespaceObjects(namespace: string): Promise<NamespaceObjects>
   listPods(namespace: string, labelSelector?: string): Promise<V1Pod[]>
+  /**
+   * The Services of every namespace that hold any of these nodePorts (nodePorts are cluster-wide);
+   * null when the kube context may not list Services across namespaces (403), so nothing can be said.
+   */
+  nodePortHolders(nodePorts: readonly number[]): Promise<NodePortHolder[] | null>
   /** One HTTP GET to a service through the API server's service proxy. */
   serviceProxyGet(
     namespace: string,
@@ -122,6 +134,28 @@ export class KubeClusterApi implements ClusterApi {
       this.kube.core.listNamespacedPod({namespace, labelSelector}),
     )
     return pods.items
+  }
+
+  async nodePortHolders(nodePorts: readonly number[]): Promise<NodePortHolder[] | null> {
+    const wanted = new Set(nodePorts)
+    const services = await this.kube.call({verb: 'list', resource: 'services'}, async () => {
+      try {
+        return await this.kube.core.listServiceForAllNamespaces()
+      } catch (error) {
+        if (isApiStatus(error, 403)) return null
+        throw error
+      }
+    })
+    if (services === null) return null
+    return services.items.flatMap((service) =>
+      (service.spec?.ports ?? [])
+        .filter((port) => port.nodePort !== undefined && wanted.has(port.nodePort))
+        .map((port) => ({
+          namespace: service.metadata?.namespace ?? '',
+          name: service.metadata?.name ?? '',
+          nodePort: port.nodePort as number,
+        })),
+    )
   }
 
   async serviceProxyGet(

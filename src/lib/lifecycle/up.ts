@@ -24,8 +24,10 @@ import {checkRenderedObjects, type K8sObject} from '../rules/index.js'
 import type {SecretValue} from '../secrets/secret-value.js'
 import {chartValuesFromConfig, DEPLOY_DIGEST_KEY, IMAGE_TAG_KEY, SECRET_CHECKSUM_KEY} from './chart-values.js'
 import {deployDigest} from './deploy-digest.js'
+import {failFirstInstall, settleFailedFirstInstall} from './failed-first-install.js'
 import {OperationRecorder, type LifecycleState, type PhaseResult} from './operation.js'
 import {RELEASE_LABEL} from '../kube/kube-client.js'
+import {assertNodePortsFree} from '../kube/node-port-check.js'
 import type {Connection} from './ports.js'
 import {verifyHealth, type HealthAnswer} from './health-check.js'
 import {lockRelease, phaseFactory, runOperation, type PhaseTask, type Renderer} from './phase-runner.js'
@@ -145,6 +147,13 @@ export async function runUp(
   }
   const signal = options.signal
   const phase = phaseFactory<UpContext>(recorder, signal)
+  const firstInstall = {
+    release: releaseName,
+    namespace,
+    secretName: config.secrets.name,
+    rollbackOnFailure: options.rollbackOnFailure,
+    signal,
+  }
 
   const tasks = [
     phase('preflight', 'Preflight', 'Initial', async (task) => {
@@ -161,6 +170,8 @@ export async function runUp(
       for (const outcome of [running, helmVersion, release, history, runtime]) {
         if (outcome.status === 'rejected') throw outcome.reason
       }
+      // A nodePort another Service holds would fail Helm half-way: refused here, before anything is built.
+      await assertNodePortsFree(resolved, connection.api)
       ctx.release = settled(release)
       ctx.inspection = inspectRelease(settled(history))
       if (isPending(ctx.inspection.state) && !options.force && !options.dryRun) {
@@ -394,14 +405,20 @@ export async function runUp(
           task.output = line
         })
         task.output = `helm upgrade --install ${releaseName}`
-        const {revision} = await connection.helm.upgradeInstall({
-          ...release,
-          historyMax: config.chart.historyMax,
-          signal,
-          onLine: (line) => {
-            task.output = line
-          },
-        })
+        const {revision} = await connection.helm
+          .upgradeInstall({
+            ...release,
+            historyMax: config.chart.historyMax,
+            signal,
+            onLine: (line) => {
+              task.output = line
+            },
+          })
+          // A refused first install has nothing to roll back to: uninstalled (kept with --no-rollback).
+          .catch(async (error: unknown) => {
+            if (ctx.inspection.lastDeployed) throw error
+            throw await failFirstInstall(error, connection, firstInstall)
+          })
         const deployedRevision = revision ?? (await connection.helm.status(releaseName, namespace))?.revision
         result.helm = {action: ctx.release ? 'upgrade' : 'install', revision: deployedRevision}
         recorder.set({revision: deployedRevision})
@@ -476,11 +493,11 @@ export async function runUp(
       ? result.rollback.result === 'rolled-back'
         ? `rolled back to revision ${result.rollback.revision}: the previous version is running again`
         : `the rollback to revision ${result.rollback.revision} failed too: ${result.rollback.detail}`
-      : options.rollbackOnFailure
-        ? previous
+      : !previous
+        ? await settleFailedFirstInstall(connection, firstInstall)
+        : options.rollbackOnFailure
           ? undefined
-          : 'no earlier revision deployed successfully: nothing to roll back to'
-        : '--no-rollback: the failed revision stays in place'
+          : '--no-rollback: the failed revision stays in place'
     throw new DeployError(failure, {
       details: [
         ...(report.diagnosis ? renderDiagnosis(report.diagnosis, {includeFix: false}) : []),
