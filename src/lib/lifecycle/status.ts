@@ -304,6 +304,13 @@ function deriveFromObjects(
   }
   if (release.status.startsWith('pending-'))
     return {state: 'Deploying', reason: `the release is ${release.status}`}
+  if (release.status === 'failed' && release.revision === 1) {
+    // Only a first install kept with --no-rollback stays like this: there is nothing to roll back to.
+    return {
+      state: 'Failed',
+      reason: `the first install (revision 1) failed: ${release.description}; nothing of it ever ran: fix the cause and run \`todo-deploy up\` (it installs again), or \`todo-deploy down\` to remove it`,
+    }
+  }
   if (release.status === 'failed')
     return {state: 'Failed', reason: `revision ${release.revision} failed: ${release.description}`}
   const failing = pods.find((pod) => pod.failing)
