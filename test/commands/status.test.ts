@@ -106,6 +106,14 @@ const statusReportSchema = z.strictObject({
       url: z.string().nullable(),
     }),
   ),
+  ingresses: z.array(
+    z.strictObject({
+      name: z.string(),
+      className: z.string().nullable(),
+      hosts: z.array(z.string()),
+      address: z.string().nullable(),
+    }),
+  ),
 })
 
 let fake = new FakeCluster()

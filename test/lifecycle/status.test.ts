@@ -66,6 +66,7 @@ describe('status', () => {
       deployments: [],
       pods: [],
       services: [],
+      ingresses: [],
     })
     expect(renderStatus(report)).toBe('not deployed')
     expect(fake.log.count('workloads.snapshot')).toBe(0)

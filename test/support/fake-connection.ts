@@ -41,6 +41,7 @@ import {ReleasePendingError} from '../../src/lib/helm/helm-errors.js'
 import {isPending} from '../../src/lib/helm/release-state.js'
 import type {
   ClusterApi,
+  IngressSummary,
   NamespaceObjects,
   NodePortHolder,
   ServiceProxyResponse,
@@ -815,6 +816,10 @@ export class FakeClusterApi implements ClusterApi {
   nodePortServices: NodePortHolder[] = []
   /** The context may not list Services across namespaces. */
   nodePortListForbidden = false
+  /** The release's Ingresses, as the API lists them. */
+  ingresses: IngressSummary[] = []
+  /** IngressClasses an ingress controller installed (`minikube addons enable ingress` adds nginx). */
+  readonly ingressClasses = new Set<string>()
 
   constructor(private readonly log: CallLog) {}
 
@@ -850,6 +855,15 @@ export class FakeClusterApi implements ClusterApi {
 
   async listPods(_namespace: string, _labelSelector?: string): Promise<V1Pod[]> {
     return this.pods
+  }
+
+  async listIngresses(namespace: string, labelSelector?: string): Promise<IngressSummary[]> {
+    this.log.record('api.listIngresses', namespace, labelSelector)
+    return structuredClone(this.ingresses)
+  }
+
+  async ingressClassExists(name: string): Promise<boolean | null> {
+    return this.ingressClasses.has(name)
   }
 
   async nodePortHolders(nodePorts: readonly number[]): Promise<NodePortHolder[] | null> {

@@ -230,9 +230,15 @@ export async function runRollback(
           )
         }
       }
-      const health = await verifyHealth(resolved, connection, recorder, (line) => {
-        task.output = line
-      })
+      const health = await verifyHealth(
+        resolved,
+        connection,
+        recorder,
+        (line) => {
+          task.output = line
+        },
+        {signal},
+      )
       result.url = health.report.url
       result.warnings.push(...health.warnings)
       return `tags ${Object.values(result.tags).join(', ')} running; ${health.summary}`

@@ -26,6 +26,15 @@ export interface StatusReport {
   deployments: DeploymentReport[]
   pods: PodReport[]
   services: ServiceReport[]
+  /** The release's Ingresses and the address their controller gave them (null: none yet, nothing serves them). */
+  ingresses: IngressReport[]
+}
+
+export interface IngressReport {
+  name: string
+  className: string | null
+  hosts: string[]
+  address: string | null
 }
 
 export interface ReleaseSummary {
@@ -153,6 +162,16 @@ export async function buildStatus(
   )) {
     services.push(await describeService(service, resolved, connection, options.withUrls ?? true))
   }
+  const ingresses = release
+    ? (await connection.api.listIngresses(config.namespace, releaseSelector(config.release)))
+        .map(({name, className, hosts, addresses}) => ({
+          name,
+          className,
+          hosts,
+          address: addresses[0] ?? null,
+        }))
+        .sort(byName)
+    : []
   const {state, reason} = deriveState(release, lastOperation, deployments, pods)
   return {
     release: release ? summarise(release, revision) : null,
@@ -162,6 +181,7 @@ export async function buildStatus(
     deployments,
     pods,
     services,
+    ingresses,
   }
 }
 

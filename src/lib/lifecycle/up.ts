@@ -448,9 +448,15 @@ export async function runUp(
     phase('verify', 'Check health and find the URL', 'Running', async (task) => {
       if (options.dryRun) return {skip: '--dry-run'}
       if (!options.wait) return {skip: '--no-wait'}
-      const health = await verifyHealth(resolved, connection, recorder, (line) => {
-        task.output = line
-      })
+      const health = await verifyHealth(
+        resolved,
+        connection,
+        recorder,
+        (line) => {
+          task.output = line
+        },
+        {signal},
+      )
       result.health = health.report.answers
       result.url = health.report.url
       result.warnings.push(...health.warnings)
