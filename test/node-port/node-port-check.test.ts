@@ -4,7 +4,7 @@ import Doctor from '../../src/commands/doctor.js'
 import {BadInputError, ExitCode} from '../../src/lib/errors.js'
 import {KubeClusterApi} from '../../src/lib/kube/kube-client.js'
 import {KubeConnection} from '../../src/lib/kube/kube-connection.js'
-import {runUp} from '../../src/lib/lifecycle/up.js'
+import {runUp, type UpResult} from '../../src/lib/lifecycle/up.js'
 import {setAllSecrets, withPreflight} from '../cli/doctor-env.js'
 import {PassingPreflight} from '../cli/fake-preflight.js'
 import {tempProject as tempConfigProject} from '../config/temp-project.js'
@@ -37,6 +37,8 @@ describe('up: a fixed nodePort held by another Service', () => {
     expect(error.where).toBe('services.frontend.service.nodePort (default 30080)')
     expect(error.fix).toContain('`services.frontend.service.nodePort: null`')
     expect(error.fix).toContain('30000-32767')
+    const result = (error as BadInputError & {result?: UpResult}).result
+    expect(result?.phases.map((phase) => [phase.phase, phase.state])).toEqual([['preflight', 'failed']])
     expect(fake.log.count('engine.build')).toBe(0)
     expect(fake.log.count('lock.acquire')).toBe(0)
     expect(fake.helm.upgrades).toHaveLength(0)
