@@ -5,39 +5,23 @@ import {afterAll, beforeAll, describe, expect, onTestFinished, test} from 'vites
 
 import {renderStatus} from '../../src/cli/status-view.js'
 import {KubeClusterApi} from '../../src/lib/kube/kube-client.js'
-import {KubeConnection} from '../../src/lib/kube/kube-connection.js'
 import {verifyHealth} from '../../src/lib/lifecycle/health-check.js'
 import {getThroughAddress} from '../../src/lib/lifecycle/ingress-check.js'
 import {OperationRecorder} from '../../src/lib/lifecycle/operation.js'
 import {readStatus} from '../../src/lib/lifecycle/status.js'
 import {runUp} from '../../src/lib/lifecycle/up.js'
-import {createTestProject, FakeCluster, testSecrets, type TestProject} from '../support/fake-connection.js'
-import {FAKE_CONTEXT, FakeKubeApiServer, kubeConfigFor} from '../support/kube-api-server.js'
-import {NAMESPACE, UP_OPTIONS} from '../support/lifecycle-fixtures.js'
+import {FakeCluster, testSecrets, type TestProject} from '../support/fake-connection.js'
+import {connectionFor, FakeKubeApiServer} from '../support/kube-api-server.js'
+import {NAMESPACE, tempProject, UP_OPTIONS} from '../support/lifecycle-fixtures.js'
 
 const INGRESS = 'todo-chatbot'
 
 /** A project whose frontend is published through an Ingress for todo.local. */
-function ingressProject(frontendService = ''): TestProject {
-  const p = createTestProject({extraConfig: 'ingress:\n  enabled: true\n'})
-  if (frontendService) {
-    p.write(
-      'todo-deploy.yaml',
-      [
-        'services:',
-        '  frontend:',
-        '    build: {context: frontend, dockerfile: frontend/Dockerfile}',
-        `    service: ${frontendService}`,
-        '  backend:',
-        '    build: {context: backend, dockerfile: backend/Dockerfile}',
-        'ingress:',
-        '  enabled: true',
-        '',
-      ].join('\n'),
-    )
-  }
-  onTestFinished(() => p.remove())
-  return p
+function ingressProject(frontendService?: string): TestProject {
+  return tempProject({
+    extraConfig: 'ingress:\n  enabled: true\n',
+    frontend: frontendService === undefined ? [] : [`service: ${frontendService}`],
+  })
 }
 
 /** An HTTP server on loopback standing in for an ingress controller: it serves only `host`. */
@@ -51,6 +35,14 @@ async function controllerFor(host: string): Promise<{port: number; hosts: string
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())))
   return {port: (server.address() as AddressInfo).port, hosts}
+}
+
+/** A fake cluster whose ingress controller (IngressClass nginx) gave the release's Ingress these addresses. */
+function clusterWithIngress(addresses: string[]): FakeCluster {
+  const fake = new FakeCluster()
+  fake.api.ingressClasses.add('nginx')
+  fake.api.ingresses = [{name: INGRESS, className: 'nginx', hosts: ['todo.local'], addresses}]
+  return fake
 }
 
 describe('up with an Ingress URL', () => {
@@ -84,9 +76,7 @@ describe('verifyHealth: the Ingress URL is checked, not assumed', () => {
 
   test('an Ingress without an address: waits a bounded time, then a port-forward URL (ClusterIP frontend)', async () => {
     const p = ingressProject('{type: ClusterIP, nodePort: null}')
-    const fake = new FakeCluster()
-    fake.api.ingressClasses.add('nginx')
-    fake.api.ingresses = [{name: INGRESS, className: 'nginx', hosts: ['todo.local'], addresses: []}]
+    const fake = clusterWithIngress([])
     const started = Date.now()
     const {health, lines, recorder} = await verify(p, fake)
     expect(Date.now() - started).toBeGreaterThanOrEqual(200)
@@ -105,11 +95,7 @@ describe('verifyHealth: the Ingress URL is checked, not assumed', () => {
 
   test('an address that serves the host, and the host resolves there: http://todo.local, no warning', async () => {
     const p = ingressProject()
-    const fake = new FakeCluster()
-    fake.api.ingressClasses.add('nginx')
-    fake.api.ingresses = [
-      {name: INGRESS, className: 'nginx', hosts: ['todo.local'], addresses: ['127.0.0.1']},
-    ]
+    const fake = clusterWithIngress(['127.0.0.1'])
     const controller = await controllerFor('todo.local')
     const {health} = await verify(p, fake, {httpPort: controller.port, resolve: async () => ['127.0.0.1']})
     expect(controller.hosts).toEqual(['todo.local'])
@@ -119,11 +105,7 @@ describe('verifyHealth: the Ingress URL is checked, not assumed', () => {
 
   test('served, but the host does not resolve here: the hosts-file line, and a URL that works', async () => {
     const p = ingressProject()
-    const fake = new FakeCluster()
-    fake.api.ingressClasses.add('nginx')
-    fake.api.ingresses = [
-      {name: INGRESS, className: 'nginx', hosts: ['todo.local'], addresses: ['127.0.0.1']},
-    ]
+    const fake = clusterWithIngress(['127.0.0.1'])
     const controller = await controllerFor('todo.local')
     const {health} = await verify(p, fake, {httpPort: controller.port, resolve: async () => []})
     expect(health.warnings[0]).toContain('add the line `127.0.0.1 todo.local` to /etc/hosts')
@@ -132,11 +114,7 @@ describe('verifyHealth: the Ingress URL is checked, not assumed', () => {
 
   test('an address whose controller does not route the host (404): warns, with the NodePort URL', async () => {
     const p = ingressProject()
-    const fake = new FakeCluster()
-    fake.api.ingressClasses.add('nginx')
-    fake.api.ingresses = [
-      {name: INGRESS, className: 'nginx', hosts: ['todo.local'], addresses: ['127.0.0.1']},
-    ]
+    const fake = clusterWithIngress(['127.0.0.1'])
     const controller = await controllerFor('another.host')
     const {health} = await verify(p, fake, {httpPort: controller.port, resolve: async () => ['127.0.0.1']})
     expect(health.warnings[0]).toMatch(
@@ -185,12 +163,7 @@ describe('KubeClusterApi reads Ingresses over HTTP', () => {
   let api: KubeClusterApi
   beforeAll(async () => {
     server = await FakeKubeApiServer.start()
-    api = new KubeClusterApi(
-      new KubeConnection(
-        {kc: kubeConfigFor(server), context: FAKE_CONTEXT, server: server.url},
-        {timeoutMs: 3000},
-      ),
-    )
+    api = new KubeClusterApi(connectionFor(server))
     const labels = {'app.kubernetes.io/instance': 'todo-chatbot'}
     server.seed('ingresses', {
       apiVersion: 'networking.k8s.io/v1',

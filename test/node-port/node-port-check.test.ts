@@ -3,13 +3,12 @@ import {afterAll, beforeAll, describe, expect, test} from 'vitest'
 import Doctor from '../../src/commands/doctor.js'
 import {BadInputError, ExitCode} from '../../src/lib/errors.js'
 import {KubeClusterApi} from '../../src/lib/kube/kube-client.js'
-import {KubeConnection} from '../../src/lib/kube/kube-connection.js'
 import {runUp, type UpResult} from '../../src/lib/lifecycle/up.js'
 import {setAllSecrets, withPreflight} from '../cli/doctor-env.js'
 import {PassingPreflight} from '../cli/fake-preflight.js'
 import {tempProject as tempConfigProject} from '../config/temp-project.js'
 import {FakeCluster, testSecrets, type TestProject} from '../support/fake-connection.js'
-import {FAKE_CONTEXT, FakeKubeApiServer, kubeConfigFor} from '../support/kube-api-server.js'
+import {connectionFor, FakeKubeApiServer} from '../support/kube-api-server.js'
 import {NAMESPACE, tempProject, UP_OPTIONS} from '../support/lifecycle-fixtures.js'
 import {runCommand} from '../support/run-command.js'
 
@@ -45,20 +44,7 @@ describe('up: a fixed nodePort held by another Service', () => {
   })
 
   test('names the config file line when the config sets the port', async () => {
-    const p = tempProject()
-    p.write(
-      'todo-deploy.yaml',
-      [
-        'services:',
-        '  frontend:',
-        '    build: {context: frontend, dockerfile: frontend/Dockerfile}',
-        '    service:',
-        '      nodePort: 30081',
-        '  backend:',
-        '    build: {context: backend, dockerfile: backend/Dockerfile}',
-        '',
-      ].join('\n'),
-    )
+    const p = tempProject({frontend: ['service:', '  nodePort: 30081']})
     const fake = new FakeCluster()
     fake.api.nodePortServices = [{...OTHER, nodePort: 30081}]
     const error = await upError(p, fake)
@@ -75,19 +61,7 @@ describe('up: a fixed nodePort held by another Service', () => {
   })
 
   test('an automatic port (nodePort: null) asks the cluster nothing', async () => {
-    const p = tempProject()
-    p.write(
-      'todo-deploy.yaml',
-      [
-        'services:',
-        '  frontend:',
-        '    build: {context: frontend, dockerfile: frontend/Dockerfile}',
-        '    service: {nodePort: null}',
-        '  backend:',
-        '    build: {context: backend, dockerfile: backend/Dockerfile}',
-        '',
-      ].join('\n'),
-    )
+    const p = tempProject({frontend: ['service: {nodePort: null}']})
     const fake = new FakeCluster()
     fake.api.nodePortServices = [OTHER]
     await runUp(p.resolved, fake.connection, testSecrets(), UP_OPTIONS)
@@ -127,12 +101,7 @@ describe('KubeClusterApi.nodePortHolders over HTTP', () => {
   let api: KubeClusterApi
   beforeAll(async () => {
     server = await FakeKubeApiServer.start()
-    api = new KubeClusterApi(
-      new KubeConnection(
-        {kc: kubeConfigFor(server), context: FAKE_CONTEXT, server: server.url},
-        {timeoutMs: 3000},
-      ),
-    )
+    api = new KubeClusterApi(connectionFor(server))
     const service = (namespace: string, name: string, nodePort?: number) => ({
       apiVersion: 'v1',
       kind: 'Service',

@@ -1055,15 +1055,22 @@ export interface TestProject {
  * A project folder with `frontend/` and `backend/` build contexts (their own Dockerfile each, so the
  * content tags depend on files a test can change) and a todo-deploy.yaml pointing at them.
  */
-export function createTestProject(
-  options: {extraConfig?: string; files?: Record<string, string | Buffer>} = {},
-): TestProject {
+export interface TestProjectOptions {
+  /** Top-level keys appended to todo-deploy.yaml. */
+  extraConfig?: string
+  /** Lines under `services.frontend` after its `build:` line (line 4 onwards), e.g. `service: {nodePort: null}`. */
+  frontend?: string[]
+  files?: Record<string, string | Buffer>
+}
+
+export function createTestProject(options: TestProjectOptions = {}): TestProject {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'todo-deploy-up-'))
   const files: Record<string, string | Buffer> = {
     'todo-deploy.yaml': [
       'services:',
       '  frontend:',
       '    build: {context: frontend, dockerfile: frontend/Dockerfile}',
+      ...(options.frontend ?? []).map((line) => `    ${line}`),
       '  backend:',
       '    build: {context: backend, dockerfile: backend/Dockerfile}',
       options.extraConfig ?? '',

@@ -4,6 +4,8 @@ import type {AddressInfo} from 'node:net'
 
 import {KubeConfig} from '@kubernetes/client-node'
 
+import {KubeConnection} from '../../src/lib/kube/kube-connection.js'
+
 /**
  * An in-memory Kubernetes API server over real HTTP, so the real client-node code paths (request
  * building, auth, serialisation, ApiException) run in tests. It keeps objects, not behaviour: no
@@ -515,4 +517,12 @@ export function kubeConfigFor(server: {url: string}, context = FAKE_CONTEXT): Ku
     currentContext: context,
   })
   return kc
+}
+
+/** A KubeConnection to the fake server, as the CLI builds one for a kube context. */
+export function connectionFor(server: {url: string}, timeoutMs = 3000): KubeConnection {
+  return new KubeConnection(
+    {kc: kubeConfigFor(server), context: FAKE_CONTEXT, server: server.url},
+    {timeoutMs},
+  )
 }
