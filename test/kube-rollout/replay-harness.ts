@@ -4,7 +4,12 @@ import {
   type RolloutProgress,
   type TrackRequest,
 } from '../../src/lib/kube/rollout/rollout-tracker.js'
-import {ReplayApiServer, connectionFor, type ReplayOptions} from '../support/replay-api-server.js'
+import {
+  ReplayApiServer,
+  connectionFor,
+  type ReplayOptions,
+  type ReplayScenario,
+} from '../support/replay-api-server.js'
 
 const servers: ReplayApiServer[] = []
 
@@ -13,7 +18,10 @@ afterEach(async () => {
 })
 
 /** Starts a replay of a recorded scenario, closed after the test. */
-export async function replay(scenario: string, options: ReplayOptions = {}): Promise<ReplayApiServer> {
+export async function replay(
+  scenario: ReplayScenario | string,
+  options: ReplayOptions = {},
+): Promise<ReplayApiServer> {
   const server = await ReplayApiServer.start(scenario, options)
   servers.push(server)
   return server

@@ -57,6 +57,20 @@ const RESOURCES: Record<string, ResourceType> = {
     qualified: 'deployments.apps',
     namespaced: true,
   },
+  ingresses: {
+    prefix: '/apis/networking.k8s.io/v1',
+    kind: 'Ingress',
+    apiVersion: 'networking.k8s.io/v1',
+    qualified: 'ingresses.networking.k8s.io',
+    namespaced: true,
+  },
+  ingressclasses: {
+    prefix: '/apis/networking.k8s.io/v1',
+    kind: 'IngressClass',
+    apiVersion: 'networking.k8s.io/v1',
+    qualified: 'ingressclasses.networking.k8s.io',
+    namespaced: false,
+  },
   leases: {
     prefix: '/apis/coordination.k8s.io/v1',
     kind: 'Lease',
@@ -323,6 +337,20 @@ export class FakeKubeApiServer {
         `/${segments.slice(5).join('/')}`,
         request.method,
       )
+    }
+    const clusterScoped = RESOURCES[segments[0] as string]
+    if (
+      segments.length <= 2 &&
+      clusterScoped &&
+      !clusterScoped.namespaced &&
+      clusterScoped.prefix === prefix
+    ) {
+      return this.serve(segments[0] as string, undefined, segments[1], request, body)
+    }
+    const across = RESOURCES[segments[0] as string]
+    if (segments.length === 1 && across?.namespaced && across.prefix === prefix && request.method === 'GET') {
+      // A list across every namespace: GET /api/v1/services.
+      return this.serve(segments[0] as string, undefined, undefined, request, body)
     }
     if (segments[0] !== 'namespaces')
       throw new ApiStatus(404, `the server could not find the requested resource`)

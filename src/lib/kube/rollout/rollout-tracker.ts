@@ -3,7 +3,7 @@ import type {CoreV1Event} from '@kubernetes/client-node'
 import type {KubeConnection} from '../kube-connection.js'
 import {WatchFeed, watchable} from '../watch-feed.js'
 import {buildDiagnosis, type Diagnosis} from './diagnosis.js'
-import {KubePodLogSource, type PodLogSource} from './pod-logs.js'
+import {KubePodLogSource, crashLogs, type PodLogSource} from './pod-logs.js'
 import {containersOf} from './pod-state.js'
 import {DEFAULT_RETRY, type RetryPolicy} from './resource-mirror.js'
 import {
@@ -156,11 +156,7 @@ export class RolloutTracker {
         container,
         lines: this.options.logLines ?? DEFAULT_LOG_LINES,
       }
-      logs = await this.logs.tail({...request, previous: crashed})
-      if (crashed && logs.lines.length === 0) {
-        const current = await this.logs.tail({...request, previous: false})
-        if (current.lines.length > 0) logs = current
-      }
+      logs = await crashLogs(this.logs, request, crashed)
     }
     return buildDiagnosis({
       namespace,

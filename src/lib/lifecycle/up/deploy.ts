@@ -1,7 +1,8 @@
 import type {PhaseOutcome} from '../phase-runner.js'
 import type {PendingRecoveryDecision} from './plan.js'
 import {renderChecked, withReleaseValues} from './release-values.js'
-import {planOf, type UpRun} from './run.js'
+import {failFirstInstall} from '../failed-first-install.js'
+import {firstInstallOf, planOf, type UpRun} from './run.js'
 
 /** The Helm step of the plan: nothing when the deployed revision has this digest, else upgrade --install. */
 export async function deployRelease(run: UpRun, report: (line: string) => void): Promise<PhaseOutcome> {
@@ -18,12 +19,18 @@ export async function deployRelease(run: UpRun, report: (line: string) => void):
     await renderChecked(run, values)
     if (helm.recover) await recoverPendingRelease(run, helm.recover, report)
     report(`helm upgrade --install ${plan.release}`)
-    const {revision} = await connection.helm.upgradeInstall({
-      ...values,
-      historyMax: run.resolved.config.chart.historyMax,
-      signal: options.signal,
-      onLine: report,
-    })
+    const {revision} = await connection.helm
+      .upgradeInstall({
+        ...values,
+        historyMax: run.resolved.config.chart.historyMax,
+        signal: options.signal,
+        onLine: report,
+      })
+      .catch(async (error: unknown) => {
+        // A refused first install has nothing to roll back to: uninstalled (kept with --no-rollback).
+        const firstInstall = firstInstallOf(run)
+        throw firstInstall ? await failFirstInstall(error, connection, firstInstall) : error
+      })
     const deployed = revision ?? (await connection.helm.status(plan.release, plan.namespace))?.revision
     result.helm = {action: helm.action, revision: deployed}
     recorder.set({revision: deployed})

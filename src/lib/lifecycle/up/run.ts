@@ -7,6 +7,7 @@ import type {SecretValue} from '../../secrets/secret-value.js'
 import type {HealthAnswer} from '../health-check.js'
 import type {LifecycleState, OperationRecorder, PhaseResult} from '../operation.js'
 import type {Renderer} from '../phase-runner.js'
+import type {FailedFirstInstall} from '../failed-first-install.js'
 import type {Connection} from '../ports.js'
 import type {UpObservation, UpPlan, UpRequest} from './plan.js'
 
@@ -76,6 +77,24 @@ export interface UpRun {
   builderEnv?: Record<string, string> | null
   /** The engine's image ID per service, once built or found: the load checks the cluster has that one. */
   imageIds: Partial<Record<ServiceName, string>>
+}
+
+/**
+ * A failed deploy of this run has no working revision to go back to (a first install, or one whose
+ * earlier revisions all failed): it is uninstalled, or kept with --no-rollback (failed-first-install.ts).
+ */
+export function firstInstallOf(run: UpRun): FailedFirstInstall | undefined {
+  const plan = planOf(run)
+  if (plan.helm.action === 'skip') return undefined
+  const neverDeployed = plan.helm.recover?.action === 'uninstall' || !run.observed?.inspection.lastDeployed
+  if (!neverDeployed) return undefined
+  return {
+    release: plan.release,
+    namespace: plan.namespace,
+    secretName: run.resolved.config.secrets.name,
+    rollbackOnFailure: run.options.rollbackOnFailure,
+    signal: run.options.signal,
+  }
 }
 
 /** The plan of a run whose preflight is done (every later phase runs after it). */
