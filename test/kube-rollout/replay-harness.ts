@@ -41,8 +41,11 @@ export async function trackReplay(
     namespace: server.namespace,
     labelSelector: 'app.kubernetes.io/instance=fx',
     timeoutMs: 10_000,
-    onProgress: (p) => progress.push(p),
     ...request,
+    onProgress: (p) => {
+      progress.push(p)
+      request.onProgress?.(p)
+    },
   })
   return {outcome, progress}
 }

@@ -12,9 +12,15 @@ function failed(outcome: RolloutOutcome): Extract<RolloutOutcome, {status: 'fail
 
 describe('RolloutTracker against recorded Kubernetes 1.24 watch streams', () => {
   it('reports a healthy 2-replica rollout as rolled out once both pods are available', async () => {
-    // At 5x: the pods are running but not ready for 200 ms (50 ms at the default 20x, which a busy machine misses).
-    const server = await replay('healthy-rollout', {startAt: 2583, speed: 5})
-    const {outcome, progress} = await trackReplay(server, {deployments: ['healthy-rollout']})
+    // The clock holds at t=5000, while the pods run but are not ready, until the tracker has said so: a
+    // busy machine could otherwise miss that short window, whatever the replay speed.
+    const server = await replay('healthy-rollout', {startAt: 2583, until: 5000})
+    const {outcome, progress} = await trackReplay(server, {
+      deployments: ['healthy-rollout'],
+      onProgress: (p) => {
+        if (p.state === 'Running, not ready') server.playUntil(Number.POSITIVE_INFINITY)
+      },
+    })
     expect(outcome).toEqual({
       status: 'rolled-out',
       deployments: [{name: 'healthy-rollout', replicas: 2, revision: '1', images: ['fx-web:v1']}],
