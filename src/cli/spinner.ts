@@ -33,10 +33,13 @@ export function terminalSpinner(enabled: boolean): TerminalSpinner {
     spinner.text = wanted
     if (!spinner.isSpinning) spinner.start()
   }
-  void import('ora').then(({default: ora}) => {
-    spinner = ora({stream: process.stderr, discardStdin: false})
-    show()
-  })
+  import('ora')
+    .then(({default: ora}) => {
+      spinner = ora({stream: process.stderr, discardStdin: false})
+      show()
+    })
+    // A spinner is decoration: one that cannot draw must not end the command.
+    .catch(() => {})
   return {
     start: (text) => {
       wanted = text
