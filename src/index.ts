@@ -1,5 +1,6 @@
 import Doctor from './commands/doctor.js'
 import Down from './commands/down.js'
+import Logs from './commands/logs.js'
 import Rollback from './commands/rollback.js'
 import Status from './commands/status.js'
 import Up from './commands/up.js'
@@ -13,6 +14,7 @@ import Up from './commands/up.js'
 export const COMMANDS = {
   doctor: Doctor,
   down: Down,
+  logs: Logs,
   rollback: Rollback,
   status: Status,
   up: Up,

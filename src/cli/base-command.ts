@@ -3,7 +3,22 @@ import {Command, Flags, Interfaces} from '@oclif/core'
 import {inputExcerpt} from '../lib/config/input-excerpt.js'
 import {loadConfig, type ResolvedConfig} from '../lib/config/load.js'
 import {BadInputError} from '../lib/errors.js'
+import type {Renderer} from '../lib/lifecycle/phase-runner.js'
+import type {Connection} from '../lib/lifecycle/ports.js'
+import {dependencies} from './dependencies.js'
 import {renderErrorView, toErrorView} from './error-view.js'
+import {abortOnSignals} from './interrupts.js'
+import {userAtHost} from './lifecycle-flags.js'
+
+/** What an operation command hands its service: the connection and how to run (Salesforce: command → service). */
+export interface OperationSession {
+  connection: Connection
+  /** Aborts on Ctrl-C / SIGTERM (the child processes are stopped too). */
+  signal: AbortSignal
+  renderer: Renderer
+  /** Who runs this, for the lock: `user@host pid N`. */
+  holder: string
+}
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
   (typeof BaseCommand)['baseFlags'] & T['flags']
@@ -100,6 +115,55 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   /** Progress goes to stderr so that stdout stays clean for the result (and for JSON). */
   protected progress(line: string): void {
     if (!this.jsonEnabled()) process.stderr.write(`${line}\n`)
+  }
+
+  /** The phase renderer: silent for --json, plain lines with --verbose or without a terminal, else live. */
+  protected get renderer(): Renderer {
+    if (this.jsonEnabled()) return 'silent'
+    return this.verbose || !process.stdout.isTTY ? 'simple' : 'default'
+  }
+
+  /**
+   * The one path of a command that changes the cluster (Salesforce CLI `project deploy start`: command →
+   * service → result formatter): connect, turn Ctrl-C into an abort that also stops child processes,
+   * run the service, print what the formatter makes of its result (not with --json), then let go of
+   * the signal handlers and the connection whatever happened.
+   */
+  protected async operate<R>(
+    resolved: ResolvedConfig,
+    service: (session: OperationSession) => Promise<R>,
+    format: (result: R) => string,
+  ): Promise<R> {
+    return this.connected(resolved, async (connection, stopChildren) => {
+      const interrupts = abortOnSignals(stopChildren)
+      try {
+        const result = await service({
+          connection,
+          signal: interrupts.signal,
+          renderer: this.renderer,
+          holder: userAtHost(),
+        })
+        this.log(format(result))
+        return result
+      } finally {
+        interrupts.dispose()
+      }
+    })
+  }
+
+  /** A connection for the configured context (with --verbose, its log goes to stderr), closed afterwards. */
+  protected async connected<R>(
+    resolved: ResolvedConfig,
+    use: (connection: Connection, stopChildren: () => void) => Promise<R>,
+  ): Promise<R> {
+    const {connection, stopChildren} = dependencies().connect(resolved, {
+      log: this.verbose ? (line) => this.progress(line) : undefined,
+    })
+    try {
+      return await use(connection, stopChildren)
+    } finally {
+      connection.close()
+    }
   }
 
   protected get verbose(): boolean {

@@ -3,10 +3,8 @@ import {createInterface} from 'node:readline/promises'
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
-import {dependencies} from '../cli/dependencies.js'
-import {abortOnSignals} from '../cli/interrupts.js'
-import {timeoutFlag, userAtHost} from '../cli/lifecycle-flags.js'
-import {renderPhaseTable} from '../cli/phase-table.js'
+import {timeoutFlag} from '../cli/lifecycle-flags.js'
+import {renderDownResult} from '../cli/operation-view.js'
 import {BadInputError} from '../lib/errors.js'
 import {runDown, type DownResult} from '../lib/lifecycle/down.js'
 
@@ -83,31 +81,19 @@ when nothing is deployed says so and exits 0.`
         }
       }
     }
-    const {connection, stopChildren} = dependencies().connect(resolved, {
-      log: this.verbose ? (line) => this.progress(line) : undefined,
-    })
-    const interrupts = abortOnSignals(stopChildren)
-    try {
-      const result = await runDown(resolved, connection, {
-        purge: this.flags.purge,
-        keep: this.flags.keep ?? 0,
-        timeoutMs: this.flags.timeout ?? 120_000,
-        holder: userAtHost(),
-        renderer: this.jsonEnabled()
-          ? 'silent'
-          : this.verbose || !process.stdout.isTTY
-            ? 'simple'
-            : 'default',
-        signal: interrupts.signal,
-      })
-      if (!result.uninstalled && result.state === 'NotDeployed')
-        this.log(`release ${release} is not deployed in ${namespace}: nothing to uninstall`)
-      else this.log(`\n${renderPhaseTable(result.phases)}\n${release} removed from ${namespace}`)
-      return result
-    } finally {
-      interrupts.dispose()
-      connection.close()
-    }
+    return this.operate(
+      resolved,
+      ({connection, signal, renderer, holder}) =>
+        runDown(resolved, connection, {
+          purge: this.flags.purge,
+          keep: this.flags.keep ?? 0,
+          timeoutMs: this.flags.timeout ?? 120_000,
+          holder,
+          renderer,
+          signal,
+        }),
+      renderDownResult,
+    )
   }
 }
 

@@ -1,11 +1,8 @@
 import {Args, Flags} from '@oclif/core'
-import Table from 'cli-table3'
 
 import {BaseCommand} from '../cli/base-command.js'
-import {dependencies} from '../cli/dependencies.js'
-import {abortOnSignals} from '../cli/interrupts.js'
-import {timeoutFlag, userAtHost} from '../cli/lifecycle-flags.js'
-import {renderPhaseTable} from '../cli/phase-table.js'
+import {timeoutFlag} from '../cli/lifecycle-flags.js'
+import {renderHistory, renderRollbackResult} from '../cli/operation-view.js'
 import {withSpinner} from '../cli/spinner.js'
 import {inputExcerpt} from '../lib/config/input-excerpt.js'
 import {BadInputError} from '../lib/errors.js'
@@ -63,66 +60,27 @@ like \`up\`, checks that the pods run the target revision's tags, and prints the
       })
     }
     const resolved = this.loadConfig()
-    const {connection, stopChildren} = dependencies().connect(resolved, {
-      log: this.verbose ? (line) => this.progress(line) : undefined,
-    })
-    try {
-      if (this.flags.list) {
-        const rows = await withSpinner(
-          `reading the history of ${resolved.config.release}`,
-          !this.jsonEnabled(),
-          () => listRevisions(resolved, connection),
+    const {release, namespace} = resolved.config
+    if (this.flags.list) {
+      return this.connected(resolved, async (connection) => {
+        const rows = await withSpinner(`reading the history of ${release}`, !this.jsonEnabled(), () =>
+          listRevisions(resolved, connection),
         )
-        this.log(
-          rows.length === 0
-            ? `release ${resolved.config.release} has no history in ${resolved.config.namespace}`
-            : renderHistory(rows),
-        )
+        this.log(renderHistory(release, namespace, rows))
         return rows
-      }
-      const interrupts = abortOnSignals(stopChildren)
-      try {
-        const result = await runRollback(resolved, connection, {
+      })
+    }
+    return this.operate(
+      resolved,
+      ({connection, signal, renderer, holder}) =>
+        runRollback(resolved, connection, {
           revision: this.args.revision,
           timeoutMs: this.flags.timeout ?? defaultTimeoutMs(resolved),
-          holder: userAtHost(),
-          renderer: this.jsonEnabled()
-            ? 'silent'
-            : this.verbose || !process.stdout.isTTY
-              ? 'simple'
-              : 'default',
-          signal: interrupts.signal,
-        })
-        this.log('')
-        this.log(renderPhaseTable(result.phases))
-        for (const warning of result.warnings) this.log(`warning: ${warning}`)
-        this.log(
-          `${result.release} in ${result.namespace}: ${result.state}, revision ${result.revision ?? '?'} (rollback to ${result.toRevision})`,
-        )
-        if (result.url) this.log(result.url)
-        return result
-      } finally {
-        interrupts.dispose()
-      }
-    } finally {
-      connection.close()
-    }
+          holder,
+          renderer,
+          signal,
+        }),
+      renderRollbackResult,
+    )
   }
-}
-
-function renderHistory(rows: RevisionRow[]): string {
-  const table = new Table({
-    head: ['revision', 'status', 'updated', 'frontend', 'backend', 'description'],
-    style: {head: [], border: []},
-  })
-  for (const row of rows)
-    table.push([
-      row.revision,
-      row.status,
-      row.updated,
-      row.tags.frontend ?? '',
-      row.tags.backend ?? '',
-      row.description,
-    ])
-  return table.toString()
 }

@@ -1,7 +1,6 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
-import {dependencies} from '../cli/dependencies.js'
 import {abortOnSignals} from '../cli/interrupts.js'
 import {withSpinner} from '../cli/spinner.js'
 import {renderStatus} from '../cli/status-view.js'
@@ -33,8 +32,7 @@ on every change (watch-driven, no polling) until Ctrl-C.`
 
   async run(): Promise<StatusReport> {
     const resolved = this.loadConfig()
-    const {connection} = dependencies().connect(resolved, {})
-    try {
+    return this.connected(resolved, async (connection) => {
       if (!this.flags.watch) {
         const report = await withSpinner(
           `reading release ${resolved.config.release} in ${resolved.config.namespace}`,
@@ -65,8 +63,6 @@ on every change (watch-driven, no polling) until Ctrl-C.`
       process.exitCode = 0
       if (this.jsonEnabled()) this.exit(0)
       return last as StatusReport
-    } finally {
-      connection.close()
-    }
+    })
   }
 }

@@ -4,10 +4,8 @@ import path from 'node:path'
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
-import {dependencies} from '../cli/dependencies.js'
-import {abortOnSignals} from '../cli/interrupts.js'
-import {timeoutFlag, userAtHost} from '../cli/lifecycle-flags.js'
-import {renderPhaseTable} from '../cli/phase-table.js'
+import {timeoutFlag} from '../cli/lifecycle-flags.js'
+import {renderUpResult} from '../cli/operation-view.js'
 import {assertConfigRules} from '../lib/config/config-rules.js'
 import {inputExcerpt} from '../lib/config/input-excerpt.js'
 import {SERVICE_NAMES, type ServiceName} from '../lib/config/schema.js'
@@ -108,56 +106,25 @@ to the last revision that worked, unless --no-rollback.`
       resolved.config.cluster.kind === 'auto' ? 'minikube' : resolved.config.cluster.kind,
     )
 
-    const {connection, stopChildren} = dependencies().connect(resolved, {
-      log: this.verbose ? (line) => this.progress(line) : undefined,
-    })
-    const interrupts = abortOnSignals(stopChildren)
-    try {
-      const result = await runUp(resolved, connection, secrets, {
-        only: this.flags.only as ServiceName[] | undefined,
-        build: this.flags.build,
-        wait: this.flags.wait,
-        timeoutMs: this.flags.timeout ?? defaultTimeoutMs(resolved),
-        rollbackOnFailure: this.flags.rollback,
-        dryRun: this.flags['dry-run'],
-        force: this.flags.force,
-        valuesFiles,
-        set: this.flags.set ?? [],
-        holder: userAtHost(),
-        renderer: this.jsonEnabled()
-          ? 'silent'
-          : this.verbose || !process.stdout.isTTY
-            ? 'simple'
-            : 'default',
-        signal: interrupts.signal,
-      })
-      this.render(result)
-      return result
-    } finally {
-      interrupts.dispose()
-      connection.close()
-    }
-  }
-
-  private render(result: UpResult): void {
-    if (result.dryRun) {
-      this.log('\nPlan (nothing was changed):')
-      for (const image of result.images) {
-        this.log(
-          `  ${image.service}: ${image.ref}  build: ${image.built ? 'yes' : (image.buildSkipReason ?? 'no')}`,
-        )
-      }
-      this.log(`  images reach the cluster by: ${result.imageLoad}`)
-      this.log(`\nRendered manifests (helm template):\n${result.manifests ?? ''}`)
-      return
-    }
-    this.log('')
-    this.log(renderPhaseTable(result.phases))
-    for (const warning of result.warnings) this.log(`warning: ${warning}`)
-    this.log(
-      `${result.release} in ${result.namespace}: ${result.state}${result.helm.revision ? `, revision ${result.helm.revision}` : ''}`,
+    return this.operate(
+      resolved,
+      ({connection, signal, renderer, holder}) =>
+        runUp(resolved, connection, secrets, {
+          only: this.flags.only as ServiceName[] | undefined,
+          build: this.flags.build,
+          wait: this.flags.wait,
+          timeoutMs: this.flags.timeout ?? defaultTimeoutMs(resolved),
+          rollbackOnFailure: this.flags.rollback,
+          dryRun: this.flags['dry-run'],
+          force: this.flags.force,
+          valuesFiles,
+          set: this.flags.set ?? [],
+          holder,
+          renderer,
+          signal,
+        }),
+      renderUpResult,
     )
-    if (result.url) this.log(result.url)
   }
 }
 

@@ -1,32 +1,12 @@
-import {mkdtempSync, rmSync, symlinkSync} from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
-
-import {afterEach, beforeEach, expect, test, vi} from 'vitest'
+import {expect, test} from 'vitest'
 
 import Doctor from '../../src/commands/doctor.js'
 import {tempProject} from '../config/temp-project.js'
+import {useBareMachine} from '../support/bare-machine.js'
 import {runCommand} from '../support/run-command.js'
 
-// The REAL SystemPreflight (no test doubles) on a machine without minikube, helm or a cluster:
-// PATH holds only `node`, HOME is empty (no ~/.kube/config), KUBECONFIG is unset.
-let bareDirs: string[] = []
-
-beforeEach(() => {
-  const bin = mkdtempSync(path.join(os.tmpdir(), 'todo-deploy-bare-path-'))
-  const home = mkdtempSync(path.join(os.tmpdir(), 'todo-deploy-empty-home-'))
-  bareDirs = [bin, home]
-  symlinkSync(process.execPath, path.join(bin, 'node'))
-  vi.stubEnv('PATH', bin)
-  vi.stubEnv('HOME', home)
-  vi.stubEnv('KUBECONFIG', undefined)
-  vi.stubEnv('NO_COLOR', '1')
-})
-
-afterEach(() => {
-  vi.unstubAllEnvs()
-  for (const dir of bareDirs) rmSync(dir, {recursive: true, force: true})
-})
+// The REAL SystemPreflight (no test doubles) on a machine without minikube, helm or a cluster.
+useBareMachine()
 
 test('doctor on a machine without helm, minikube or a cluster lists each missing prerequisite with its fix and exits 3', async () => {
   const run = await runCommand(Doctor, [], {cwd: tempProject()})

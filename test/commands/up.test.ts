@@ -103,8 +103,9 @@ describe('todo-deploy up (in-memory cluster)', () => {
     expect(run.exitCode).toBe(0)
     expect(run.stdout).toContain('Plan (nothing was changed):')
     expect(run.stdout).toMatch(
-      / {2}backend: todo-backend:c-[0-9a-f]{12} {2}build: --dry-run: would build todo-backend:c-/,
+      /^ {2}backend: (todo-backend:c-[0-9a-f]{12})\n {4}build: yes, the engine has no \1: the backend source changed\n {4}load: yes, /m,
     )
+    expect(run.stdout).toContain('  helm: install, release todo-chatbot is not installed in todo-app-dev')
     expect(run.stdout).toContain('Rendered manifests (helm template):')
     expect(run.stdout).toContain('kind: Deployment')
     expect(
@@ -113,6 +114,30 @@ describe('todo-deploy up (in-memory cluster)', () => {
         fake.secrets.applyCount +
         fake.helm.upgrades.length +
         fake.lock.acquired,
+    ).toBe(0)
+  })
+
+  test('--dry-run --json returns the plan: per service the tag, build and load with their reasons; the Helm action', async () => {
+    const p = tempProject()
+    const run = await runCommand<UpResult>(Up, ['--dry-run', '--json'], {cwd: p.dir})
+    expect(run.exitCode).toBe(0)
+    const json = JSON.parse(run.stdout) as UpResult
+    expect(json).toMatchObject({command: 'up', dryRun: true, state: 'Initial'})
+    expect(
+      json.plan?.services.map((service) => [service.service, service.build.action, service.load.action]),
+    ).toEqual([
+      ['frontend', 'build', 'load'],
+      ['backend', 'build', 'load'],
+    ])
+    expect(json.plan?.services[1]?.ref).toMatch(/^todo-backend:c-[0-9a-f]{12}$/)
+    expect(json.plan?.helm).toEqual({
+      action: 'install',
+      reason: 'release todo-chatbot is not installed in todo-app-dev',
+    })
+    expect(json.plan?.values.digest).toMatch(/^[0-9a-f]{32}$/)
+    expect(json.manifests).toContain('kind: Deployment')
+    expect(
+      fake.engine.buildCount + fake.cluster.loadCount + fake.helm.upgrades.length + fake.lock.acquired,
     ).toBe(0)
   })
 

@@ -340,12 +340,44 @@ describe('up: flags', () => {
     expect(fake.log.count('api.ensureNamespace')).toBe(0)
     expect(fake.state.writes).toBe(0)
     expect(result.dryRun).toBe(true)
-    expect(result.images.map((image) => image.buildSkipReason)).toEqual(
-      result.images.map((image) => `--dry-run: would build ${image.ref}`),
+    // The plan says what a real up would do, and why: both images new, each loaded, a first install.
+    expect(result.plan?.services.map((service) => [service.service, service.build, service.load])).toEqual(
+      result.images.map((image) => [
+        image.service,
+        {action: 'build', reason: `the engine has no ${image.ref}: the ${image.service} source changed`},
+        {action: 'load', reason: 'sent to minikube profile "minikube" unless it already has it'},
+      ]),
     )
-    expect(phase(result, 'deploy').skipReason).toBe('--dry-run: Helm would do an install')
+    expect(result.plan?.helm).toEqual({
+      action: 'install',
+      reason: `release ${RELEASE} is not installed in ${NAMESPACE}`,
+    })
+    expect(result.plan?.values.setString['todoDeploy.digest']).toBe(result.plan?.values.digest)
+    expect(result.phases.map((entry) => [entry.phase, entry.state])).toEqual([
+      ['preflight', 'succeeded'],
+      ['render', 'succeeded'],
+    ])
+    expect(phase(result, 'render').detail).toBe(
+      `Helm would install: release ${RELEASE} is not installed in ${NAMESPACE}`,
+    )
     expect(result.manifests).toContain('kind: Deployment')
     expect(result.manifests).toContain(`image: "${result.images[1]?.ref}"`)
+  })
+
+  test('the digest a --dry-run plans is the one the following up deploys, and a dry run after it plans no Helm change', async () => {
+    const p = tempProject()
+    const fake = new FakeCluster()
+    const planned = await up(p, fake, {dryRun: true})
+    await up(p, fake)
+    expect(setStringOf(fake, 0)).toEqual(planned.plan?.values.setString)
+    const again = await up(p, fake, {dryRun: true})
+    expect(again.plan?.helm).toEqual({
+      action: 'skip',
+      revision: 1,
+      reason: 'revision 1 already has these images, values and chart',
+    })
+    expect(again.plan?.services.map((service) => service.build.action)).toEqual(['skip', 'skip'])
+    expect(fake.helm.upgrades).toHaveLength(1)
   })
 
   test('--only backend builds and loads the backend; the frontend keeps the tag it runs with', async () => {

@@ -50,6 +50,7 @@ import {
   type SecretStore,
 } from '../../src/lib/kube/secret-store.js'
 import type {LogTail, LogTailRequest, PodLogSource} from '../../src/lib/kube/rollout/pod-logs.js'
+import {FakeContainerLogSource} from './fake-log-streams.js'
 import {HISTORY_LIMIT, type LifecycleRecord, type StateRecordStore} from '../../src/lib/kube/state-record.js'
 import type {WorkloadSnapshot, WorkloadSource} from '../../src/lib/kube/workload-source.js'
 import type {Connection, RolloutWaiter} from '../../src/lib/lifecycle/ports.js'
@@ -929,6 +930,7 @@ export class FakeCluster {
   readonly api = new FakeClusterApi(this.log)
   readonly workloads = new FakeWorkloadSource(this.log)
   readonly logs = new FakePodLogSource()
+  readonly logStreams = new FakeContainerLogSource()
   readonly connection: Connection
   /** Counts `stopChildren` calls (what the CLI calls on Ctrl-C). */
   stopChildrenCalls = 0
@@ -950,6 +952,7 @@ export class FakeCluster {
       state: this.state,
       workloads: this.workloads,
       logs: this.logs,
+      logStreams: this.logStreams,
       images: () => images,
       tagger: new ContentTagger({cacheDir: options.tagCacheDir}),
       close: () => {

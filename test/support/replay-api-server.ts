@@ -87,6 +87,30 @@ export interface ReplayOptions {
   expiredWatch?: 'error-event' | 'http-410'
   /** Services that exist from the start in the scenario's namespace (listed and watched; they never change). */
   services?: KubeObject[]
+  /**
+   * Serve container logs like the kubelet instead of the recorded texts: every container instance (a
+   * containerID in the recorded pod status) has its own log, stamped with the wall clock, filtered by
+   * tailLines/sinceSeconds/sinceTime, prefixed with `timestamps=true`, and streamed with `follow=true`
+   * until the instance stops running (the recording says so) or `cutLogStreams` cuts it. `lines` is what
+   * each instance writes as soon as it appears; `writeLog` adds more.
+   */
+  liveLogs?: {lines: (pod: string, container: string, instance: number) => string[]}
+}
+
+/** How the API answers for a container instance whose log the kubelet has removed. */
+export type GoneLogAnswer = 'http-200' | 'http-400'
+
+interface LiveInstance {
+  id: string
+  lines: Array<{key: bigint; time: string; text: string}>
+  gone?: GoneLogAnswer
+}
+
+interface LogFollower {
+  pod: string
+  container: string
+  instance: string
+  response: ServerResponse
 }
 
 export interface DropOptions {
@@ -136,6 +160,9 @@ export class ReplayApiServer {
   private pendingCompaction = false
   private readonly drops: Array<{at: number; options: DropOptions}> = []
   private readonly watches = new Set<OpenWatch>()
+  private readonly liveLogs = new Map<string, LiveInstance[]>()
+  private readonly followers = new Set<LogFollower>()
+  private lastLogKey = 0n
   private readonly waiters: Array<{t: number; resolve: () => void}> = []
   private clockBase: number
   private realBase = performance.now()
@@ -221,8 +248,74 @@ export class ReplayApiServer {
     clearInterval(this.ticker)
     for (const watch of this.watches) watch.response.destroy()
     this.watches.clear()
+    for (const follower of this.followers) follower.response.destroy()
+    this.followers.clear()
     this.server.closeAllConnections()
     await new Promise<void>((resolve) => this.server.close(() => resolve()))
+  }
+
+  /** Appends a line to the log of the container's current instance (liveLogs); followers get it at once. */
+  writeLog(pod: string, container: string, text: string): void {
+    const instance = this.liveLogs.get(`${pod}/${container}`)?.at(-1)
+    if (instance === undefined) throw new Error(`${pod}/${container} has no container instance yet`)
+    this.append(pod, container, instance, text)
+  }
+
+  /** Cuts every open follow stream (as a restarting API server or a proxy timeout would); containers keep running. */
+  cutLogStreams(): void {
+    for (const follower of this.followers) follower.response.destroy()
+    this.followers.clear()
+  }
+
+  /** The kubelet no longer has this instance's log (0: the container's first instance). */
+  removeLog(pod: string, container: string, instance: number, answer: GoneLogAnswer): void {
+    const found = this.liveLogs.get(`${pod}/${container}`)?.[instance]
+    if (found === undefined) throw new Error(`${pod}/${container} has no instance ${instance}`)
+    found.gone = answer
+  }
+
+  /** The IDs of a container's instances so far, oldest first. */
+  instances(pod: string, container: string): string[] {
+    return (this.liveLogs.get(`${pod}/${container}`) ?? []).map((instance) => instance.id)
+  }
+
+  private append(pod: string, container: string, instance: LiveInstance, text: string): void {
+    const now = BigInt(Date.now()) * 1_000_000n
+    this.lastLogKey = now > this.lastLogKey ? now : this.lastLogKey + 1n
+    const key = this.lastLogKey
+    const time = `${new Date(Number(key / 1_000_000n)).toISOString().slice(0, 19)}.${String(key % 1_000_000_000n).padStart(9, '0')}Z`
+    instance.lines.push({key, time, text})
+    for (const follower of this.followers) {
+      if (follower.pod === pod && follower.container === container && follower.instance === instance.id)
+        follower.response.write(`${time} ${text}\n`)
+    }
+  }
+
+  /** Keeps the live logs in step with a pod event: new instances start their log, stopped ones end their streams. */
+  private trackInstances(event: RecordedEvent): void {
+    if (this.options.liveLogs === undefined || event.resource !== 'pods') return
+    const pod = event.object.metadata.name ?? ''
+    const statuses = containerStatusesOf(event.object)
+    for (const status of statuses) {
+      const key = `${pod}/${status.name}`
+      const instances = this.liveLogs.get(key) ?? []
+      this.liveLogs.set(key, instances)
+      if (status.containerID && !instances.some((instance) => instance.id === status.containerID)) {
+        const instance: LiveInstance = {id: status.containerID, lines: []}
+        instances.push(instance)
+        for (const text of this.options.liveLogs.lines(pod, status.name, instances.length - 1))
+          this.append(pod, status.name, instance, text)
+      }
+    }
+    for (const follower of [...this.followers]) {
+      if (follower.pod !== pod) continue
+      const status = statuses.find((each) => each.name === follower.container)
+      const running = status?.state?.running !== undefined && status.containerID === follower.instance
+      if (event.type === 'DELETED' || !running) {
+        follower.response.end()
+        this.followers.delete(follower)
+      }
+    }
   }
 
   private rebase(): void {
@@ -247,6 +340,7 @@ export class ReplayApiServer {
       const event = this.events[this.delivered]!
       this.delivered += 1
       this.apply(event)
+      this.trackInstances(event)
       for (const watch of this.watches) {
         if (this.visible(event, watch))
           watch.response.write(`${JSON.stringify({type: event.type, object: event.object})}\n`)
@@ -403,6 +497,10 @@ export class ReplayApiServer {
       sendStatus(response, 404, 'NotFound', `pods "${pod}" not found`)
       return
     }
+    if (this.options.liveLogs !== undefined) {
+      this.serveLiveLog(response, pod, query)
+      return
+    }
     const logs = this.logsNow()
     const container =
       query.container ??
@@ -440,11 +538,74 @@ export class ReplayApiServer {
     response.end(text)
   }
 
+  /** The kubelet's answers (as recorded on a real cluster) for a container instance's log. */
+  private serveLiveLog(response: ServerResponse, pod: string, query: Record<string, string>): void {
+    const object = this.state.pods.get(pod)
+    const statuses = object === undefined ? [] : containerStatusesOf(object)
+    const container = query.container ?? statuses[0]?.name ?? ''
+    const status = statuses.find((each) => each.name === container)
+    if (status === undefined) {
+      sendStatus(response, 400, 'BadRequest', `container ${container} is not valid for pod ${pod}`)
+      return
+    }
+    const previous = query.previous === 'true'
+    const id = previous ? status.lastState?.terminated?.containerID : status.containerID
+    const instance = this.liveLogs.get(`${pod}/${container}`)?.find((each) => each.id === id)
+    if (instance === undefined) {
+      const message = previous
+        ? `previous terminated container "${container}" in pod "${pod}" not found`
+        : `container "${container}" in pod "${pod}" is waiting to start: ${status.state?.waiting?.reason ?? 'ContainerCreating'}`
+      sendStatus(response, 400, 'BadRequest', message)
+      return
+    }
+    if (instance.gone !== undefined) {
+      const text = `unable to retrieve container logs for ${instance.id}`
+      if (instance.gone === 'http-400') sendStatus(response, 400, 'BadRequest', text)
+      else {
+        response.writeHead(200, {'content-type': 'text/plain'})
+        response.end(text)
+      }
+      return
+    }
+    let lines = instance.lines
+    if (query.tailLines !== undefined) lines = lines.slice(-Number(query.tailLines))
+    const since =
+      query.sinceTime !== undefined
+        ? BigInt(Date.parse(query.sinceTime)) * 1_000_000n
+        : query.sinceSeconds !== undefined
+          ? BigInt(Date.now() - Number(query.sinceSeconds) * 1000) * 1_000_000n
+          : undefined
+    if (since !== undefined) lines = lines.filter((line) => line.key >= since)
+    const stamp = query.timestamps === 'true'
+    response.writeHead(200, {'content-type': 'text/plain', 'transfer-encoding': 'chunked'})
+    for (const line of lines) response.write(`${stamp ? `${line.time} ` : ''}${line.text}\n`)
+    const running = status.state?.running !== undefined && status.containerID === instance.id
+    if (query.follow !== 'true' || previous || !running) {
+      response.end()
+      return
+    }
+    response.flushHeaders()
+    const follower: LogFollower = {pod, container, instance: instance.id, response}
+    this.followers.add(follower)
+    response.on('close', () => this.followers.delete(follower))
+  }
+
   private logsNow(): Record<string, RecordedLog> {
     const now = this.now()
     const timeline = this.scenario.logsTimeline?.filter((entry) => entry.t <= now)
     return timeline?.at(-1)?.logs ?? this.scenario.logs
   }
+}
+
+interface ContainerStatusShape {
+  name: string
+  containerID?: string
+  state?: {running?: unknown; waiting?: {reason?: string}; terminated?: unknown}
+  lastState?: {terminated?: {containerID?: string}}
+}
+
+function containerStatusesOf(pod: KubeObject): ContainerStatusShape[] {
+  return (pod.status as {containerStatuses?: ContainerStatusShape[]} | undefined)?.containerStatuses ?? []
 }
 
 /** A client-node KubeConfig whose current context points at the replay server. */

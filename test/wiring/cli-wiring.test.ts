@@ -130,9 +130,10 @@ describe.skipIf(!dockerAvailable && !inCI)('wiring: doctor and up on the real Do
     expect(run.stdout).toContain('Plan (nothing was changed):')
     const planned = (repository: string): string => {
       const ref = `${repository}:c-[0-9a-f]{12}`
-      const line = new RegExp(`^  \\w+: (${ref})  build: --dry-run: would build (${ref})$`, 'm').exec(
-        run.stdout,
-      )
+      const line = new RegExp(
+        `^  \\w+: (${ref})\\n    build: yes, the engine has no (${ref}): the \\w+ source changed$`,
+        'm',
+      ).exec(run.stdout)
       expect(line, `a plan line for ${repository} in:\n${run.stdout}`).not.toBeNull()
       expect(line?.[2]).toBe(line?.[1])
       return line?.[1] as string

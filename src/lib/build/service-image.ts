@@ -29,6 +29,8 @@ export interface ServiceImagePlan {
   ref: string
   /** The engine already has this exact content: nothing to build. */
   exists: boolean
+  /** The engine's image ID for `ref`, when it exists. */
+  imageId?: string
 }
 
 export interface ServiceImageResult {
@@ -63,8 +65,9 @@ export async function planServiceImage(
   const context = await BuildContext.scan(input.contextDir, dockerfilePath)
   const {tag} = await deps.tagger.tag({context, dockerfileText, buildArgs: input.buildArgs})
   const ref = `${input.repository}:${tag}`
-  const exists = (await deps.builder.hasImage(ref)) !== null
-  return {input, context, dockerfileText, contentTag: tag, ref, exists}
+  const existing = await deps.builder.hasImage(ref)
+  const plan = {input, context, dockerfileText, contentTag: tag, ref, exists: existing !== null}
+  return existing === null ? plan : {...plan, imageId: existing.id}
 }
 
 /** Builds the planned image unless the engine already has it. */

@@ -41,9 +41,15 @@ export interface ClusterTarget {
   /** Fails with PrerequisiteError (exit 3) and the command that fixes it when the cluster is missing or stopped. */
   ensureRunning(): Promise<void>
   nodeRuntime(): Promise<NodeRuntime>
-  /** Whether the cluster's node has `ref` (and, when given, with that image ID). */
+  /**
+   * Whether the cluster's node has `ref` (and, when given, with that image ID). Not a check before a
+   * load: `loadImage` checks itself. For callers with nothing to load from (the engine lost the image).
+   */
   imagePresent(ref: string, expectedImageId?: string): Promise<boolean>
-  /** Loads a locally built image, then checks the cluster lists it; skips the load when it is already there. */
+  /**
+   * Makes sure the cluster has a locally built image, and is the one owner of that question: it looks
+   * first (`already-present`: nothing sent), else loads it and checks the cluster lists it.
+   */
   loadImage(ref: string, options?: LoadImageOptions): Promise<LoadImageResult>
   /** Environment for the image builder to build straight into the node's engine, or null when there is none. */
   builderEnv(): Promise<Record<string, string> | null>

@@ -17,6 +17,7 @@ import {KubeSecretStore} from '../kube/secret-store.js'
 import {ConfigMapStateRecordStore} from '../kube/state-record.js'
 import {KubeWorkloadSource} from '../kube/workload-source.js'
 import {KubePodLogSource} from '../kube/rollout/pod-logs.js'
+import {KubeContainerLogSource} from '../logs/kube-log-source.js'
 import type {ProcessRunner} from '../process/runner.js'
 import type {Connection} from './ports.js'
 
@@ -55,6 +56,7 @@ export function connect(resolved: ResolvedConfig, options: ConnectOptions): Conn
     state: new ConfigMapStateRecordStore(kube),
     workloads: new KubeWorkloadSource(loaded.kc),
     logs: new KubePodLogSource(kube.core),
+    logStreams: new KubeContainerLogSource(loaded.kc),
     rollout: {
       wait: async (request) => {
         const controller = new AbortController()

@@ -1,9 +1,10 @@
 import type {ResolvedConfig} from '../config/load.js'
 import {SERVICE_NAMES} from '../config/schema.js'
 import {DeployError, InterruptedError} from '../errors.js'
+import type {ReleaseInfo} from '../helm/helm-client.js'
 import type {LockHandle} from '../kube/release-lock.js'
 import {OperationRecorder, type LifecycleState, type PhaseResult} from './operation.js'
-import {lockRelease, phaseFactory, runOperation, type Renderer} from './phase-runner.js'
+import {lockRelease, phaseFactory, runOperation, type PhaseOutcome, type Renderer} from './phase-runner.js'
 import {releaseSelector} from '../kube/kube-client.js'
 import type {Connection} from './ports.js'
 
@@ -39,14 +40,41 @@ export interface DownResult {
   phases: PhaseResult[]
 }
 
-interface DownContext {
+/** `down` decided from the release's status, before it changes anything. */
+export interface DownPlan {
+  /** The revision to uninstall; absent when nothing is deployed (then every phase is skipped). */
+  revision?: number
+  /** Why nothing happens, when nothing is deployed. */
+  notDeployed?: string
+  purge: boolean
+  keep: number
+}
+
+/** Pure: what `down` will do for the release's current status. */
+export function planDown(
+  resolved: ResolvedConfig,
+  release: ReleaseInfo | null,
+  options: Pick<DownOptions, 'purge' | 'keep'>,
+): DownPlan {
+  const {release: name, namespace} = resolved.config
+  if (!release)
+    return {
+      notDeployed: `release ${name} is not deployed in ${namespace}`,
+      purge: options.purge,
+      keep: options.keep,
+    }
+  return {revision: release.revision, purge: options.purge, keep: options.keep}
+}
+
+interface DownRun {
   lock?: LockHandle
-  deployed: boolean
+  plan?: DownPlan
 }
 
 /**
  * `todo-deploy down`: helm uninstall, then wait (by watch) until the release's pods are gone; with
  * --purge, remove what the CLI itself created. Idempotent: nothing deployed is said and is exit 0.
+ * Preflight observes and plans; the other phases carry the plan out.
  */
 export async function runDown(
   resolved: ResolvedConfig,
@@ -55,10 +83,9 @@ export async function runDown(
 ): Promise<DownResult> {
   const {config} = resolved
   const {release: releaseName, namespace} = config
-  const selector = releaseSelector(releaseName)
   const recorder = new OperationRecorder('down')
   const signal = options.signal
-  const ctx: DownContext = {deployed: false}
+  const run: DownRun = {}
   const result: DownResult = {
     command: 'down',
     release: releaseName,
@@ -68,14 +95,27 @@ export async function runDown(
     purged: null,
     phases: [],
   }
-  const phase = phaseFactory<DownContext>(recorder, signal)
+  const phase = phaseFactory<DownRun>(recorder, signal)
+  /** The plan, or the skip every phase reports when nothing is deployed. */
+  const deployedPlan = (): DownPlan & {revision: number} => {
+    if (!run.plan) throw new Error('down: a phase ran before the plan was made')
+    return run.plan as DownPlan & {revision: number}
+  }
+  const whenDeployed =
+    (body: (plan: DownPlan & {revision: number}, report: (line: string) => void) => Promise<PhaseOutcome>) =>
+    async (task: {output: string | undefined}): Promise<PhaseOutcome> =>
+      run.plan?.notDeployed
+        ? {skip: 'not deployed'}
+        : body(deployedPlan(), (line) => {
+            task.output = line
+          })
 
   const tasks = [
     phase('preflight', 'Find the release', 'Removing', async () => {
       const status = await connection.helm.status(releaseName, namespace)
-      ctx.deployed = status !== null
-      if (!ctx.deployed) return {skip: `release ${releaseName} is not deployed in ${namespace}`}
-      ctx.lock = await lockRelease(connection, recorder, {
+      run.plan = planDown(resolved, status, options)
+      if (run.plan.notDeployed) return {skip: run.plan.notDeployed}
+      run.lock = await lockRelease(connection, recorder, {
         namespace,
         release: releaseName,
         holder: options.holder,
@@ -83,42 +123,29 @@ export async function runDown(
       })
       return `revision ${status!.revision} (${status!.status})`
     }),
-    phase('uninstall', 'Uninstall the Helm release', 'Removing', async (task) => {
-      if (!ctx.deployed) return {skip: 'not deployed'}
-      task.output = `helm uninstall ${releaseName}`
-      const {existed} = await connection.helm.uninstall(releaseName, namespace, {signal})
-      result.uninstalled = existed
-      return existed ? 'uninstalled' : {skip: 'already gone'}
-    }),
-    phase('pods', "Wait until the release's pods are gone", 'Removing', async (task) => {
-      if (!ctx.deployed) return {skip: 'not deployed'}
-      const deadline = AbortSignal.timeout(options.timeoutMs)
-      try {
-        await connection.workloads.watch(
-          namespace,
-          selector,
-          (snapshot) => {
-            task.output =
-              snapshot.pods.length === 0
-                ? 'no pods left'
-                : `${snapshot.pods.length} pods left: ${snapshot.pods.map((pod) => pod.metadata?.name).join(', ')}`
-            return snapshot.pods.length === 0
-          },
-          signal ? AbortSignal.any([signal, deadline]) : deadline,
-        )
-      } catch (error) {
-        if (!deadline.aborted || signal?.aborted) throw error
-        throw new DeployError(
-          `the release's pods were still terminating after ${Math.round(options.timeoutMs / 1000)}s`,
-          {
-            fix: 'see them with `todo-deploy status`; `kubectl delete pod --force` removes a stuck one',
-          },
-        )
-      }
-      return 'all gone'
-    }),
+    phase(
+      'uninstall',
+      'Uninstall the Helm release',
+      'Removing',
+      whenDeployed(async (_plan, report) => {
+        report(`helm uninstall ${releaseName}`)
+        const {existed} = await connection.helm.uninstall(releaseName, namespace, {signal})
+        result.uninstalled = existed
+        return existed ? 'uninstalled' : {skip: 'already gone'}
+      }),
+    ),
+    phase(
+      'pods',
+      "Wait until the release's pods are gone",
+      'Removing',
+      whenDeployed(async (_plan, report) => {
+        await awaitPodsGone(connection, namespace, releaseSelector(releaseName), options, report)
+        return 'all gone'
+      }),
+    ),
     phase('purge', 'Purge what todo-deploy created', 'Removing', async (task) => {
       if (!options.purge) return {skip: 'no --purge: the Secret, the namespace and the images stay'}
+      // Filled in as it goes: an interrupted purge still reports what it removed.
       const purged: PurgeReport = {
         secret: false,
         stateRecord: false,
@@ -127,34 +154,7 @@ export async function runDown(
         localImages: [],
       }
       result.purged = purged
-      // Ctrl-C stops the purge between deletions: what is left stays, and the record says where it stopped.
-      const stopIfInterrupted = (): void => {
-        if (signal?.aborted) throw new InterruptedError('interrupted by the user')
-      }
-      task.output = `deleting Secret ${config.secrets.name}`
-      purged.secret = (await connection.secrets.deleteSecret(namespace, config.secrets.name)).deleted
-      stopIfInterrupted()
-      await recorder.detach()
-      await connection.state.delete(namespace, releaseName)
-      purged.stateRecord = true
-      await ctx.lock?.release()
-      ctx.lock = undefined
-      stopIfInterrupted()
-      if (await connection.api.namespaceCreatedByUs(namespace)) {
-        const left = await connection.api.listNamespaceObjects(namespace)
-        const others = Object.entries(left)
-          .filter(([, names]) => (names as string[]).length > 0)
-          .map(([kind, names]) => `${kind}: ${(names as string[]).join(', ')}`)
-        if (others.length === 0) {
-          task.output = `deleting namespace ${namespace}`
-          purged.namespace = (await connection.api.deleteNamespace(namespace)).deleted
-        } else {
-          purged.namespaceKept = `other objects live there (${others.join('; ')})`
-        }
-      } else {
-        purged.namespaceKept = 'todo-deploy did not create it'
-      }
-      await purgeImages(resolved, connection, options.keep, purged, stopIfInterrupted, (line) => {
+      await purge(resolved, connection, {recorder, run, options, purged}, (line) => {
         task.output = line
       })
       return `Secret ${purged.secret ? 'deleted' : 'absent'}, namespace ${purged.namespace ? 'deleted' : `kept (${purged.namespaceKept})`}, ${purged.localImages.length} local and ${purged.clusterImages.length} cluster images removed`
@@ -165,15 +165,86 @@ export async function runDown(
     command: 'down',
     recorder,
     tasks,
-    ctx,
+    ctx: run,
     renderer: options.renderer,
     signal,
     result,
-    succeeded: () => (ctx.deployed ? 'Removed' : 'Initial'),
-    failed: 'Failed',
+    succeeded: () => (run.plan?.notDeployed ? 'Initial' : 'Removed'),
+    reported: (state) => (state === 'Removed' ? 'Removed' : 'NotDeployed'),
   })
-  result.state = ctx.deployed ? 'Removed' : 'NotDeployed'
   return result
+}
+
+/** Follows the release's pods by watch until none is left, or fails (exit 5) after the timeout. */
+async function awaitPodsGone(
+  connection: Connection,
+  namespace: string,
+  selector: string,
+  options: Pick<DownOptions, 'timeoutMs' | 'signal'>,
+  report: (line: string) => void,
+): Promise<void> {
+  const {signal} = options
+  const deadline = AbortSignal.timeout(options.timeoutMs)
+  try {
+    await connection.workloads.watch(
+      namespace,
+      selector,
+      (snapshot) => {
+        report(
+          snapshot.pods.length === 0
+            ? 'no pods left'
+            : `${snapshot.pods.length} pods left: ${snapshot.pods.map((pod) => pod.metadata?.name).join(', ')}`,
+        )
+        return snapshot.pods.length === 0
+      },
+      signal ? AbortSignal.any([signal, deadline]) : deadline,
+    )
+  } catch (error) {
+    if (!deadline.aborted || signal?.aborted) throw error
+    throw new DeployError(
+      `the release's pods were still terminating after ${Math.round(options.timeoutMs / 1000)}s`,
+      {fix: 'see them with `todo-deploy status`; `kubectl delete pod --force` removes a stuck one'},
+    )
+  }
+}
+
+/** `--purge`: the Secret, the state record, the namespace (when ours and empty), then old images. */
+async function purge(
+  resolved: ResolvedConfig,
+  connection: Connection,
+  state: {recorder: OperationRecorder; run: DownRun; options: DownOptions; purged: PurgeReport},
+  report: (line: string) => void,
+): Promise<void> {
+  const {namespace, release, secrets} = resolved.config
+  const {recorder, run, options, purged} = state
+  // Ctrl-C stops the purge between deletions: what is left stays, and the record says where it stopped.
+  const stopIfInterrupted = (): void => {
+    if (options.signal?.aborted) throw new InterruptedError('interrupted by the user')
+  }
+  report(`deleting Secret ${secrets.name}`)
+  purged.secret = (await connection.secrets.deleteSecret(namespace, secrets.name)).deleted
+  stopIfInterrupted()
+  await recorder.detach()
+  await connection.state.delete(namespace, release)
+  purged.stateRecord = true
+  await run.lock?.release()
+  run.lock = undefined
+  stopIfInterrupted()
+  if (await connection.api.namespaceCreatedByUs(namespace)) {
+    const left = await connection.api.listNamespaceObjects(namespace)
+    const others = Object.entries(left)
+      .filter(([, names]) => (names as string[]).length > 0)
+      .map(([kind, names]) => `${kind}: ${(names as string[]).join(', ')}`)
+    if (others.length === 0) {
+      report(`deleting namespace ${namespace}`)
+      purged.namespace = (await connection.api.deleteNamespace(namespace)).deleted
+    } else {
+      purged.namespaceKept = `other objects live there (${others.join('; ')})`
+    }
+  } else {
+    purged.namespaceKept = 'todo-deploy did not create it'
+  }
+  await purgeImages(resolved, connection, options.keep, purged, stopIfInterrupted, report)
 }
 
 /** This app's images, newest first per service; all but the newest `keep` go from the engine and the cluster. */

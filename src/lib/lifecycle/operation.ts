@@ -9,7 +9,7 @@ import type {
 } from '../kube/state-record.js'
 import {summariseOperation, HISTORY_LIMIT} from '../kube/state-record.js'
 
-/** DATA-MODEL §5: the deployment lifecycle states. */
+/** The deployment lifecycle states (docs/lifecycle.md). */
 export type LifecycleState =
   | 'Initial'
   | 'Building'

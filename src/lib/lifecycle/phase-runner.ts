@@ -111,34 +111,39 @@ export function interruptedError(command: string, phase: string | undefined): In
   })
 }
 
-export interface OperationRun<Ctx> {
+export interface OperationRun<Ctx, Reported extends string = LifecycleState> {
   command: string
   recorder: OperationRecorder
   tasks: ListrTask<Ctx, ListrRendererFactory, ListrRendererFactory>[]
   ctx: Ctx & {lock?: {release(): Promise<void>}}
   renderer: Renderer
   signal?: AbortSignal
-  /** The operation's result: its phases are filled in, and it travels with any error for `--json`. */
-  result: {phases: PhaseResult[]}
+  /** The operation's result: its phases and state are filled in, and it travels with any error for `--json`. */
+  result: {phases: PhaseResult[]; state: Reported | LifecycleState}
   /** The lifecycle state a successful run leaves (recorded with the result). */
   succeeded: () => LifecycleState
   /** The state a failed run leaves; default Failed. */
   failed?: LifecycleState
+  /** What the result says after a success when it differs from the recorded state (`down`: NotDeployed). */
+  reported?: (recorded: LifecycleState) => Reported
 }
 
 /**
- * Runs an operation's phases and settles it the same way for every command: the outcome and the
- * interrupted phase are recorded, the lock is released whatever happened, an abort ends as exit 130,
- * and the partial result rides along with any user-facing error.
+ * Runs an operation's phases and settles it the same way for every command, in this one place: the
+ * outcome and the interrupted phase are recorded, the result takes the recorded state, the lock is
+ * released whatever happened, an abort ends as exit 130, and the partial result rides along with any
+ * user-facing error.
  */
-export async function runOperation<Ctx>(run: OperationRun<Ctx>): Promise<LifecycleState> {
+export async function runOperation<Ctx, Reported extends string = LifecycleState>(
+  run: OperationRun<Ctx, Reported>,
+): Promise<void> {
   const {recorder, result, signal} = run
   try {
     await runPhases(run.tasks, run.ctx, run.renderer)
     const state = run.succeeded()
     await recorder.finish('succeeded', state)
     result.phases = recorder.results()
-    return state
+    result.state = run.reported?.(state) ?? state
   } catch (error) {
     const interrupted = signal?.aborted === true || error instanceof InterruptedError
     await recorder.finish(
@@ -146,6 +151,7 @@ export async function runOperation<Ctx>(run: OperationRun<Ctx>): Promise<Lifecyc
       interrupted ? recorder.lifecycleState : (run.failed ?? 'Failed'),
     )
     result.phases = recorder.results()
+    result.state = recorder.lifecycleState
     if (interrupted)
       throw Object.assign(interruptedError(run.command, recorder.operation.interruptedPhase), {result})
     throw isTodoDeployError(error) ? Object.assign(error, {result}) : error

@@ -10,6 +10,7 @@ import type {SecretStore} from '../kube/secret-store.js'
 import type {StateRecordStore} from '../kube/state-record.js'
 import type {WorkloadSource} from '../kube/workload-source.js'
 import type {PodLogSource} from '../kube/rollout/pod-logs.js'
+import type {ContainerLogSource} from '../logs/log-source.js'
 
 /** Waits for the release's Deployments to roll out (RolloutTracker in production). */
 export interface RolloutWaiter {
@@ -35,6 +36,8 @@ export interface Connection {
   workloads: WorkloadSource
   /** Log tails of containers (for `status` explanations of failing pods). */
   logs: PodLogSource
+  /** Container logs read once or streamed (`todo-deploy logs`). */
+  logStreams: ContainerLogSource
   /** The engine images are built in: the local one, or the node's own with `docker-env` variables. */
   images(builderEnv: Record<string, string> | null): ImageBuilder
   tagger: ContentTagger

@@ -1,16 +1,17 @@
 import type {ResolvedConfig} from '../config/load.js'
 import {SERVICE_NAMES, type ServiceName} from '../config/schema.js'
-import {BadInputError, DeployError, InterruptedError} from '../errors.js'
+import {BadInputError, DeployError} from '../errors.js'
 import type {ReleaseRevision} from '../helm/helm-client.js'
 import {inspectRelease, previousGoodRevision} from '../helm/release-state.js'
 import type {LockHandle} from '../kube/release-lock.js'
-import {renderDiagnosis, type Diagnosis} from '../kube/rollout/diagnosis.js'
+import type {Diagnosis} from '../kube/rollout/diagnosis.js'
 import {verifyHealth} from './health-check.js'
 import {OperationRecorder, type LifecycleState, type PhaseResult} from './operation.js'
 import {lockRelease, phaseFactory, runOperation, type Renderer} from './phase-runner.js'
 import {releaseSelector} from '../kube/kube-client.js'
 import type {Connection} from './ports.js'
 import {imageTagsOf} from './release-tags.js'
+import {rollBackTo, rolloutFailure} from './rollback-step.js'
 import {awaitRollout} from './rollout-phase.js'
 
 export interface RevisionRow {
@@ -48,6 +49,20 @@ export interface RollbackResult {
   phases: PhaseResult[]
   warnings: string[]
   diagnosis?: Diagnosis
+  /** What was decided before anything changed. */
+  plan?: RollbackPlan
+}
+
+/** `rollback` decided, before it changes anything: from which revision to which, and the images it needs. */
+export interface RollbackPlan {
+  from: number
+  to: number
+  /** helm's description of the target revision. */
+  description: string
+  /** The content tags the target revision deploys, per service. */
+  tags: Partial<Record<ServiceName, string>>
+  /** The images the target revision runs: each must be in the cluster, or reloaded from the engine. */
+  images: {service: ServiceName; ref: string}[]
 }
 
 /** `rollback --list`: every revision with its status, description and the tags it deploys. */
@@ -76,16 +91,75 @@ function toRow(entry: ReleaseRevision, values: Record<string, unknown>): Revisio
   }
 }
 
-interface RollbackContext {
+/**
+ * Which revision to return to: the one asked for, or the newest earlier one that deployed successfully.
+ * Pure: refuses (exit 2) with the history when there is none, or when it is the current revision.
+ */
+export function chooseRollbackTarget(
+  resolved: ResolvedConfig,
+  history: ReleaseRevision[],
+  requested: number | undefined,
+): {from: number; target: ReleaseRevision} {
+  const {release, namespace} = resolved.config
+  const inspection = inspectRelease(history)
+  if (!inspection.current) {
+    throw new BadInputError(`release ${release} is not deployed in ${namespace}: nothing to roll back`, {
+      fix: 'deploy it first: `todo-deploy up`',
+    })
+  }
+  const current = inspection.current.revision
+  const target =
+    requested === undefined
+      ? previousGoodRevision(history, current)
+      : history.find((entry) => entry.revision === requested)
+  if (!target) {
+    throw new BadInputError(
+      requested === undefined
+        ? `release ${release} has no earlier revision that deployed successfully`
+        : `release ${release} has no revision ${requested}`,
+      {
+        where: requested === undefined ? undefined : `REVISION ${requested}`,
+        details: [
+          'revisions:',
+          ...history.map((entry) => `  ${entry.revision}  ${entry.status.padEnd(16)} ${entry.description}`),
+        ],
+        fix: 'pick one of the revisions above: `todo-deploy rollback <REVISION>` (`todo-deploy rollback --list` shows their image tags)',
+      },
+    )
+  }
+  if (target.revision === current) {
+    throw new BadInputError(`revision ${target.revision} is already the current revision`, {
+      fix: 'name an earlier revision (`todo-deploy rollback --list`)',
+    })
+  }
+  return {from: current, target}
+}
+
+/** The rollback plan from the chosen target and the values it was deployed with. Pure. */
+export function planRollback(
+  resolved: ResolvedConfig,
+  choice: {from: number; target: ReleaseRevision},
+  targetValues: Record<string, unknown>,
+): RollbackPlan {
+  const {config} = resolved
+  const tags = imageTagsOf(targetValues)
+  const images = SERVICE_NAMES.filter((name) => config.services[name].enabled).flatMap((service) => {
+    const tag = tags[service]
+    return tag ? [{service, ref: `${config.services[service].image.repository}:${tag}`}] : []
+  })
+  return {from: choice.from, to: choice.target.revision, description: choice.target.description, tags, images}
+}
+
+interface RollbackRun {
   lock?: LockHandle
-  target?: ReleaseRevision
-  from?: number
+  plan?: RollbackPlan
 }
 
 /**
  * `todo-deploy rollback [REVISION]`: back to a revision that worked (by default the previous good one),
  * with its images reloaded into the cluster when they were removed, the same rollout wait and diagnosis
- * as `up`, and a check that the pods really run the target revision's content tags.
+ * as `up`, and a check that the pods really run the target revision's content tags. Preflight observes
+ * and plans; the other phases carry the plan out (helm pkg/action: prepareRollback → performRollback).
  */
 export async function runRollback(
   resolved: ResolvedConfig,
@@ -96,8 +170,7 @@ export async function runRollback(
   const {release: releaseName, namespace} = config
   const recorder = new OperationRecorder('rollback')
   const signal = options.signal
-  const services = SERVICE_NAMES.filter((name) => config.services[name].enabled)
-  const ctx: RollbackContext = {}
+  const run: RollbackRun = {}
   const result: RollbackResult = {
     command: 'rollback',
     release: releaseName,
@@ -110,92 +183,56 @@ export async function runRollback(
     phases: [],
     warnings: [],
   }
-  const phase = phaseFactory<RollbackContext>(recorder, signal)
+  const phase = phaseFactory<RollbackRun>(recorder, signal)
+  const planned = (): RollbackPlan => {
+    if (!run.plan) throw new Error('rollback: a phase ran before the plan was made')
+    return run.plan
+  }
 
   const tasks = [
     phase('preflight', 'Choose the revision', 'Initial', async () => {
       const history = await connection.helm.history(releaseName, namespace)
-      const inspection = inspectRelease(history)
-      if (!inspection.current) {
-        throw new BadInputError(
-          `release ${releaseName} is not deployed in ${namespace}: nothing to roll back`,
-          {fix: 'deploy it first: `todo-deploy up`'},
-        )
-      }
-      const current = inspection.current.revision
-      const target =
-        options.revision === undefined
-          ? previousGoodRevision(history, current)
-          : history.find((entry) => entry.revision === options.revision)
-      if (!target) {
-        throw new BadInputError(
-          options.revision === undefined
-            ? `release ${releaseName} has no earlier revision that deployed successfully`
-            : `release ${releaseName} has no revision ${options.revision}`,
-          {
-            where: options.revision === undefined ? undefined : `REVISION ${options.revision}`,
-            details: [
-              'revisions:',
-              ...history.map(
-                (entry) => `  ${entry.revision}  ${entry.status.padEnd(16)} ${entry.description}`,
-              ),
-            ],
-            fix: 'pick one of the revisions above: `todo-deploy rollback <REVISION>` (`todo-deploy rollback --list` shows their image tags)',
-          },
-        )
-      }
-      if (target.revision === current) {
-        throw new BadInputError(`revision ${target.revision} is already the current revision`, {
-          fix: 'name an earlier revision (`todo-deploy rollback --list`)',
-        })
-      }
-      ctx.target = target
-      ctx.from = current
-      result.fromRevision = current
-      result.toRevision = target.revision
+      const choice = chooseRollbackTarget(resolved, history, options.revision)
+      const values = await connection.helm.getValues(releaseName, namespace, {
+        revision: choice.target.revision,
+      })
+      const plan = planRollback(resolved, choice, values)
+      run.plan = plan
+      Object.assign(result, {plan, fromRevision: plan.from, toRevision: plan.to, tags: plan.tags})
       await connection.cluster.ensureRunning()
-      ctx.lock = await lockRelease(connection, recorder, {
+      run.lock = await lockRelease(connection, recorder, {
         namespace,
         release: releaseName,
         holder: options.holder,
         command: 'todo-deploy rollback',
       })
-      return `revision ${current} → ${target.revision} (${target.description})`
+      recorder.set({tags: {...plan.tags} as Record<string, string>})
+      return `revision ${plan.from} → ${plan.to} (${plan.description})`
     }),
     phase('load', 'Make sure its images are in the cluster', 'Loading', async (task) => {
-      const values = await connection.helm.getValues(releaseName, namespace, {revision: ctx.target!.revision})
-      result.tags = imageTagsOf(values)
-      recorder.set({tags: {...result.tags} as Record<string, string>})
-      const engine = connection.images(null)
-      for (const service of services) {
-        const tag = result.tags[service]
-        if (!tag) continue
-        const ref = `${config.services[service].image.repository}:${tag}`
-        if (await connection.cluster.imagePresent(ref)) continue
-        const local = await engine.hasImage(ref)
-        if (!local) {
-          throw new DeployError(
-            `revision ${ctx.target!.revision} runs ${ref}, which is neither in the cluster nor in the local Docker Engine`,
-            {
-              fix: `rebuild it: check out the ${service} source of that revision and run \`todo-deploy up --only ${service}\` (the content tag will match), then roll back again`,
-            },
-          )
-        }
-        task.output = `reloading ${ref} from the local engine`
-        await connection.cluster.loadImage(ref, {signal, expectedImageId: local.id})
-        result.reloadedImages.push(ref)
+      const plan = planned()
+      for (const image of plan.images) {
+        const loaded = await ensureRevisionImage(connection, plan, image, signal, (line) => {
+          task.output = line
+        })
+        if (loaded) result.reloadedImages.push(image.ref)
       }
       if (result.reloadedImages.length === 0)
         return {skip: 'the cluster still has every image of that revision'}
       return `reloaded ${result.reloadedImages.join(', ')}`
     }),
     phase('rollback', 'Roll back the Helm release', 'Deploying', async (task) => {
-      task.output = `helm rollback ${releaseName} ${ctx.target!.revision}`
-      await connection.helm.rollback(releaseName, ctx.target!.revision, namespace, {signal})
-      const status = await connection.helm.status(releaseName, namespace)
+      const plan = planned()
+      const status = await rollBackTo(resolved, connection, {
+        revision: plan.to,
+        signal,
+        onLine: (line) => {
+          task.output = line
+        },
+      })
       result.revision = status?.revision
       recorder.set({revision: status?.revision})
-      return `revision ${status?.revision ?? '?'}: ${status?.description ?? `Rollback to ${ctx.target!.revision}`}`
+      return `revision ${status?.revision ?? '?'}: ${status?.description ?? `Rollback to ${plan.to}`}`
     }),
     phase('rollout', 'Wait for the rollout', 'Updating', async (task) => {
       const report = await awaitRollout(resolved, connection, {
@@ -207,29 +244,10 @@ export async function runRollback(
       })
       if (report.ok) return report.summary
       result.diagnosis = report.diagnosis
-      throw new DeployError(report.message, {
-        details: renderDiagnosis(report.diagnosis, {includeFix: false}),
-        fix: report.diagnosis.fix,
-      })
+      throw rolloutFailure(report)
     }),
     phase('verify', 'Check the code, the health and the URL', 'Running', async (task) => {
-      const snapshot = await connection.workloads.snapshot(namespace, releaseSelector(releaseName))
-      for (const service of services) {
-        const expected = result.tags[service]
-        const deployment = snapshot.deployments.find(
-          (entry) => entry.metadata?.name === config.services[service].deployment,
-        )
-        const images =
-          deployment?.spec?.template?.spec?.containers?.map((container) => container.image ?? '') ?? []
-        if (expected && !images.some((image) => image.endsWith(`:${expected}`))) {
-          throw new DeployError(
-            `${config.services[service].deployment} runs ${images.join(', ') || 'nothing'}, not the tag ${expected} of revision ${ctx.target!.revision}`,
-            {
-              fix: 'run `todo-deploy status` to see what runs, and `todo-deploy rollback --list` for the tags of each revision',
-            },
-          )
-        }
-      }
+      await expectTargetTags(resolved, connection, planned())
       const health = await verifyHealth(resolved, connection, recorder, (line) => {
         task.output = line
       })
@@ -239,18 +257,67 @@ export async function runRollback(
     }),
   ]
 
-  result.state = await runOperation({
+  await runOperation({
     command: 'rollback',
     recorder,
     tasks,
-    ctx,
+    ctx: run,
     renderer: options.renderer,
     signal,
     result,
     succeeded: () => recorder.lifecycleState,
-  }).catch((error: unknown) => {
-    result.state = error instanceof InterruptedError ? recorder.lifecycleState : 'Failed'
-    throw error
   })
   return result
+}
+
+/**
+ * Makes sure the cluster has one image of the target revision: the cluster target loads it from the
+ * local engine unless it already has it. Only when the engine has lost it too does the cluster decide
+ * alone (exit 5 with how to rebuild when it has not got it either). True when it was reloaded.
+ */
+async function ensureRevisionImage(
+  connection: Connection,
+  plan: RollbackPlan,
+  image: {service: ServiceName; ref: string},
+  signal: AbortSignal | undefined,
+  report: (line: string) => void,
+): Promise<boolean> {
+  if (!(await connection.images(null).hasImage(image.ref))) {
+    if (await connection.cluster.imagePresent(image.ref)) return false
+    throw new DeployError(
+      `revision ${plan.to} runs ${image.ref}, which is neither in the cluster nor in the local Docker Engine`,
+      {
+        fix: `rebuild it: check out the ${image.service} source of that revision and run \`todo-deploy up --only ${image.service}\` (the content tag will match), then roll back again`,
+      },
+    )
+  }
+  report(`making sure the cluster has ${image.ref}`)
+  const outcome = await connection.cluster.loadImage(image.ref, {signal, onLine: report})
+  return outcome === 'loaded'
+}
+
+/** The pods must run the target revision's content tags, or the rollback brought back old manifests only. */
+async function expectTargetTags(
+  resolved: ResolvedConfig,
+  connection: Connection,
+  plan: RollbackPlan,
+): Promise<void> {
+  const {config} = resolved
+  const snapshot = await connection.workloads.snapshot(config.namespace, releaseSelector(config.release))
+  for (const service of SERVICE_NAMES.filter((name) => config.services[name].enabled)) {
+    const expected = plan.tags[service]
+    const deployment = snapshot.deployments.find(
+      (entry) => entry.metadata?.name === config.services[service].deployment,
+    )
+    const images =
+      deployment?.spec?.template?.spec?.containers?.map((container) => container.image ?? '') ?? []
+    if (expected && !images.some((image) => image.endsWith(`:${expected}`))) {
+      throw new DeployError(
+        `${config.services[service].deployment} runs ${images.join(', ') || 'nothing'}, not the tag ${expected} of revision ${plan.to}`,
+        {
+          fix: 'run `todo-deploy status` to see what runs, and `todo-deploy rollback --list` for the tags of each revision',
+        },
+      )
+    }
+  }
 }

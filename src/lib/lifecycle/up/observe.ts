@@ -1,0 +1,116 @@
+import {planServiceImage, type ServiceImagePlan} from '../../build/service-image.js'
+import {chooseImageLoadStrategy, type ImageLoadStrategy} from '../../cluster/image-load-strategy.js'
+import type {ResolvedConfig} from '../../config/load.js'
+import {SERVICE_NAMES, type ServiceName} from '../../config/schema.js'
+import type {ReleaseInfo} from '../../helm/helm-client.js'
+import {ReleasePendingError} from '../../helm/helm-errors.js'
+import {inspectRelease, isPending, type ReleaseInspection} from '../../helm/release-state.js'
+import {secretChecksum} from '../../kube/secret-store.js'
+import type {SecretValue} from '../../secrets/secret-value.js'
+import {readDigestSources} from '../deploy-digest.js'
+import type {Connection} from '../ports.js'
+import type {UpObservation, UpRequest} from './plan.js'
+
+/** What the cluster, helm and the release look like: the first half of the observation. */
+export interface ClusterObservation {
+  cluster: string
+  helmVersion: string
+  release: ReleaseInfo | null
+  inspection: ReleaseInspection
+  imageLoad: ImageLoadStrategy
+  /** The node's Docker endpoint when images are built inside it (docker-env), else null. */
+  builderEnv: Record<string, string> | null
+}
+
+/**
+ * Reads the cluster, helm and the release. The reads are independent and run together (each minikube
+ * call takes about a second); when several fail, the most basic failure is reported: the cluster down
+ * explains helm's failures too.
+ */
+export async function observeCluster(
+  resolved: ResolvedConfig,
+  connection: Connection,
+): Promise<ClusterObservation> {
+  const {release: name, namespace, cluster} = resolved.config
+  const [running, helmVersion, release, history, runtime] = await Promise.allSettled([
+    connection.cluster.ensureRunning(),
+    connection.helm.version(),
+    connection.helm.status(name, namespace),
+    connection.helm.history(name, namespace),
+    connection.cluster.nodeRuntime(),
+  ])
+  for (const outcome of [running, helmVersion, release, history, runtime]) {
+    if (outcome.status === 'rejected') throw outcome.reason
+  }
+  const imageLoad = chooseImageLoadStrategy({
+    configured: cluster.imageLoad,
+    clusterKind: connection.clusterKind,
+    runtime: settled(runtime),
+  })
+  return {
+    cluster: connection.cluster.describe(),
+    helmVersion: settled(helmVersion).version,
+    release: settled(release),
+    inspection: inspectRelease(settled(history)),
+    imageLoad,
+    builderEnv: imageLoad === 'docker-env' ? await connection.cluster.builderEnv() : null,
+  }
+}
+
+/** A release an interrupted helm left pending-* blocks every change until `--force` recovers it. */
+export function refusePending(resolved: ResolvedConfig, observed: ClusterObservation, force: boolean): void {
+  if (isPending(observed.inspection.state) && !force)
+    throw new ReleasePendingError(resolved.config.release, resolved.config.namespace)
+}
+
+/**
+ * The rest of the observation: each enabled service's content tag (hashing its build context) and
+ * whether the engine the images are built in has it, the files the deploy digest covers, and the
+ * Secret's checksum.
+ */
+export async function observeSources(
+  resolved: ResolvedConfig,
+  connection: Connection,
+  cluster: ClusterObservation,
+  input: {request: UpRequest; secrets: SecretValue[]; onLine: (line: string) => void},
+): Promise<UpObservation> {
+  const {config} = resolved
+  const builder = connection.images(cluster.builderEnv)
+  const services = SERVICE_NAMES.filter((name) => config.services[name].enabled)
+  const images: Partial<Record<ServiceName, ServiceImagePlan>> = {}
+  const [sources] = await Promise.all([
+    readDigestSources(resolved.chartDir, [...resolved.valuesFiles, ...input.request.valuesFiles]),
+    ...services.map(async (service) => {
+      const serviceConfig = config.services[service]
+      const paths = resolved.services[service]
+      input.onLine(`${service}: hashing the build context`)
+      images[service] = await planServiceImage(
+        {
+          service,
+          contextDir: paths.contextDir,
+          dockerfilePath: paths.dockerfile,
+          buildArgs: serviceConfig.build.args,
+          repository: serviceConfig.image.repository,
+          sizeTargetMB: serviceConfig.image.sizeTargetMB,
+        },
+        {builder, tagger: connection.tagger},
+      )
+    }),
+  ])
+  return {
+    cluster: cluster.cluster,
+    helmVersion: cluster.helmVersion,
+    release: cluster.release,
+    inspection: cluster.inspection,
+    imageLoad: cluster.imageLoad,
+    images,
+    sources,
+    secret: {keys: input.secrets.map((secret) => secret.name), checksum: secretChecksum(input.secrets)},
+  }
+}
+
+/** The value of a settled promise already known to be fulfilled. */
+function settled<T>(outcome: PromiseSettledResult<T>): T {
+  if (outcome.status === 'rejected') throw outcome.reason
+  return outcome.value
+}

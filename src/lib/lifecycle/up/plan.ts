@@ -1,0 +1,277 @@
+import {stringify} from 'yaml'
+
+import type {ServiceImagePlan} from '../../build/service-image.js'
+import type {ImageLoadStrategy} from '../../cluster/image-load-strategy.js'
+import type {ResolvedConfig} from '../../config/load.js'
+import {SERVICE_NAMES, type ServiceName} from '../../config/schema.js'
+import {BadInputError} from '../../errors.js'
+import type {ReleaseInfo} from '../../helm/helm-client.js'
+import {isPending, planPendingRecovery, type ReleaseInspection} from '../../helm/release-state.js'
+import {
+  chartValuesFromConfig,
+  DEPLOY_DIGEST_KEY,
+  IMAGE_TAG_KEY,
+  SECRET_CHECKSUM_KEY,
+} from '../chart-values.js'
+import {deployDigest, type DigestSources} from '../deploy-digest.js'
+import {deployDigestOf, imageTagsOf} from '../release-tags.js'
+
+/** What `up` was asked to do, beyond the configuration: the flags that change the plan. */
+export interface UpRequest {
+  /** `--only`: build and load just these services; the others keep the tag they run with. */
+  only?: ServiceName[]
+  /** false with `--no-build`: use images already in the engine. */
+  build: boolean
+  /** `--force`: recover a release stuck in pending-* first. */
+  force: boolean
+  /** `--values FILE` (absolute paths), applied after the configured ones. */
+  valuesFiles: string[]
+  /** `--set k=v`, passed to Helm as given. */
+  set: string[]
+}
+
+/** Everything `planUp` decides from, read before any change: the cluster, helm, the engine, the files. */
+export interface UpObservation {
+  /** The cluster's short name, for reasons (`minikube profile "minikube"`). */
+  cluster: string
+  helmVersion: string
+  /** `helm status`: the newest revision, with the values it was given; null when not installed. */
+  release: ReleaseInfo | null
+  inspection: ReleaseInspection
+  imageLoad: ImageLoadStrategy
+  /** Per enabled service: its content tag and whether the engine images are built in has it. */
+  images: Partial<Record<ServiceName, ServiceImagePlan>>
+  sources: DigestSources
+  /** The names of the Secret's keys (never the values) and the checksum of the values. */
+  secret: {keys: string[]; checksum: string}
+}
+
+/** One decision of the plan and why it was taken. */
+export interface Decision<Action extends string> {
+  action: Action
+  reason: string
+}
+
+/**
+ * One service in the plan. A later registry step adds a `push` decision beside `load`; a watch loop
+ * compares two plans service by service.
+ */
+export interface ServicePlan {
+  service: ServiceName
+  /** The image the release will run: `repository:tag`. */
+  ref: string
+  tag: string
+  /** The content tag of the current source (differs from `tag` when `--only` keeps the deployed one). */
+  contentTag: string
+  build: Decision<'build' | 'skip'>
+  /** `load` means "make sure the cluster has it": the cluster target skips an image it already has. */
+  load: Decision<'load' | 'skip'>
+}
+
+export type PendingRecoveryDecision = (Decision<'rollback'> & {revision: number}) | Decision<'uninstall'>
+
+export type HelmDecision =
+  | (Decision<'skip'> & {revision: number})
+  | (Decision<'install' | 'upgrade'> & {recover?: PendingRecoveryDecision})
+
+/** The values one deploy passes to Helm, besides the generated config values file. */
+export interface PlannedValues {
+  /** The user's values files (config, then `--values`), absolute. */
+  files: string[]
+  /** `--set-string`: the image tags, the Secret checksum and the deploy digest. */
+  setString: Record<string, string>
+  set: string[]
+  digest: string
+}
+
+/** `up` decided, before it changes anything: what `--dry-run` prints and what the phases carry out. */
+export interface UpPlan {
+  release: string
+  namespace: string
+  /** How images reach the cluster: `load`, `docker-env` (built inside it) or `none` (shared engine). */
+  imageLoad: ImageLoadStrategy
+  services: ServicePlan[]
+  secret: {namespace: string; name: string; keys: string[]}
+  values: PlannedValues
+  helm: HelmDecision
+  /** When the rollout fails: roll back to this revision, or keep the failed one (and why). */
+  onFailure: (Decision<'rollback'> & {revision: number}) | Decision<'keep'>
+  warnings: string[]
+}
+
+/**
+ * Decides the whole deploy from what was observed. Pure: no I/O, so `--dry-run` is this plan printed,
+ * a watch loop can recompute it on every change, and each decision is tested from a table.
+ * Throws BadInputError when no plan can work (`--no-build` without the image).
+ */
+export function planUp(
+  resolved: ResolvedConfig,
+  request: UpRequest & {rollbackOnFailure: boolean},
+  observed: UpObservation,
+): UpPlan {
+  const {config} = resolved
+  const warnings: string[] = []
+  const services = SERVICE_NAMES.filter((name) => config.services[name].enabled).map((service) =>
+    planService(resolved, request, observed, service, warnings),
+  )
+  const values = planValues(resolved, request, observed, services)
+  const helm = planHelm(resolved, request, observed, values.digest)
+  return {
+    release: config.release,
+    namespace: config.namespace,
+    imageLoad: observed.imageLoad,
+    services,
+    secret: {namespace: config.namespace, name: config.secrets.name, keys: observed.secret.keys},
+    values,
+    helm,
+    onFailure: planOnFailure(request, observed, helm),
+    warnings,
+  }
+}
+
+function planService(
+  resolved: ResolvedConfig,
+  request: UpRequest,
+  observed: UpObservation,
+  service: ServiceName,
+  warnings: string[],
+): ServicePlan {
+  const image = observed.images[service]
+  if (!image) throw new Error(`no observation of the ${service} image`)
+  const {repository} = resolved.config.services[service].image
+  const kept = imageTagsOf(observed.release?.config)[service]
+  const selected = request.only === undefined || request.only.includes(service)
+  if (!selected && kept) {
+    const ref = `${repository}:${kept}`
+    return {
+      service,
+      ref,
+      tag: kept,
+      contentTag: image.contentTag,
+      build: {action: 'skip', reason: `not in --only: keeps the deployed ${ref}`},
+      load: {action: 'skip', reason: 'not in --only'},
+    }
+  }
+  // Nothing of it runs yet (first install): left out, the cluster would have no image to start.
+  if (!selected) warnings.push(`--only: ${service} has no deployed image yet, so it is built and loaded too`)
+  return {
+    service,
+    ref: image.ref,
+    tag: image.contentTag,
+    contentTag: image.contentTag,
+    build: planBuild(request, image, service),
+    load: planLoad(observed),
+  }
+}
+
+function planBuild(request: UpRequest, image: ServiceImagePlan, service: ServiceName): ServicePlan['build'] {
+  if (image.exists) return {action: 'skip', reason: `${image.ref} already built (same content)`}
+  if (!request.build) {
+    throw new BadInputError(
+      `--no-build: the engine has no image ${image.ref} for the current ${service} source`,
+      {where: '--no-build', fix: `run \`todo-deploy up\` without --no-build to build it`},
+    )
+  }
+  return {action: 'build', reason: `the engine has no ${image.ref}: the ${service} source changed`}
+}
+
+function planLoad(observed: UpObservation): ServicePlan['load'] {
+  switch (observed.imageLoad) {
+    case 'docker-env':
+      return {action: 'skip', reason: `images are built inside ${observed.cluster} (docker-env)`}
+    case 'none':
+      return {action: 'skip', reason: `${observed.cluster} uses the local engine's images`}
+    case 'load':
+      return {action: 'load', reason: `sent to ${observed.cluster} unless it already has it`}
+  }
+}
+
+function planValues(
+  resolved: ResolvedConfig,
+  request: UpRequest,
+  observed: UpObservation,
+  services: ServicePlan[],
+): PlannedValues {
+  const setString: Record<string, string> = {[SECRET_CHECKSUM_KEY]: observed.secret.checksum}
+  for (const service of services) setString[IMAGE_TAG_KEY(service.service)] = service.tag
+  const digest = deployDigest({
+    sources: observed.sources,
+    configValues: configValuesText(resolved),
+    setString,
+    set: request.set,
+  })
+  return {
+    files: [...resolved.valuesFiles, ...request.valuesFiles],
+    setString: {...setString, [DEPLOY_DIGEST_KEY]: digest},
+    set: request.set,
+    digest,
+  }
+}
+
+/** The values file generated from the configuration, as Helm reads it (and the digest covers it). */
+export function configValuesText(resolved: ResolvedConfig): string {
+  return stringify(chartValuesFromConfig(resolved))
+}
+
+function planHelm(
+  resolved: ResolvedConfig,
+  request: UpRequest,
+  observed: UpObservation,
+  digest: string,
+): HelmDecision {
+  const {release, namespace} = resolved.config
+  const current = observed.release
+  if (current?.status === 'deployed' && deployDigestOf(current.config) === digest) {
+    return {
+      action: 'skip',
+      revision: current.revision,
+      reason: `revision ${current.revision} already has these images, values and chart`,
+    }
+  }
+  const recover = request.force ? planRecovery(release, observed.inspection) : undefined
+  if (!current || recover?.action === 'uninstall') {
+    const reason = current ? recover!.reason : `release ${release} is not installed in ${namespace}`
+    return recover ? {action: 'install', reason, recover} : {action: 'install', reason}
+  }
+  const refused =
+    isPending(observed.inspection.state) && !request.force ? ': up refuses until --force recovers it' : ''
+  const reason =
+    current.status === 'deployed'
+      ? `revision ${current.revision} has other images, values or chart`
+      : `revision ${current.revision} is ${current.status}${refused}`
+  return recover ? {action: 'upgrade', reason, recover} : {action: 'upgrade', reason}
+}
+
+function planRecovery(release: string, inspection: ReleaseInspection): PendingRecoveryDecision | undefined {
+  const recovery = planPendingRecovery(inspection)
+  if (!recovery) return undefined
+  if (recovery.action === 'rollback') {
+    return {
+      action: 'rollback',
+      revision: recovery.revision,
+      reason: `--force: release ${release} is ${inspection.state}; rolling back to revision ${recovery.revision}`,
+    }
+  }
+  return {
+    action: 'uninstall',
+    reason: `--force: release ${release} never deployed (${inspection.state}); uninstalling it first`,
+  }
+}
+
+function planOnFailure(
+  request: {rollbackOnFailure: boolean},
+  observed: UpObservation,
+  helm: HelmDecision,
+): UpPlan['onFailure'] {
+  if (!request.rollbackOnFailure)
+    return {action: 'keep', reason: '--no-rollback: the failed revision stays in place'}
+  if (helm.action === 'skip') return {action: 'keep', reason: 'no new revision: nothing to roll back'}
+  const previous = helm.recover?.action === 'uninstall' ? undefined : observed.inspection.lastDeployed
+  if (!previous)
+    return {action: 'keep', reason: 'no earlier revision deployed successfully: nothing to roll back to'}
+  return {
+    action: 'rollback',
+    revision: previous.revision,
+    reason: `revision ${previous.revision} is the last that deployed successfully`,
+  }
+}

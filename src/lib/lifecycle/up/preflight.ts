@@ -1,0 +1,70 @@
+import {lockRelease, type PhaseOutcome} from '../phase-runner.js'
+import {observeCluster, observeSources, refusePending, type ClusterObservation} from './observe.js'
+import {planUp} from './plan.js'
+import type {UpRun} from './run.js'
+
+/**
+ * Preflight of a real `up`: observe the cluster, refuse a stuck release, take the release's lock, then
+ * observe the sources under the lock and make the plan (helm pkg/action: Run → prepare → perform).
+ */
+export async function preflightAndLock(run: UpRun, report: (line: string) => void): Promise<PhaseOutcome> {
+  const {resolved, connection, options, recorder} = run
+  const {release, namespace} = resolved.config
+  report(`checking ${connection.cluster.describe()}, helm and the release`)
+  const cluster = await observeCluster(resolved, connection)
+  refusePending(resolved, cluster, options.force)
+  report(`taking the lock of release ${release}`)
+  await connection.api.ensureNamespace(namespace)
+  run.lock = await lockRelease(connection, recorder, {
+    namespace,
+    release,
+    holder: options.holder,
+    command: 'todo-deploy up',
+  })
+  await makePlan(run, cluster, report)
+  return describeObservation(cluster)
+}
+
+/** Preflight of `up --dry-run`: the same observation and plan, without the lock. */
+export async function preflightOnly(run: UpRun, report: (line: string) => void): Promise<PhaseOutcome> {
+  report(`checking ${run.connection.cluster.describe()}, helm and the release`)
+  const cluster = await observeCluster(run.resolved, run.connection)
+  await makePlan(run, cluster, report)
+  return describeObservation(cluster)
+}
+
+async function makePlan(
+  run: UpRun,
+  cluster: ClusterObservation,
+  report: (line: string) => void,
+): Promise<void> {
+  const {options, result} = run
+  run.builderEnv = cluster.builderEnv
+  run.observed = await observeSources(run.resolved, run.connection, cluster, {
+    request: options,
+    secrets: run.secrets,
+    onLine: report,
+  })
+  const plan = planUp(run.resolved, options, run.observed)
+  run.plan = plan
+  result.plan = plan
+  result.imageLoad = plan.imageLoad
+  result.warnings.push(...plan.warnings)
+  result.images = plan.services.map((service) => ({
+    service: service.service,
+    ref: service.ref,
+    tag: service.tag,
+    built: false,
+    loaded: false,
+    ...(service.build.action === 'skip' ? {buildSkipReason: service.build.reason} : {}),
+    ...(service.load.action === 'skip' ? {loadSkipReason: service.load.reason} : {}),
+  }))
+  run.recorder.set({tags: Object.fromEntries(plan.services.map((service) => [service.service, service.tag]))})
+}
+
+function describeObservation(cluster: ClusterObservation): string {
+  const release = cluster.release
+    ? `release at revision ${cluster.release.revision} (${cluster.release.status})`
+    : 'new release'
+  return `${cluster.cluster}, helm ${cluster.helmVersion}, ${release}, images by ${cluster.imageLoad}`
+}

@@ -1,0 +1,54 @@
+import type {PhaseOutcome} from '../phase-runner.js'
+import {rollBackAndWait, rolloutFailure} from '../rollback-step.js'
+import {awaitRollout} from '../rollout-phase.js'
+import type {UpResult, UpRun} from './run.js'
+import {planOf} from './run.js'
+
+/**
+ * Follows the rollout. A failure is diagnosed and, as the plan decided, rolled back to the last good
+ * revision and waited for; the error names both (kubedog: the tracker reports, the caller decides).
+ */
+export async function awaitUpRollout(run: UpRun, report: (line: string) => void): Promise<PhaseOutcome> {
+  const {resolved, connection, options, result} = run
+  const rollout = await awaitRollout(resolved, connection, {
+    timeoutMs: options.timeoutMs,
+    signal: options.signal,
+    onLine: report,
+  })
+  if (rollout.ok) return rollout.summary
+  result.diagnosis = rollout.diagnosis
+  const {onFailure} = planOf(run)
+  if (onFailure.action === 'keep') throw rolloutFailure(rollout, [onFailure.reason])
+  report(`rolling back to revision ${onFailure.revision}`)
+  run.recorder.setState('RollingBack')
+  result.rollback = await rollBack(run, onFailure.revision, report)
+  throw rolloutFailure(rollout, [describeRollback(result.rollback)])
+}
+
+async function rollBack(
+  run: UpRun,
+  revision: number,
+  report: (line: string) => void,
+): Promise<NonNullable<UpResult['rollback']>> {
+  const {resolved, connection, options} = run
+  try {
+    const {rollout} = await rollBackAndWait(resolved, connection, {
+      revision,
+      timeoutMs: options.timeoutMs,
+      signal: options.signal,
+      onLine: (line) => report(`rollback: ${line}`),
+    })
+    return rollout.ok
+      ? {revision, result: 'rolled-back'}
+      : {revision, result: 'failed', detail: rollout.message}
+  } catch (error) {
+    if (options.signal?.aborted) throw error
+    return {revision, result: 'failed', detail: error instanceof Error ? error.message : String(error)}
+  }
+}
+
+function describeRollback(rollback: NonNullable<UpResult['rollback']>): string {
+  return rollback.result === 'rolled-back'
+    ? `rolled back to revision ${rollback.revision}: the previous version is running again`
+    : `the rollback to revision ${rollback.revision} failed too: ${rollback.detail}`
+}

@@ -1,0 +1,85 @@
+import type {ImageLoadStrategy} from '../../cluster/image-load-strategy.js'
+import type {ResolvedConfig} from '../../config/load.js'
+import type {ServiceName} from '../../config/schema.js'
+import type {LockHandle} from '../../kube/release-lock.js'
+import type {Diagnosis} from '../../kube/rollout/diagnosis.js'
+import type {SecretValue} from '../../secrets/secret-value.js'
+import type {HealthAnswer} from '../health-check.js'
+import type {LifecycleState, OperationRecorder, PhaseResult} from '../operation.js'
+import type {Renderer} from '../phase-runner.js'
+import type {Connection} from '../ports.js'
+import type {UpObservation, UpPlan, UpRequest} from './plan.js'
+
+export interface UpOptions extends UpRequest {
+  /** false with `--no-wait`: stop after Helm. */
+  wait: boolean
+  timeoutMs: number
+  /** false with `--no-rollback`: a failed rollout stays in place. */
+  rollbackOnFailure: boolean
+  /** Observe and plan (and render the chart), change nothing. */
+  dryRun: boolean
+  /** Who runs this, for the lock: `user@host pid N`. */
+  holder: string
+  renderer: Renderer
+  signal?: AbortSignal
+}
+
+export interface ServiceImageOutcome {
+  service: ServiceName
+  ref: string
+  tag: string
+  built: boolean
+  loaded: boolean
+  buildSkipReason?: string
+  loadSkipReason?: string
+  sizeWarning?: string
+}
+
+/** What Helm did: `skipped` when the deployed revision already had this digest, `rendered` for --dry-run. */
+export type HelmAction = 'install' | 'upgrade' | 'skipped' | 'rendered'
+
+export interface UpResult {
+  command: 'up'
+  release: string
+  namespace: string
+  context: string
+  clusterKind: string
+  state: LifecycleState
+  dryRun: boolean
+  imageLoad: ImageLoadStrategy
+  /** What was decided before anything changed (absent when up stopped before it could plan). */
+  plan?: UpPlan
+  images: ServiceImageOutcome[]
+  helm: {action: HelmAction; revision?: number; reason?: string}
+  phases: PhaseResult[]
+  url?: string
+  health?: HealthAnswer[]
+  warnings: string[]
+  diagnosis?: Diagnosis
+  rollback?: {revision: number; result: 'rolled-back' | 'failed'; detail?: string}
+  /** `--dry-run`: what `helm template` renders for this plan. */
+  manifests?: string
+}
+
+/** One `up` being carried out: its inputs, the plan once made, and the result the phases fill in. */
+export interface UpRun {
+  readonly resolved: ResolvedConfig
+  readonly connection: Connection
+  readonly secrets: SecretValue[]
+  readonly options: UpOptions
+  readonly recorder: OperationRecorder
+  readonly result: UpResult
+  observed?: UpObservation
+  plan?: UpPlan
+  lock?: LockHandle
+  /** The node's Docker endpoint when images are built inside it (docker-env). */
+  builderEnv?: Record<string, string> | null
+  /** The engine's image ID per service, once built or found: the load checks the cluster has that one. */
+  imageIds: Partial<Record<ServiceName, string>>
+}
+
+/** The plan of a run whose preflight is done (every later phase runs after it). */
+export function planOf(run: UpRun): UpPlan {
+  if (!run.plan) throw new Error('up: a phase ran before the plan was made')
+  return run.plan
+}
