@@ -1,4 +1,3 @@
-import {dockerFromEnv, engineUnreachableError} from '../build/docker-engine.js'
 import {createClusterTarget, type DetectedCluster} from '../cluster/index.js'
 import {PrerequisiteError} from '../errors.js'
 import {HelmCli} from '../helm/helm-cli.js'
@@ -41,6 +40,8 @@ export class SystemPreflight implements PreflightProbes {
   ) {}
 
   async dockerEngine(): Promise<{version: string; address: string}> {
+    // dockerode loads with the first probe that needs it, not with every command that imports this module.
+    const {dockerFromEnv, engineUnreachableError} = await import('../build/docker-engine.js')
     const engine = dockerFromEnv(this.env)
     try {
       const version = await withTimeout(

@@ -3,8 +3,7 @@ import {homedir} from 'node:os'
 import path from 'node:path'
 
 import {ContentTagger} from '../build/content-tag.js'
-import {dockerFromEnv} from '../build/docker-engine.js'
-import {DockerImageBuilder} from '../build/image-builder.js'
+import {LazyImageBuilder} from '../build/lazy-image-builder.js'
 import {detectClusterKind} from '../cluster/cluster-kind.js'
 import {createClusterTarget} from '../cluster/create-cluster-target.js'
 import type {ResolvedConfig} from '../config/load.js'
@@ -75,7 +74,15 @@ export function connect(resolved: ResolvedConfig, options: ConnectOptions): Conn
         }
       },
     },
-    images: (builderEnv) => new DockerImageBuilder(dockerFromEnv(builderEnv ?? env)),
+    // dockerode loads on the first Docker call, so commands that never build start faster.
+    images: (builderEnv) =>
+      new LazyImageBuilder(async () => {
+        const [{DockerImageBuilder}, {dockerFromEnv}] = await Promise.all([
+          import('../build/image-builder.js'),
+          import('../build/docker-engine.js'),
+        ])
+        return new DockerImageBuilder(dockerFromEnv(builderEnv ?? env))
+      }),
     tagger: new ContentTagger({cacheDir: contentHashCacheDir(resolved.projectDir, env)}),
     close: () => {
       for (const controller of controllers) controller.abort()
