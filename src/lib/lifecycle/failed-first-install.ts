@@ -7,24 +7,19 @@ export interface FailedFirstInstall {
   namespace: string
   /** The Secret the CLI applied: it stays, as does the namespace (helm never owned either). */
   secretName: string
-  /** false with `--no-rollback`: the failed release stays for inspection. */
-  rollbackOnFailure: boolean
   signal?: AbortSignal
 }
 
 /**
  * A first install that failed has no working revision to go back to: left in place, the next `up`
- * would "upgrade" a release that never ran. With rollback on it is uninstalled, as `helm --atomic`
- * does, once the diagnosis has been taken. Returns the line that tells the user what happened.
+ * would "upgrade" a release that never ran. The plan decides to uninstall it, as `helm --atomic` does,
+ * and this runs once the diagnosis has been taken. Returns the line that tells the user what happened.
  */
-export async function settleFailedFirstInstall(
+export async function uninstallFailedFirstInstall(
   connection: Pick<Connection, 'helm'>,
   request: FailedFirstInstall,
 ): Promise<string> {
   const {release, namespace} = request
-  if (!request.rollbackOnFailure) {
-    return `--no-rollback: the failed first install of release ${release} stays for inspection; \`todo-deploy status\` shows it, \`todo-deploy up\` installs again once the cause is fixed, \`todo-deploy down\` removes it`
-  }
   try {
     await connection.helm.uninstall(release, namespace, {signal: request.signal})
   } catch (error) {
@@ -36,17 +31,17 @@ export async function settleFailedFirstInstall(
 }
 
 /**
- * The same for a first install that Helm itself refused (a taken nodePort, an invalid object): the
- * error gains the line saying what became of the release. Interruptions, a lost cluster and a release
- * held by another operation are passed on untouched.
+ * A deploy error gains the line saying what became of the release: `settle` runs the plan's failure
+ * decision and returns that line. Interruptions, a lost cluster and a release held by another operation
+ * are passed on untouched.
  */
-export async function failFirstInstall(
+export async function withFailureSettled(
   error: unknown,
-  connection: Pick<Connection, 'helm'>,
-  request: FailedFirstInstall,
+  signal: AbortSignal | undefined,
+  settle: () => Promise<string | undefined>,
 ): Promise<unknown> {
-  if (!(error instanceof DeployError) || error instanceof ReleasePendingError || request.signal?.aborted)
-    return error
-  error.details.push(await settleFailedFirstInstall(connection, request))
+  if (!(error instanceof DeployError) || error instanceof ReleasePendingError || signal?.aborted) return error
+  const line = await settle()
+  if (line) error.details.push(line)
   return error
 }

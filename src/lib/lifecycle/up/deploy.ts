@@ -1,7 +1,7 @@
 import type {PhaseOutcome} from '../phase-runner.js'
 import type {PendingRecoveryDecision} from './plan.js'
 import {renderChecked, withReleaseValues} from './release-values.js'
-import {failFirstInstall} from '../failed-first-install.js'
+import {uninstallFailedFirstInstall, withFailureSettled} from '../failed-first-install.js'
 import {firstInstallOf, planOf, type UpRun} from './run.js'
 
 /** The Helm step of the plan: nothing when the deployed revision has this digest, else upgrade --install. */
@@ -27,9 +27,15 @@ export async function deployRelease(run: UpRun, report: (line: string) => void):
         onLine: report,
       })
       .catch(async (error: unknown) => {
-        // A refused first install has nothing to roll back to: uninstalled (kept with --no-rollback).
-        const firstInstall = firstInstallOf(run)
-        throw firstInstall ? await failFirstInstall(error, connection, firstInstall) : error
+        // Helm refused: a first install is uninstalled as planned; a kept revision says so.
+        const {onFailure} = plan
+        throw await withFailureSettled(error, options.signal, async () =>
+          onFailure.action === 'uninstall'
+            ? uninstallFailedFirstInstall(connection, firstInstallOf(run))
+            : onFailure.action === 'keep'
+              ? onFailure.reason
+              : undefined,
+        )
       })
     const deployed = revision ?? (await connection.helm.status(plan.release, plan.namespace))?.revision
     result.helm = {action: helm.action, revision: deployed}

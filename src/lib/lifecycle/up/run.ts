@@ -79,20 +79,13 @@ export interface UpRun {
   imageIds: Partial<Record<ServiceName, string>>
 }
 
-/**
- * A failed deploy of this run has no working revision to go back to (a first install, or one whose
- * earlier revisions all failed): it is uninstalled, or kept with --no-rollback (failed-first-install.ts).
- */
-export function firstInstallOf(run: UpRun): FailedFirstInstall | undefined {
+/** What `uninstallFailedFirstInstall` needs for this run's release. */
+export function firstInstallOf(run: UpRun): FailedFirstInstall {
   const plan = planOf(run)
-  if (plan.helm.action === 'skip') return undefined
-  const neverDeployed = plan.helm.recover?.action === 'uninstall' || !run.observed?.inspection.lastDeployed
-  if (!neverDeployed) return undefined
   return {
     release: plan.release,
     namespace: plan.namespace,
     secretName: run.resolved.config.secrets.name,
-    rollbackOnFailure: run.options.rollbackOnFailure,
     signal: run.options.signal,
   }
 }
