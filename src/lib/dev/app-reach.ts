@@ -1,7 +1,4 @@
 import type {ResolvedConfig} from '../config/load.js'
-import {loadKubeConfig} from '../kube/kube-config.js'
-import {KubeConnection} from '../kube/kube-connection.js'
-import {ServicePortForward} from './port-forward.js'
 
 /** A local URL that reaches a Service, kept working across rollouts. */
 export interface AppForward {
@@ -33,11 +30,19 @@ export async function httpAnswers(url: string, timeoutMs: number): Promise<boole
   }
 }
 
-/** The real probe and client-node's port-forward, for the configured kube context. */
+/**
+ * The real probe and client-node's port-forward, for the configured kube context. client-node loads
+ * only when a forward is needed, so the CLI's start-up does not pay for it.
+ */
 export function kubeAppReach(resolved: ResolvedConfig): AppReach {
   return {
     answers: httpAnswers,
-    forward: (namespace, service) => {
+    forward: async (namespace, service) => {
+      const [{loadKubeConfig}, {KubeConnection}, {ServicePortForward}] = await Promise.all([
+        import('../kube/kube-config.js'),
+        import('../kube/kube-connection.js'),
+        import('./port-forward.js'),
+      ])
       const loaded = loadKubeConfig({context: resolved.config.cluster.context ?? undefined})
       return ServicePortForward.start({
         connection: new KubeConnection(loaded),
