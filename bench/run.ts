@@ -17,6 +17,8 @@ import {DockerImageBuilder} from '../src/lib/build/image-builder.js'
 import {loadConfig, type ResolvedConfig} from '../src/lib/config/load.js'
 import {runUp, type UpOptions} from '../src/lib/lifecycle/up.js'
 import {ExecaProcessRunner} from '../src/lib/process/runner.js'
+import {benchDevIteration, formatDevIteration} from './dev-iteration.js'
+import {benchDevWatch, formatDevWatch} from './dev-watch.js'
 import {BUSYBOX_DOCKERFILE, FakeCluster, testSecrets, UP_OPTIONS} from '../test/support/fake-connection.js'
 
 const REPOSITORIES = {frontend: 'todo-bench-frontend', backend: 'todo-bench-backend'} as const
@@ -207,6 +209,10 @@ try {
   const {noChangeMs, naiveMs} = await benchUp(resolved)
   await benchContentTag()
   print(naiveMs / noChangeMs)
+  console.log(
+    `\n${formatDevIteration(await benchDevIteration(resolved, builder, path.join(work, 'tag-cache')))}`,
+  )
+  console.log(`\n${formatDevWatch(await benchDevWatch())}`)
 } finally {
   await removeImages()
   rmSync(work, {recursive: true, force: true})

@@ -1,3 +1,4 @@
+import Dev from './commands/dev.js'
 import Doctor from './commands/doctor.js'
 import Down from './commands/down.js'
 import Logs from './commands/logs.js'
@@ -12,6 +13,7 @@ import Up from './commands/up.js'
  * (src/cli/dependencies.ts, src/lib/lifecycle/connect.ts).
  */
 export const COMMANDS = {
+  dev: Dev,
   doctor: Doctor,
   down: Down,
   logs: Logs,

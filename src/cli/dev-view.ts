@@ -1,8 +1,11 @@
 import pc from 'picocolors'
 
 import type {ChangeSet} from '../lib/dev/change-set.js'
+import type {DevLoopEvent} from '../lib/dev/dev-loop.js'
 import type {DevEvent, StepTiming} from '../lib/dev/dev-session.js'
 import {renderErrorView, toErrorView} from './error-view.js'
+import {logJsonLine, type LogView} from './log-view.js'
+import {renderUpResult} from './operation-view.js'
 import {formatDuration} from './phase-table.js'
 
 /** At most this many changed paths per service go into a JSON event; `files` always has the full count. */
@@ -99,5 +102,88 @@ function jsonChanges(changes: ChangeSet): ChangeSet {
       files,
       paths: paths.slice(0, JSON_PATHS_PER_SERVICE),
     })),
+  }
+}
+
+/** A line of `dev`'s output and where it goes: summaries and app logs on stdout, the rest on stderr. */
+export interface DevOutputLine {
+  stream: 'stdout' | 'stderr'
+  text: string
+}
+
+/**
+ * The human view of the whole `dev` loop: the session's events (renderDevEvent), the first `up`, the
+ * app's log lines (as `logs` prints them), where the app is reachable, and problems that do not stop it.
+ */
+export function renderDevLoopEvent(
+  event: DevLoopEvent,
+  options: {color: boolean; interactive: boolean; logs: LogView},
+): DevOutputLine[] {
+  const paint = pc.createColors(options.color)
+  switch (event.type) {
+    case 'up':
+      if (event.error === undefined)
+        return event.result ? [{stream: 'stdout', text: renderUpResult(event.result)}] : []
+      return [
+        {stream: 'stderr', text: renderErrorView(toErrorView(event.error), {color: options.color})},
+        {stream: 'stderr', text: paint.dim('dev keeps watching: the next change tries again')},
+      ]
+    case 'log':
+      return event.log.type === 'line'
+        ? [{stream: 'stdout', text: options.logs.line(event.log)}]
+        : [{stream: 'stderr', text: options.logs.notice(event.log)}]
+    case 'reachable':
+      return [
+        {
+          stream: 'stderr',
+          text:
+            event.via === 'port-forward'
+              ? `the app is reachable at ${paint.cyan(event.url)} (port-forward to the frontend Service)`
+              : `the app is reachable at ${paint.cyan(event.url)}`,
+        },
+      ]
+    case 'problem':
+      return [{stream: 'stderr', text: paint.yellow(`warning: ${event.message}`)}]
+    case 'iteration-started':
+      return [{stream: 'stderr', text: paint.dim(`${describeChanges(event.changes)}: redeploying…`)}]
+    default: {
+      const text = renderDevEvent(event, options)
+      if (text === undefined) return []
+      return [{stream: event.type === 'iteration-failed' ? 'stderr' : 'stdout', text}]
+    }
+  }
+}
+
+/**
+ * `dev --json`: one object per line for every event: the session's (renderDevEventJson), `up` (the
+ * result `up --json` prints, and `error` when it failed), `log` (the fields of `logs --json`),
+ * `log-notice`, `reachable` and `problem`.
+ */
+export function renderDevLoopEventJson(event: DevLoopEvent): string {
+  switch (event.type) {
+    case 'up':
+      return JSON.stringify({
+        event: 'up',
+        at: event.at,
+        ...(event.result === undefined ? {} : {result: event.result}),
+        ...(event.error === undefined ? {} : {error: toErrorView(event.error)}),
+      })
+    case 'log':
+      if (event.log.type === 'line')
+        return JSON.stringify({event: 'log', at: event.at, ...JSON.parse(logJsonLine(event.log))})
+      return JSON.stringify({
+        event: 'log-notice',
+        at: event.at,
+        service: event.log.service,
+        pod: event.log.pod,
+        reason: event.log.reason,
+        message: event.log.message,
+      })
+    case 'reachable':
+      return JSON.stringify({event: 'reachable', at: event.at, url: event.url, via: event.via})
+    case 'problem':
+      return JSON.stringify({event: 'problem', at: event.at, message: event.message})
+    default:
+      return renderDevEventJson(event)
   }
 }

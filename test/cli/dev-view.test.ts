@@ -3,10 +3,18 @@ import {PassThrough} from 'node:stream'
 import {describe, expect, it, vi} from 'vitest'
 
 import {listenForKeys} from '../../src/cli/dev-keys.js'
-import {JSON_PATHS_PER_SERVICE, renderDevEvent, renderDevEventJson} from '../../src/cli/dev-view.js'
+import {
+  JSON_PATHS_PER_SERVICE,
+  renderDevEvent,
+  renderDevEventJson,
+  renderDevLoopEvent,
+  renderDevLoopEventJson,
+} from '../../src/cli/dev-view.js'
+import {LogView} from '../../src/cli/log-view.js'
 import type {ChangeSet} from '../../src/lib/dev/change-set.js'
 import type {DevEvent} from '../../src/lib/dev/dev-session.js'
 import {DeployError} from '../../src/lib/errors.js'
+import type {LogLineEvent} from '../../src/lib/logs/log-multiplexer.js'
 
 const at = '2026-11-27T15:00:00.000Z'
 const changes: ChangeSet = {
@@ -177,5 +185,72 @@ describe('listenForKeys', () => {
     expect(pipe.listenerCount('data')).toBe(0)
     expect(pipe.isRaw).toBe(false)
     restore()
+  })
+})
+
+describe('renderDevLoopEvent / renderDevLoopEventJson (the whole dev loop)', () => {
+  const logs = new LogView({
+    color: false,
+    timestamps: false,
+    services: ['frontend', 'backend'],
+    containers: {backend: 'backend'},
+  })
+  const options = {...plain, logs}
+  const line: LogLineEvent = {
+    type: 'line',
+    service: 'backend',
+    pod: 'todo-backend-7d9f8c6b5-x2kq9',
+    container: 'backend',
+    time: at,
+    line: 'GET /health 200',
+    previous: false,
+  }
+
+  it('puts app log lines on stdout as `logs` prints them, and in --json as log events', () => {
+    expect(renderDevLoopEvent({type: 'log', log: line, at}, options)).toEqual([
+      {stream: 'stdout', text: 'backend  7d9f-x2kq9 │ GET /health 200'},
+    ])
+    expect(JSON.parse(renderDevLoopEventJson({type: 'log', log: line, at}))).toEqual({
+      event: 'log',
+      at,
+      service: 'backend',
+      pod: 'todo-backend-7d9f8c6b5-x2kq9',
+      container: 'backend',
+      time: at,
+      line: 'GET /health 200',
+    })
+  })
+
+  it('says where a port-forward made the app reachable, and that a failed first up does not end dev', () => {
+    expect(
+      renderDevLoopEvent(
+        {type: 'reachable', url: 'http://127.0.0.1:40123', via: 'port-forward', at},
+        options,
+      ),
+    ).toEqual([
+      {
+        stream: 'stderr',
+        text: 'the app is reachable at http://127.0.0.1:40123 (port-forward to the frontend Service)',
+      },
+    ])
+    const failed = renderDevLoopEvent(
+      {type: 'up', error: new DeployError('the rollout of todo-backend failed', {fix: 'fix it'}), at},
+      options,
+    )
+    expect(failed.map((out) => out.stream)).toEqual(['stderr', 'stderr'])
+    expect(failed[0]?.text).toContain('the rollout of todo-backend failed')
+    expect(failed[1]?.text).toBe('dev keeps watching: the next change tries again')
+    expect(
+      JSON.parse(renderDevLoopEventJson({type: 'up', error: new DeployError('boom'), at})),
+    ).toMatchObject({
+      event: 'up',
+      error: {exitCode: 5, message: 'boom'},
+    })
+  })
+
+  it('shows an iteration starting as progress on stderr', () => {
+    expect(renderDevLoopEvent({type: 'iteration-started', iteration: 1, changes, at}, options)).toEqual([
+      {stream: 'stderr', text: 'frontend changed (3 files), .env changed: redeploying…'},
+    ])
   })
 })

@@ -289,7 +289,7 @@ describe('rollback: failures', () => {
     expect(error.exitCode).toBe(5)
     expect(error.message).toContain('holder someone@other-laptop pid 99')
     expect(fake.helm.rollbacks).toEqual([])
-    expect(fake.lock.holders.get(`${NAMESPACE}/${RELEASE}`)).toBe('someone@other-laptop pid 99')
+    expect(fake.lock.holders.get(`${NAMESPACE}/${RELEASE}`)?.holder).toBe('someone@other-laptop pid 99')
   })
 
   test('an unhealthy answer after the rollback leaves it Running with a warning', async () => {

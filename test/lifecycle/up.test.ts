@@ -360,7 +360,7 @@ describe('up: failures and their exit codes', () => {
     expect(fake.engine.buildCount).toBe(0)
     expect(fake.log.count('engine.hasImage')).toBe(0)
     expect(fake.helm.upgrades).toHaveLength(0)
-    expect(fake.lock.holders.get(`${NAMESPACE}/${RELEASE}`)).toBe('someone@other-laptop pid 99')
+    expect(fake.lock.holders.get(`${NAMESPACE}/${RELEASE}`)?.holder).toBe('someone@other-laptop pid 99')
   })
 })
 

@@ -723,10 +723,10 @@ export class FakeSecretStore implements SecretStore {
   }
 }
 
-/** One lease per release; `holdBy` makes another process hold it. */
+/** One lease per release; `holdBy` makes another process hold it. The refusal names the holder and its command, as the Lease's annotation does. */
 export class FakeReleaseLock implements ReleaseLock {
-  /** release key → holder. */
-  readonly holders = new Map<string, string>()
+  /** release key → holder and the command it runs. */
+  readonly holders = new Map<string, {holder: string; command: string}>()
   acquired = 0
   released = 0
 
@@ -735,17 +735,17 @@ export class FakeReleaseLock implements ReleaseLock {
   async acquire(request: AcquireLockRequest): Promise<LockHandle> {
     this.log.record('lock.acquire', request)
     const id = key(request.release, request.namespace)
-    const holder = this.holders.get(id)
-    if (holder !== undefined) {
+    const held = this.holders.get(id)
+    if (held !== undefined) {
       throw new DeployError(
-        `release ${request.release} is locked by \`todo-deploy up\` (holder ${holder}) since 2025-01-01T10:00:00.000Z; wait for it to finish, or if that process is gone the lock expires at 2025-01-01T10:00:30.000Z`,
+        `release ${request.release} is locked by \`${held.command}\` (holder ${held.holder}) since 2025-01-01T10:00:00.000Z; wait for it to finish, or if that process is gone the lock expires at 2025-01-01T10:00:30.000Z`,
         {
           where: `lease/todo-deploy-lock-${request.release} in namespace ${request.namespace}`,
           fix: 'run the command again once the other one has finished (or the lock has expired)',
         },
       )
     }
-    this.holders.set(id, request.holder)
+    this.holders.set(id, {holder: request.holder, command: request.command})
     this.acquired++
     let done = false
     return {
@@ -771,13 +771,13 @@ export class FakeReleaseLock implements ReleaseLock {
     const id = key(release, namespace)
     const lease = this.leases.get(id)
     if (lease !== undefined) return lease
-    const holder = this.holders.get(id)
+    const held = this.holders.get(id)
     // A lock this fake hands out is renewed for as long as it is held.
-    return holder === undefined ? null : {holder, command: 'todo-deploy up', expiresAt: new Date(8.64e15)}
+    return held === undefined ? null : {...held, expiresAt: new Date(8.64e15)}
   }
 
-  holdBy(release: string, namespace: string, holder: string): void {
-    this.holders.set(key(release, namespace), holder)
+  holdBy(release: string, namespace: string, holder: string, command = 'todo-deploy up'): void {
+    this.holders.set(key(release, namespace), {holder, command})
   }
 
   isHeld(release: string, namespace: string): boolean {

@@ -14,7 +14,7 @@ import {applySecret} from './up/secret.js'
 import {verifyUp} from './up/verify.js'
 
 export type {Renderer} from './phase-runner.js'
-export type {HelmAction, ServiceImageOutcome, UpOptions, UpResult} from './up/run.js'
+export type {HeldLock, HelmAction, ServiceImageOutcome, UpOptions, UpResult} from './up/run.js'
 export type {UpPlan, ServicePlan, HelmDecision} from './up/plan.js'
 export {planUp} from './up/plan.js'
 
@@ -38,7 +38,7 @@ export async function runUp(
     connection,
     secrets,
     options,
-    recorder: new OperationRecorder('up'),
+    recorder: new OperationRecorder(options.heldLock?.command ?? 'up'),
     result: newResult(resolved, connection, options),
     imageIds: {},
   }

@@ -1,7 +1,8 @@
+import {DeployError} from '../../errors.js'
 import {lockRelease, type PhaseOutcome} from '../phase-runner.js'
 import {observeCluster, observeSources, refusePending, type ClusterObservation} from './observe.js'
 import {planUp} from './plan.js'
-import type {UpRun} from './run.js'
+import type {HeldLock, UpRun} from './run.js'
 
 /**
  * Preflight of a real `up`: observe the cluster, refuse a stuck release, take the release's lock, then
@@ -13,16 +14,30 @@ export async function preflightAndLock(run: UpRun, report: (line: string) => voi
   report(`checking ${connection.cluster.describe()}, helm and the release`)
   const cluster = await observeCluster(resolved, connection)
   refusePending(resolved, cluster, options.force)
-  report(`taking the lock of release ${release}`)
-  await connection.api.ensureNamespace(namespace)
-  run.lock = await lockRelease(connection, recorder, {
-    namespace,
-    release,
-    holder: options.holder,
-    command: 'todo-deploy up',
-  })
+  if (options.heldLock) {
+    refuseLostLock(options.heldLock, release)
+    await recorder.persistTo(connection.state, namespace, release)
+  } else {
+    report(`taking the lock of release ${release}`)
+    await connection.api.ensureNamespace(namespace)
+    run.lock = await lockRelease(connection, recorder, {
+      namespace,
+      release,
+      holder: options.holder,
+      command: 'todo-deploy up',
+    })
+  }
   await makePlan(run, cluster, report)
   return describeObservation(cluster)
+}
+
+/** A held lock that another process took over (or deleted) no longer protects the release. */
+function refuseLostLock(held: HeldLock, release: string): void {
+  if (held.lock.lostReason === undefined) return
+  throw new DeployError(`the lock of release ${release} was lost: ${held.lock.lostReason}`, {
+    where: `todo-deploy ${held.command}`,
+    fix: `stop this \`todo-deploy ${held.command}\` and start it again once the other command has finished`,
+  })
 }
 
 /** Preflight of `up --dry-run`: the same observation and plan, without the lock. */

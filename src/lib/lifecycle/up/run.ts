@@ -23,6 +23,17 @@ export interface UpOptions extends UpRequest {
   holder: string
   renderer: Renderer
   signal?: AbortSignal
+  /**
+   * Run under the release's lock that the caller already holds (`dev` holds it for its whole session):
+   * preflight takes no lock and frees none; the operation is recorded under the caller's command.
+   */
+  heldLock?: HeldLock
+}
+
+/** A lock the caller holds, and the command the operation record names (`dev`). */
+export interface HeldLock {
+  lock: LockHandle
+  command: string
 }
 
 export interface ServiceImageOutcome {

@@ -1,0 +1,324 @@
+import type {ResolvedConfig} from '../config/load.js'
+import type {ServiceName} from '../config/schema.js'
+import {InterruptedError, isTodoDeployError} from '../errors.js'
+import {releaseSelector} from '../kube/kube-client.js'
+import type {LockHandle} from '../kube/release-lock.js'
+import type {PhaseResult} from '../lifecycle/operation.js'
+import type {Renderer} from '../lifecycle/phase-runner.js'
+import type {Connection} from '../lifecycle/ports.js'
+import {defaultTimeoutMs, runUp, type UpOptions, type UpResult} from '../lifecycle/up.js'
+import {chooseServices} from '../logs/release-logs.js'
+import {LogMultiplexer, type LogEvent} from '../logs/log-multiplexer.js'
+import type {SecretValue} from '../secrets/secret-value.js'
+import {type AppForward, type AppReach, PROBE_TIMEOUT_MS} from './app-reach.js'
+import type {ChangeSet} from './change-set.js'
+import {
+  DevSession,
+  type DevEvent,
+  type DevSessionSummary,
+  type IterationOutcome,
+  type StepTiming,
+} from './dev-session.js'
+import {type SourceWatcherOptions, watchTargetsOf, type WatchTargets} from './source-watcher.js'
+
+/** The command the release's lock names while `dev` runs: a concurrent `up` is refused naming it. */
+export const DEV_LOCK_COMMAND = 'todo-deploy dev'
+
+/** The configuration and Secret values, read again after todo-deploy.yaml, the chart or `.env` changed. */
+export interface DevInputs {
+  resolved: ResolvedConfig
+  secrets: SecretValue[]
+}
+
+export interface DevLoopOptions {
+  /** Reads the configuration and the Secret values again; throws (BadInputError) on a bad config. */
+  reload: () => DevInputs
+  debounceMs: number
+  /** `--timeout`; undefined: the configuration's rollout.timeout at each iteration. */
+  timeoutMs?: number
+  /** false with `--no-rollback`. */
+  rollbackOnFailure: boolean
+  /** `--port-forward`: forward even when the NodePort URL answers. */
+  portForward: boolean
+  /** false with `--no-logs`. */
+  logs: boolean
+  holder: string
+  /** The renderer of the first `up` (iterations print one line each, so they run silent). */
+  renderer: Renderer
+}
+
+/** What `dev` tells its view, besides the session's own events. */
+export type DevLoopEvent =
+  | DevEvent
+  /** The first `up` finished (it may have failed: `dev` watches anyway when a fix is a change away). */
+  | {type: 'up'; result?: UpResult; error?: unknown; at: string}
+  /** One line (or notice) of the app's logs. */
+  | {type: 'log'; log: LogEvent; at: string}
+  /** The app's URL from this machine: the NodePort/Ingress one, or a port-forward to the frontend. */
+  | {type: 'reachable'; url: string; via: 'cluster' | 'port-forward'; at: string}
+  /** Something `dev` could not do that does not stop it (a folder it cannot watch, a forward that failed). */
+  | {type: 'problem'; message: string; at: string}
+
+/** The source watcher, as `dev` starts it (SourceWatcher.start in production). */
+export type StartWatcher = (targets: WatchTargets, options: SourceWatcherOptions) => Promise<{close(): void}>
+
+export interface DevLoopPorts {
+  connection: Connection
+  reach: AppReach
+  watch: StartWatcher
+  onEvent: (event: DevLoopEvent) => void
+}
+
+const now = (): string => new Date().toISOString()
+
+/** Phase → the name a summary line gives its time; the other phases are not the user's wait. */
+const TIMED_PHASES: Record<string, string> = {
+  build: 'build',
+  load: 'load',
+  deploy: 'upgrade',
+  rollout: 'rollout',
+  verify: 'health',
+}
+
+/**
+ * `todo-deploy dev`: holds the release's lock for the whole session, runs `up`, then turns each burst
+ * of changes into one recomputed `up` plan (only the changed services rebuilt and reloaded; the
+ * others keep their deployed tags), with the app's logs streaming in between. A failed iteration is
+ * reported (with up's diagnosis and rollback) and the loop waits for the next change.
+ */
+export class DevLoop {
+  readonly #ports: DevLoopPorts
+  readonly #options: DevLoopOptions
+  readonly #session: DevSession
+  readonly #lock: LockHandle
+  #inputs: DevInputs
+  #forward: AppForward | undefined
+  /** Decided once the URL was first checked: whether the cluster's own URL answers from here. */
+  #direct: boolean | undefined
+  #stopRequested = false
+  #upController: AbortController | undefined
+  readonly #logs = new AbortController()
+
+  private constructor(inputs: DevInputs, lock: LockHandle, ports: DevLoopPorts, options: DevLoopOptions) {
+    this.#inputs = inputs
+    this.#lock = lock
+    this.#ports = ports
+    this.#options = options
+    this.#session = new DevSession({
+      iterate: (changes, signal) => this.#iterate(changes, signal),
+      onEvent: ports.onEvent,
+    })
+  }
+
+  /** Takes the release's lock (renewed until `run()` returns); refused while another command holds it. */
+  static async open(inputs: DevInputs, ports: DevLoopPorts, options: DevLoopOptions): Promise<DevLoop> {
+    const {namespace, release} = inputs.resolved.config
+    await ports.connection.api.ensureNamespace(namespace)
+    const lock = await ports.connection.lock.acquire({
+      namespace,
+      release,
+      holder: options.holder,
+      command: DEV_LOCK_COMMAND,
+    })
+    return new DevLoop(inputs, lock, ports, options)
+  }
+
+  /** The configuration the last iteration used (for `s`: status). */
+  get resolved(): ResolvedConfig {
+    return this.#inputs.resolved
+  }
+
+  /** Runs `up`, then watches until `stop()`; the lock is freed and the forward closed before it returns. */
+  async run(): Promise<DevSessionSummary> {
+    let watcher: {close(): void} | undefined
+    let logs: Promise<unknown> | undefined
+    try {
+      await this.#firstUp()
+      if (this.#stopRequested) {
+        this.#ports.onEvent({type: 'stopped', iterations: 0, failed: 0, at: now()})
+        return {iterations: 0, failed: 0}
+      }
+      watcher = await this.#ports.watch(watchTargetsOf(this.#inputs.resolved), {
+        debounceMs: this.#options.debounceMs,
+        onChange: (changes) => this.#session.queue.push(changes),
+        onError: (error) => this.#problem(`not watching a folder any more: ${error.message}`),
+      })
+      if (this.#options.logs) logs = this.#streamLogs()
+      return await this.#session.run()
+    } finally {
+      watcher?.close()
+      this.#logs.abort()
+      await logs
+      await this.#forward?.close()
+      await this.#lock.release().catch(() => undefined)
+    }
+  }
+
+  /** `r`: an iteration now, over everything (unchanged sources plan nothing). */
+  rebuildNow(): void {
+    this.#session.rebuildNow()
+  }
+
+  /**
+   * Ctrl-C or `q`: the first lets the running `up` or iteration finish, so the app stays deployed; the
+   * second (or `abort`) aborts it.
+   */
+  stop(options: {abort?: boolean} = {}): void {
+    const abort = options.abort === true || this.#stopRequested
+    this.#stopRequested = true
+    if (this.#upController !== undefined) {
+      if (abort) this.#upController.abort(new Error('dev stopped'))
+      this.#ports.onEvent({type: 'stopping', abort, at: now()})
+      return
+    }
+    this.#session.stop({abort})
+  }
+
+  async #firstUp(): Promise<void> {
+    const controller = new AbortController()
+    this.#upController = controller
+    try {
+      const result = await runUp(
+        this.#inputs.resolved,
+        this.#ports.connection,
+        this.#inputs.secrets,
+        this.#upOptions(undefined, controller.signal, this.#options.renderer),
+      )
+      const url = await this.#reach(result.url)
+      this.#ports.onEvent({type: 'up', result: url === undefined ? result : {...result, url}, at: now()})
+    } catch (error) {
+      // Exit 4 and 5 are a change away from working: dev shows the diagnosis and watches. Anything else
+      // (the cluster is down, a bad input, an interrupt) ends it.
+      const exitCode = isTodoDeployError(error) ? error.exitCode : 1
+      if (error instanceof InterruptedError || (exitCode !== 4 && exitCode !== 5)) throw error
+      this.#ports.onEvent({type: 'up', error, result: (error as {result?: UpResult}).result, at: now()})
+    } finally {
+      this.#upController = undefined
+    }
+  }
+
+  async #iterate(changes: ChangeSet, signal: AbortSignal): Promise<IterationOutcome> {
+    if (changes.config || changes.chart || changes.env) {
+      try {
+        this.#inputs = this.#options.reload()
+      } catch (error) {
+        return {status: 'failed', steps: [], error}
+      }
+    }
+    const {resolved, secrets} = this.#inputs
+    let result: UpResult
+    try {
+      result = await runUp(
+        resolved,
+        this.#ports.connection,
+        secrets,
+        this.#upOptions(onlyOf(changes), signal, 'silent'),
+      )
+    } catch (error) {
+      const failed = (error as {result?: UpResult}).result
+      const rollback = failed?.rollback
+      return {
+        status: 'failed',
+        steps: stepsOf(failed?.phases ?? []),
+        error,
+        ...(rollback?.result === 'rolled-back' ? {rolledBackTo: rollback.revision} : {}),
+      }
+    }
+    const steps = stepsOf(result.phases)
+    const changed = result.helm.action !== 'skipped' || result.images.some((image) => image.built)
+    if (!changed) return {status: 'unchanged', steps}
+    const url = await this.#reach(result.url)
+    return url === undefined ? {status: 'deployed', steps} : {status: 'deployed', steps, url}
+  }
+
+  #upOptions(only: ServiceName[] | undefined, signal: AbortSignal, renderer: Renderer): UpOptions {
+    return {
+      ...(only === undefined ? {} : {only}),
+      build: true,
+      wait: true,
+      timeoutMs: this.#options.timeoutMs ?? defaultTimeoutMs(this.#inputs.resolved),
+      rollbackOnFailure: this.#options.rollbackOnFailure,
+      dryRun: false,
+      force: false,
+      valuesFiles: [],
+      set: [],
+      holder: this.#options.holder,
+      renderer,
+      signal,
+      heldLock: {lock: this.#lock, command: 'dev'},
+    }
+  }
+
+  /**
+   * The URL to print after a rollout: the cluster's own when it answers from this machine (checked
+   * once), else a port-forward to the frontend Service, pointed at the new pods after each rollout.
+   */
+  async #reach(clusterUrl: string | undefined): Promise<string | undefined> {
+    if (this.#forward !== undefined) {
+      this.#forward.refresh()
+      return this.#forward.url
+    }
+    if (this.#direct === true || clusterUrl === undefined) return clusterUrl
+    if (!this.#options.portForward && (await this.#ports.reach.answers(clusterUrl, PROBE_TIMEOUT_MS))) {
+      this.#direct = true
+      this.#ports.onEvent({type: 'reachable', url: clusterUrl, via: 'cluster', at: now()})
+      return clusterUrl
+    }
+    const {namespace, services} = this.#inputs.resolved.config
+    try {
+      this.#forward = await this.#ports.reach.forward(namespace, services.frontend.service.name)
+    } catch (error) {
+      this.#problem(
+        `${clusterUrl} does not answer from this machine and the port-forward failed: ${error instanceof Error ? error.message : String(error)}`,
+      )
+      return clusterUrl
+    }
+    this.#ports.onEvent({type: 'reachable', url: this.#forward.url, via: 'port-forward', at: now()})
+    return this.#forward.url
+  }
+
+  /** The app's logs from now on (each new pod of a rollout from its first line), until `run()` ends. */
+  async #streamLogs(): Promise<void> {
+    const {resolved} = this.#inputs
+    const {namespace, release} = resolved.config
+    const multiplexer = new LogMultiplexer(
+      {workloads: this.#ports.connection.workloads, logStreams: this.#ports.connection.logStreams},
+      {
+        namespace,
+        labelSelector: releaseSelector(release),
+        services: chooseServices(resolved, []),
+        follow: true,
+        previous: false,
+        tail: 0,
+      },
+    )
+    try {
+      await multiplexer.run((log) => this.#ports.onEvent({type: 'log', log, at: now()}), this.#logs.signal)
+    } catch (error) {
+      this.#problem(`the app's logs stopped: ${error instanceof Error ? error.message : String(error)}`)
+    }
+  }
+
+  #problem(message: string): void {
+    this.#ports.onEvent({type: 'problem', message, at: now()})
+  }
+}
+
+/**
+ * The services to rebuild: the ones whose sources changed, with up's `--only` meaning (the others keep
+ * their deployed tags). A new configuration, chart, `.env` or `r` recomputes every service.
+ */
+export function onlyOf(changes: ChangeSet): ServiceName[] | undefined {
+  if (changes.config || changes.chart || changes.env || changes.manual || changes.services.length === 0)
+    return undefined
+  return changes.services.map((change) => change.service)
+}
+
+/** The user's waits of an iteration, in order: what ran (or failed), not what was skipped. */
+export function stepsOf(phases: readonly PhaseResult[]): StepTiming[] {
+  return phases.flatMap((phase) => {
+    const step = TIMED_PHASES[phase.phase]
+    if (step === undefined || phase.state === 'skipped' || phase.durationMs === undefined) return []
+    return [{step, ms: phase.durationMs}]
+  })
+}
