@@ -670,7 +670,7 @@ export function diagnosisFor(reason: TerminalReason | 'timed-out', namespace = '
       events,
     }),
     commands: [
-      `kubectl -n ${namespace} logs ${pod} -c backend`,
+      `kubectl -n ${namespace} logs ${pod} -c backend${crashed ? ' --previous' : ''}`,
       `kubectl -n ${namespace} describe pod ${pod}`,
     ],
   }
