@@ -83,7 +83,7 @@ describe('status', () => {
       namespace: NAMESPACE,
       revision: 1,
       status: 'deployed',
-      chart: 'todo-chatbot',
+      chart: 'todo-chatbot-chart',
       chartVersion: '1.0.0',
       description: 'Install complete',
     })

@@ -37,7 +37,7 @@ import type {
   UpgradeInstallRequest,
 } from '../../src/lib/helm/helm-client.js'
 import {HelmCli} from '../../src/lib/helm/helm-cli.js'
-import {ReleasePendingError} from '../../src/lib/helm/helm-errors.js'
+import {ReleasePendingError, helmFailure} from '../../src/lib/helm/helm-errors.js'
 import {isPending} from '../../src/lib/helm/release-state.js'
 import type {
   ClusterApi,
@@ -343,6 +343,7 @@ export class FakeHelm implements HelmClient {
       status: installing ? 'pending-install' : 'pending-upgrade',
       description: installing ? 'Initial install underway' : 'Preparing upgrade',
       config: valuesOf(valuesFileTexts, request),
+      chart: chartRefOf(request.chart),
     })
     request.onLine?.(`Release "${request.release}" is being ${installing ? 'installed' : 'upgraded'}.`)
     try {
@@ -427,11 +428,18 @@ export class FakeHelm implements HelmClient {
     await work(0, options.signal, 'helm rollback', this.sawAbort)
     const history = this.history_(release, namespace)
     const target = history.find((entry) => entry.revision === revision)
-    if (!target) throw new DeployError(`release has no ${revision} version`)
+    if (!target) {
+      // helm's own answer, mapped by the same code that maps the real one.
+      throw helmFailure(
+        {exitCode: 1, stdout: '', stderr: `Error: release has no ${revision} version\n`},
+        {operation: 'helm rollback', kind: 'change', release, namespace, masked: []},
+      )
+    }
     const created = this.push(release, namespace, {
       status: 'pending-rollback',
       description: 'Rollback underway',
       config: structuredClone(target.config),
+      chart: target.chart,
     })
     this.settle(history, created, `Rollback to ${revision}`)
   }
@@ -488,16 +496,16 @@ export class FakeHelm implements HelmClient {
   private push(
     release: string,
     namespace: string,
-    fields: Pick<FakeRevision, 'status' | 'description' | 'config'>,
+    fields: Pick<FakeRevision, 'status' | 'description' | 'config'> & {chart?: string},
   ): FakeRevision {
     const history = this.history_(release, namespace)
     const revision: FakeRevision = {
       revision: (history.at(-1)?.revision ?? 0) + 1,
       updated: new Date(),
       firstDeployed: history[0]?.firstDeployed ?? new Date(),
-      chart: 'todo-chatbot-1.0.0',
       appVersion: '1.0.0',
       ...fields,
+      chart: fields.chart ?? history.at(-1)?.chart ?? 'todo-chatbot-chart-1.0.0',
     }
     history.push(revision)
     return revision
@@ -520,17 +528,47 @@ function key(release: string, namespace: string): string {
   return `${namespace}/${release}`
 }
 
-/** The user-supplied values helm stores for a revision: `-f` files in order, then `--set-string`, then `--set`. */
+/** `<name>-<version>` of a chart folder, as `helm history` shows it; the project's chart when unreadable. */
+function chartRefOf(chart: string): string | undefined {
+  try {
+    const meta = parseYaml(readFileSync(path.join(chart, 'Chart.yaml'), 'utf8')) as {
+      name: string
+      version: string
+    }
+    return `${meta.name}-${meta.version}`
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * The user-supplied values helm stores for a revision: `-f` files in order, then `--set`, then
+ * `--set-string`, which wins over `--set` whatever the order on the command line.
+ */
 function valuesOf(valuesFileTexts: string[], request: ReleaseValues): Record<string, unknown> {
   let merged: Record<string, unknown> = {}
   for (const text of valuesFileTexts)
     merged = mergeValues(merged, (parseYaml(text) ?? {}) as Record<string, unknown>)
-  for (const [dotted, value] of Object.entries(request.setString)) setDotted(merged, dotted, value)
-  for (const pair of request.set ?? []) {
-    const at = pair.indexOf('=')
-    setDotted(merged, pair.slice(0, at), pair.slice(at + 1))
+  for (const flag of request.set ?? []) {
+    for (const pair of flag.split(/(?<!\\),/)) {
+      const at = pair.indexOf('=')
+      setDotted(merged, pair.slice(0, at), typedSetValue(pair.slice(at + 1).replace(/\\(.)/g, '$1')))
+    }
   }
+  for (const [dotted, value] of Object.entries(request.setString)) setDotted(merged, dotted, value)
   return merged
+}
+
+/** How `--set` types a value: true/false, null, integers without a leading zero; anything else a string. No `{a,b}` lists. */
+function typedSetValue(text: string): unknown {
+  if (/^true$/i.test(text)) return true
+  if (/^false$/i.test(text)) return false
+  if (/^null$/i.test(text)) return null
+  if (text === '0' || /^[-+]?[1-9]\d*$/.test(text)) {
+    const number = Number(text)
+    if (Number.isSafeInteger(number)) return number
+  }
+  return text
 }
 
 function mergeValues(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
@@ -632,7 +670,7 @@ export function diagnosisFor(reason: TerminalReason | 'timed-out', namespace = '
       events,
     }),
     commands: [
-      `kubectl -n ${namespace} logs ${pod} -c backend`,
+      `kubectl -n ${namespace} logs ${pod} -c backend${crashed ? ' --previous' : ''}`,
       `kubectl -n ${namespace} describe pod ${pod}`,
     ],
   }

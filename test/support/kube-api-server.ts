@@ -5,6 +5,8 @@ import net, {type AddressInfo} from 'node:net'
 import {KubeConfig} from '@kubernetes/client-node'
 
 import {KubeConnection} from '../../src/lib/kube/kube-connection.js'
+import {discoveryAnswer} from './kube-discovery.js'
+import {decodeKubeProtobuf, isProtobuf} from './kube-protobuf.js'
 
 /**
  * An in-memory Kubernetes API server over real HTTP, so the real client-node code paths (request
@@ -148,6 +150,16 @@ function mergePatch(target: unknown, patch: unknown): unknown {
     else result[key] = mergePatch(result[key], value)
   }
   return result
+}
+
+/** JSON, or a protobuf Secret/ConfigMap (client-go's typed clients); a protobuf DeleteOptions is ignored. */
+function parseBody(raw: Buffer, request: RecordedRequest): unknown {
+  if (!isProtobuf(raw)) return JSON.parse(raw.toString('utf8'))
+  return request.method === 'DELETE' ? undefined : decodeKubeProtobuf(raw)
+}
+
+function isApplyPatch(contentType: string | undefined): boolean {
+  return /^application\/apply-patch/.test(contentType ?? '')
 }
 
 function matchesSelector(labels: Record<string, string> | undefined, selector: string | null): boolean {
@@ -322,7 +334,8 @@ export class FakeKubeApiServer {
     this.requests.push(recorded)
     const chunks: Buffer[] = []
     for await (const chunk of request) chunks.push(chunk as Buffer)
-    const text = Buffer.concat(chunks).toString('utf8')
+    const raw = Buffer.concat(chunks)
+    const text = raw.toString('utf8')
 
     const send = (code: number, body: unknown, contentType = 'application/json'): void => {
       response.writeHead(code, {'content-type': contentType})
@@ -343,7 +356,7 @@ export class FakeKubeApiServer {
     }
 
     try {
-      const body: unknown = text === '' ? undefined : JSON.parse(text)
+      const body: unknown = text === '' ? undefined : parseBody(raw, recorded)
       const [code, answer, contentType] = this.route(recorded, body)
       send(code, answer, contentType)
     } catch (error) {
@@ -366,6 +379,11 @@ export class FakeKubeApiServer {
         },
       ]
     }
+    const discovery = discoveryAnswer(
+      request.path,
+      Object.entries(RESOURCES).map(([name, type]) => ({name, ...type})),
+    )
+    if (discovery !== undefined) return [200, discovery.body, discovery.contentType]
     const entry = Object.entries(RESOURCES).find(([, type]) => request.path.startsWith(`${type.prefix}/`))
     if (entry === undefined) throw new ApiStatus(404, `the server could not find the requested resource`)
     const prefix = entry[1].prefix
@@ -487,6 +505,16 @@ export class FakeKubeApiServer {
 
     const key = this.key(resource, namespace, name)
     const existing = this.#objects.get(key)
+    // Server-side apply (helm 4) creates what is missing.
+    if (existing === undefined && request.method === 'PATCH' && isApplyPatch(request.contentType)) {
+      const stored = this.stamp(
+        type,
+        {...(body as KubeObject), metadata: {...(body as KubeObject).metadata, name}},
+        namespace,
+      )
+      if (!request.query.has('dryRun')) this.#objects.set(key, stored)
+      return [201, stored]
+    }
     if (existing === undefined) throw notFound(name)
     const conflict = (): ApiStatus =>
       new ApiStatus(
@@ -513,14 +541,16 @@ export class FakeKubeApiServer {
         return [200, stored]
       }
       case 'PATCH': {
-        if (!/merge-patch\+json/.test(request.contentType ?? '')) {
+        // A strategic merge patch (helm 3) and an apply patch (helm 4) are applied as JSON merge patches: close
+        // enough for objects whose lists are replaced whole, as the tests' charts render them.
+        if (!/merge-patch\+json/.test(request.contentType ?? '') && !isApplyPatch(request.contentType)) {
           throw new ApiStatus(
             415,
             `the body of the request was in an unknown format - accepted media types include: application/merge-patch+json, application/strategic-merge-patch+json`,
           )
         }
         const stored = this.stamp(type, mergePatch(existing, body) as KubeObject, namespace, existing)
-        this.#objects.set(key, stored)
+        if (!request.query.has('dryRun')) this.#objects.set(key, stored)
         return [200, stored]
       }
       case 'DELETE': {
