@@ -177,50 +177,13 @@ function matchesSelector(labels: Record<string, string> | undefined, selector: s
 }
 
 /** kubectl resolves `deploy`, `svc`, `po` through these. */
+/** The short names kubectl resolves (`kubectl get deploy,pods,svc`). */
 const SHORT_NAMES: Partial<Record<string, string[]>> = {
   namespaces: ['ns'],
   configmaps: ['cm'],
   pods: ['po'],
   services: ['svc'],
   deployments: ['deploy'],
-}
-
-/**
- * The legacy (unaggregated) discovery documents kubectl reads before `kubectl get`: /api, /apis and one
- * APIResourceList per group version. Undefined for any other path.
- */
-function discoveryDocument(path: string): JsonObject | undefined {
-  const types = Object.entries(RESOURCES)
-  if (path === '/api') return {kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: []}
-  if (path === '/apis') {
-    const groupVersions = [
-      ...new Set(types.map(([, type]) => type.apiVersion).filter((v) => v.includes('/'))),
-    ]
-    return {
-      kind: 'APIGroupList',
-      apiVersion: 'v1',
-      groups: groupVersions.map((groupVersion) => {
-        const [group = '', version = ''] = groupVersion.split('/')
-        const preferred = {groupVersion, version}
-        return {name: group, versions: [preferred], preferredVersion: preferred}
-      }),
-    }
-  }
-  const served = types.filter(([, type]) => type.prefix === path)
-  if (served.length === 0) return undefined
-  return {
-    kind: 'APIResourceList',
-    apiVersion: 'v1',
-    groupVersion: served[0]?.[1].apiVersion,
-    resources: served.map(([name, type]) => ({
-      name,
-      singularName: type.kind.toLowerCase(),
-      namespaced: type.namespaced,
-      kind: type.kind,
-      verbs: ['create', 'delete', 'get', 'list', 'patch', 'update'],
-      ...(SHORT_NAMES[name] ? {shortNames: SHORT_NAMES[name]} : {}),
-    })),
-  }
 }
 
 export class FakeKubeApiServer {
@@ -366,8 +329,6 @@ export class FakeKubeApiServer {
   }
 
   private route(request: RecordedRequest, body: unknown): [number, unknown, string?] {
-    const discovery = discoveryDocument(request.path)
-    if (discovery !== undefined) return [200, discovery]
     if (request.path === '/version') {
       return [
         200,
@@ -381,7 +342,7 @@ export class FakeKubeApiServer {
     }
     const discovery = discoveryAnswer(
       request.path,
-      Object.entries(RESOURCES).map(([name, type]) => ({name, ...type})),
+      Object.entries(RESOURCES).map(([name, type]) => ({name, ...type, shortNames: SHORT_NAMES[name]})),
     )
     if (discovery !== undefined) return [200, discovery.body, discovery.contentType]
     const entry = Object.entries(RESOURCES).find(([, type]) => request.path.startsWith(`${type.prefix}/`))

@@ -1,6 +1,6 @@
 /**
  * The legacy discovery documents (`/api`, `/api/v1`, `/apis`, `/apis/<group>/<version>`) for the kinds a
- * FakeKubeApiServer stores. client-go (inside helm) builds its REST mapper from them before it touches an
+ * FakeKubeApiServer stores. client-go (inside helm and kubectl) builds its REST mapper from them before it touches an
  * object; the aggregated-discovery Accept header is answered with these plain documents, which client-go
  * accepts as the fallback.
  */
@@ -12,6 +12,8 @@ export interface DiscoverableResource {
   kind: string
   apiVersion: string
   namespaced: boolean
+  /** What kubectl accepts for the plural (`svc`, `deploy`). */
+  shortNames?: string[]
 }
 
 const VERBS = ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch']
@@ -71,6 +73,7 @@ function discoveryDocument(trimmed: string, resources: readonly DiscoverableReso
       namespaced: resource.namespaced,
       kind: resource.kind,
       verbs: VERBS,
+      ...(resource.shortNames ? {shortNames: resource.shortNames} : {}),
     })),
   }
 }
