@@ -56,6 +56,8 @@ interface Observed {
   exists?: {frontend?: boolean; backend?: boolean}
   imageLoad?: ImageLoadStrategy
   checksum?: string
+  /** Image names the node lists (status.images). */
+  nodeImages?: string[]
 }
 
 function observed(o: Observed = {}): UpObservation {
@@ -78,6 +80,9 @@ function observed(o: Observed = {}): UpObservation {
     release,
     inspection: inspectRelease(history),
     imageLoad: o.imageLoad ?? 'load',
+    nodes: o.nodeImages
+      ? {nodes: [{name: 'minikube', uid: 'u', bootId: 'b', ready: true, images: o.nodeImages}]}
+      : null,
     images: {
       frontend: image('todo-frontend', FRONTEND, o.exists?.frontend ?? false),
       backend: image('todo-backend', BACKEND, o.exists?.backend ?? false),
@@ -194,6 +199,14 @@ describe('planUp: load, per service', () => {
     const planned = plan({imageLoad})
     expect(planned.imageLoad).toBe(imageLoad)
     expect(planned.services.map((service) => service.load)).toEqual([expected, expected])
+  })
+
+  test('an image the node lists is not loaded; one it does not list is (the list is a positive check only)', () => {
+    const planned = plan({nodeImages: [`docker.io/library/todo-frontend:${FRONTEND}`]})
+    expect(planned.services.map((service) => service.load)).toEqual([
+      {action: 'skip', reason: 'listed on node minikube'},
+      {action: 'load', reason: `sent to ${CLUSTER} unless it already has it`},
+    ])
   })
 
   test('a service left out of --only is not loaded', () => {

@@ -14,6 +14,7 @@ import type {
   ImageInfo,
   ListedImage,
 } from '../../src/lib/build/image-builder.js'
+import type {ClusterNodes, NodeReader} from '../../src/lib/cluster/cluster-nodes.js'
 import type {ClusterKind} from '../../src/lib/cluster/cluster-kind.js'
 import type {
   ClusterTarget,
@@ -283,6 +284,18 @@ export class FakeClusterTarget implements ClusterTarget {
     this.log.record('cluster.frontendUrl', request)
     if (request.ingressHost) return `http://${request.ingressHost}`
     return `http://${this.nodeIp}:${request.nodePort ?? 80}`
+  }
+}
+
+/** The nodes the API server lists; none readable by default (every image question goes to the cluster target). */
+export class FakeNodeReader implements NodeReader {
+  current: ClusterNodes | null = null
+
+  constructor(private readonly log: CallLog) {}
+
+  async read(): Promise<ClusterNodes | null> {
+    this.log.record('nodes.read')
+    return structuredClone(this.current)
   }
 }
 
@@ -1007,6 +1020,7 @@ export class FakeCluster {
   readonly engine = new FakeImageEngine(this.log)
   readonly cluster: FakeClusterTarget
   readonly helm = new FakeHelm(this.log)
+  readonly nodes = new FakeNodeReader(this.log)
   readonly rollout = new FakeRolloutWaiter(this.log)
   readonly secrets = new FakeSecretStore(this.log)
   readonly lock = new FakeReleaseLock(this.log)
@@ -1028,6 +1042,7 @@ export class FakeCluster {
       server: 'https://192.168.49.2:8443',
       clusterKind: 'minikube',
       cluster: this.cluster,
+      nodes: this.nodes,
       helm: this.helm,
       api: this.api,
       secrets: this.secrets,

@@ -4,6 +4,8 @@ import path from 'node:path'
 
 import {ContentTagger} from '../build/content-tag.js'
 import {LazyImageBuilder} from '../build/lazy-image-builder.js'
+import {CachedClusterTarget} from '../cluster/cached-cluster-target.js'
+import {SharedNodeReader} from '../cluster/cluster-nodes.js'
 import {detectClusterKind} from '../cluster/cluster-kind.js'
 import {createClusterTarget} from '../cluster/create-cluster-target.js'
 import type {ResolvedConfig} from '../config/load.js'
@@ -46,12 +48,20 @@ export function connect(resolved: ResolvedConfig, options: ConnectOptions): Conn
   // Every API call of every adapter goes through this one connection: one timeout, one error wording.
   const kube = new KubeConnection(loaded)
   const logs = new KubePodLogSource(kube.core)
+  // A paused API server must not hold up the fast path: soon ask the cluster's tool instead.
+  const nodeApi = new KubeConnection(loaded, {timeoutMs: NODE_READ_TIMEOUT_MS})
+  const nodes = new SharedNodeReader(() => nodeApi.core.listNode())
   const controllers = new Set<AbortController>()
   return {
     context: loaded.context,
     server: loaded.server,
     clusterKind: detected.kind,
-    cluster: createClusterTarget(detected, options.runner),
+    cluster: new CachedClusterTarget(
+      createClusterTarget(detected, options.runner),
+      nodes,
+      clusterFactsCacheFile(loaded.context, env),
+    ),
+    nodes,
     helm: new HelmCli(options.runner, {kubeContext: loaded.context, log: options.log}),
     api: new KubeClusterApi(kube),
     secrets: new KubeSecretStore(kube),
@@ -90,9 +100,22 @@ export function connect(resolved: ResolvedConfig, options: ConnectOptions): Conn
   }
 }
 
+const NODE_READ_TIMEOUT_MS = 2000
+
 /** Per project, outside it: the user's cache folder, so nothing is written into their repository. */
 export function contentHashCacheDir(projectDir: string, env: NodeJS.ProcessEnv = process.env): string {
-  const base = env.XDG_CACHE_HOME || path.join(homedir(), '.cache')
-  const key = createHash('sha256').update(path.resolve(projectDir)).digest('hex').slice(0, 16)
-  return path.join(base, 'todo-deploy', key)
+  return path.join(userCacheDir(env), shortHash(path.resolve(projectDir)))
+}
+
+/** Per kube context: what the cluster's tool said about it (CachedClusterTarget). */
+export function clusterFactsCacheFile(context: string, env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(userCacheDir(env), 'clusters', `${shortHash(context)}.json`)
+}
+
+function userCacheDir(env: NodeJS.ProcessEnv): string {
+  return path.join(env.XDG_CACHE_HOME || path.join(homedir(), '.cache'), 'todo-deploy')
+}
+
+function shortHash(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 16)
 }

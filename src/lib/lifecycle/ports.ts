@@ -1,6 +1,7 @@
 import type {ContentTagger} from '../build/content-tag.js'
 import type {ImageBuilder} from '../build/image-builder.js'
 import type {ClusterKind} from '../cluster/cluster-kind.js'
+import type {NodeReader} from '../cluster/cluster-nodes.js'
 import type {ClusterTarget} from '../cluster/cluster-target.js'
 import type {HelmClient} from '../helm/helm-client.js'
 import type {ClusterApi} from '../kube/kube-client.js'
@@ -26,6 +27,8 @@ export interface Connection {
   server: string
   clusterKind: ClusterKind
   cluster: ClusterTarget
+  /** The nodes as the API server lists them: identity, readiness, the images they have. */
+  nodes: NodeReader
   helm: HelmClient
   api: ClusterApi
   secrets: SecretStore

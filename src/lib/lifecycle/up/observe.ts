@@ -1,4 +1,5 @@
 import {planServiceImage, type ServiceImagePlan} from '../../build/service-image.js'
+import type {ClusterNodes} from '../../cluster/cluster-nodes.js'
 import {chooseImageLoadStrategy, type ImageLoadStrategy} from '../../cluster/image-load-strategy.js'
 import type {ResolvedConfig} from '../../config/load.js'
 import {SERVICE_NAMES, type ServiceName} from '../../config/schema.js'
@@ -21,6 +22,8 @@ export interface ClusterObservation {
   imageLoad: ImageLoadStrategy
   /** The node's Docker endpoint when images are built inside it (docker-env), else null. */
   builderEnv: Record<string, string> | null
+  /** The nodes and the images they list; null when the API server would not list them. */
+  nodes: ClusterNodes | null
 }
 
 /**
@@ -33,14 +36,15 @@ export async function observeCluster(
   connection: Connection,
 ): Promise<ClusterObservation> {
   const {release: name, namespace, cluster} = resolved.config
-  const [running, helmVersion, release, history, runtime] = await Promise.allSettled([
+  const [running, helmVersion, release, history, runtime, nodes] = await Promise.allSettled([
     connection.cluster.ensureRunning(),
     connection.helm.version(),
     connection.helm.status(name, namespace),
     connection.helm.history(name, namespace),
     connection.cluster.nodeRuntime(),
+    connection.nodes.read(),
   ])
-  for (const outcome of [running, helmVersion, release, history, runtime]) {
+  for (const outcome of [running, helmVersion, release, history, runtime, nodes]) {
     if (outcome.status === 'rejected') throw outcome.reason
   }
   // A nodePort another Service holds would fail Helm half-way: refused here, before anything is built.
@@ -57,6 +61,7 @@ export async function observeCluster(
     inspection: inspectRelease(settled(history)),
     imageLoad,
     builderEnv: imageLoad === 'docker-env' ? await connection.cluster.builderEnv() : null,
+    nodes: settled(nodes),
   }
 }
 
@@ -106,6 +111,7 @@ export async function observeSources(
     release: cluster.release,
     inspection: cluster.inspection,
     imageLoad: cluster.imageLoad,
+    nodes: cluster.nodes,
     images,
     sources,
     secret: {keys: input.secrets.map((secret) => secret.name), checksum: secretChecksum(input.secrets)},

@@ -1,6 +1,7 @@
 import {stringify} from 'yaml'
 
 import type {ServiceImagePlan} from '../../build/service-image.js'
+import {nodesListing, type ClusterNodes} from '../../cluster/cluster-nodes.js'
 import type {ImageLoadStrategy} from '../../cluster/image-load-strategy.js'
 import type {ResolvedConfig} from '../../config/load.js'
 import {SERVICE_NAMES, type ServiceName} from '../../config/schema.js'
@@ -39,6 +40,8 @@ export interface UpObservation {
   release: ReleaseInfo | null
   inspection: ReleaseInspection
   imageLoad: ImageLoadStrategy
+  /** The nodes and the images the kubelet lists on them (a positive check only); null when unreadable. */
+  nodes: ClusterNodes | null
   /** Per enabled service: its content tag and whether the engine images are built in has it. */
   images: Partial<Record<ServiceName, ServiceImagePlan>>
   sources: DigestSources
@@ -163,7 +166,7 @@ function planService(
     tag: image.contentTag,
     contentTag: image.contentTag,
     build: planBuild(request, image, service),
-    load: planLoad(observed),
+    load: planLoad(observed, image.ref),
   }
 }
 
@@ -178,14 +181,22 @@ function planBuild(request: UpRequest, image: ServiceImagePlan, service: Service
   return {action: 'build', reason: `the engine has no ${image.ref}: the ${service} source changed`}
 }
 
-function planLoad(observed: UpObservation): ServicePlan['load'] {
+function planLoad(observed: UpObservation, ref: string): ServicePlan['load'] {
   switch (observed.imageLoad) {
     case 'docker-env':
       return {action: 'skip', reason: `images are built inside ${observed.cluster} (docker-env)`}
     case 'none':
       return {action: 'skip', reason: `${observed.cluster} uses the local engine's images`}
-    case 'load':
+    case 'load': {
+      // The content tag names the source: a node listing the tag has this source's image.
+      const listing = nodesListing(observed.nodes, ref)
+      if (listing)
+        return {
+          action: 'skip',
+          reason: `listed on node${listing.length > 1 ? 's' : ''} ${listing.join(', ')}`,
+        }
       return {action: 'load', reason: `sent to ${observed.cluster} unless it already has it`}
+    }
   }
 }
 
