@@ -200,12 +200,41 @@ describe('up: failures and their exit codes', () => {
     expect(error.exitCode).toBe(4)
     expect(error.message).toContain('building todo-backend:c-')
     expect(error.result?.state).toBe('Failed')
-    expect(fake.cluster.loadCount).toBe(0)
+    // The frontend, built, may have gone on to its load (the pipeline); the backend never does.
+    expect(fake.cluster.loads.filter((ref) => ref.startsWith('todo-backend:'))).toEqual([])
     expect(fake.helm.upgrades).toHaveLength(0)
     const {operation} = await record(fake)
     expect(operation.result).toBe('failed')
     expect(operation.phases.find((entry) => entry.phase === 'build')?.state).toBe('failed')
     expectLockFree(fake)
+  })
+
+  test('each service goes build then load on its own: the frontend loads while the backend still builds', async () => {
+    const p = tempProject()
+    const fake = new FakeCluster()
+    fake.engine.buildMsByRepository.set('todo-backend', 400)
+    fake.cluster.loadMs = 100
+    const backendBuiltAtFrontendLoad: boolean[] = []
+    fake.log.onCall = (name, args) => {
+      if (name === 'cluster.loadImage' && String(args[0]).startsWith('todo-frontend:'))
+        backendBuiltAtFrontendLoad.push(
+          [...fake.engine.images.keys()].some((ref) => ref.startsWith('todo-backend:')),
+        )
+    }
+    const result = await up(p, fake)
+
+    expect(backendBuiltAtFrontendLoad).toEqual([false])
+    expect(result.images.map((image) => [image.built, image.loaded])).toEqual([
+      [true, true],
+      [true, true],
+    ])
+    const build = phase(result, 'build')
+    const load = phase(result, 'load')
+    expect([build.state, load.state]).toEqual(['succeeded', 'succeeded'])
+    // Both recorded, overlapping: the load began before the last build ended.
+    expect(Date.parse(load.startedAt)).toBeLessThan(Date.parse(build.endedAt!))
+    const names = fake.log.names()
+    expect(names.indexOf('helm.upgradeInstall')).toBeGreaterThan(names.lastIndexOf('cluster.loadImage'))
   })
 
   test('a failing image load ends with the load error and its exit code (5)', async () => {

@@ -139,6 +139,8 @@ export class FakeImageEngine implements ImageBuilder {
   /** A repository whose next builds fail with BuildError, as a failing RUN step does. */
   failingRepository: string | undefined
   buildMs = 0
+  /** Build time of one repository's images, instead of buildMs. */
+  readonly buildMsByRepository = new Map<string, number>()
   sizeBytes = 50 * 1024 * 1024
 
   constructor(private readonly log: CallLog) {}
@@ -158,7 +160,8 @@ export class FakeImageEngine implements ImageBuilder {
     this.builds.push(request)
     this.log.record('engine.build', ref)
     onProgress('Step 1/2 : FROM scratch')
-    await work(this.buildMs, request.signal, `build of ${ref}`, this.sawAbort)
+    const ms = this.buildMsByRepository.get(request.repository) ?? this.buildMs
+    await work(ms, request.signal, `build of ${ref}`, this.sawAbort)
     if (this.failingRepository === request.repository) {
       throw new BuildError(
         `building ${ref} failed at Step 2/2 : RUN make: The command '/bin/sh -c make' returned a non-zero code: 2`,

@@ -120,13 +120,14 @@ export class OperationRecorder {
     this.flush()
   }
 
-  /** Ends the operation: any phase still running takes the operation's result. */
+  /** Ends the operation: every phase still running takes the operation's result. */
   async finish(result: 'succeeded' | 'failed' | 'interrupted', state: LifecycleState): Promise<void> {
-    const running = this.runningPhase()
-    if (running) {
-      if (result === 'interrupted') this.operation.interruptedPhase = running
+    // Phases can overlap (up's builds and loads): every one still running takes the result.
+    const running = [...this.phases.values()].filter((phase) => phase.state === 'running')
+    if (result === 'interrupted' && running[0]) this.operation.interruptedPhase = running[0].phase
+    for (const phase of running) {
       this.end(
-        running,
+        phase.phase,
         result === 'interrupted' ? 'interrupted' : result === 'failed' ? 'failed' : 'succeeded',
         {},
       )

@@ -3,9 +3,8 @@ import type {SecretValue} from '../secrets/secret-value.js'
 import {OperationRecorder, type LifecycleState} from './operation.js'
 import {phaseFactory, runOperation, type PhaseOutcome} from './phase-runner.js'
 import type {Connection} from './ports.js'
-import {buildImages} from './up/build.js'
 import {deployRelease} from './up/deploy.js'
-import {loadImages} from './up/load.js'
+import {imagesTask} from './up/images.js'
 import {preflightAndLock, preflightOnly} from './up/preflight.js'
 import {renderPlan} from './up/render.js'
 import {awaitUpRollout} from './up/rollout.js'
@@ -23,8 +22,8 @@ type UpStep = (run: UpRun, report: (line: string) => void) => Promise<PhaseOutco
 
 /**
  * `todo-deploy up`: observe, plan, then apply the plan phase by phase (helm pkg/action: Run →
- * prepare, pure → perform, side effects). Preflight observes and plans; build → load → Secret →
- * helm upgrade --install → rollout → health → URL carry the plan out. `--dry-run` is the preflight
+ * prepare, pure → perform, side effects). Preflight observes and plans; build → load (each service on
+ * its own, side by side) → Secret → helm upgrade --install → rollout → health → URL carry the plan out. `--dry-run` is the preflight
  * without the lock plus `helm template`: the other phases never run, so none of them knows about it.
  */
 export async function runUp(
@@ -59,8 +58,7 @@ export async function runUp(
       ]
     : [
         phase('preflight', 'Preflight', 'Initial', step(preflightAndLock)),
-        phase('build', 'Build images', 'Building', step(buildImages)),
-        phase('load', 'Load images into the cluster', 'Loading', step(loadImages)),
+        imagesTask(run),
         phase('secret', `Apply Secret ${resolved.config.secrets.name}`, 'Deploying', step(applySecret)),
         phase('deploy', 'Deploy the Helm release', 'Deploying', step(deployRelease)),
         phase(
