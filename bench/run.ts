@@ -5,6 +5,7 @@
  * (docker build both images + send them + helm upgrade, every time), measured in the same run.
  * Whole-process runs (`status`, `--help` as a user starts them) are in bench/startup.ts.
  */
+import {randomBytes} from 'node:crypto'
 import {copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
@@ -14,14 +15,23 @@ import {BuildContext} from '../src/lib/build/build-context.js'
 import {ContentTagger} from '../src/lib/build/content-tag.js'
 import {dockerFromEnv} from '../src/lib/build/docker-engine.js'
 import {DockerImageBuilder} from '../src/lib/build/image-builder.js'
+import {CachedClusterTarget} from '../src/lib/cluster/cached-cluster-target.js'
+import {MinikubeCluster} from '../src/lib/cluster/minikube-cluster.js'
 import {loadConfig, type ResolvedConfig} from '../src/lib/config/load.js'
 import {runUp, type UpOptions} from '../src/lib/lifecycle/up.js'
 import {ExecaProcessRunner} from '../src/lib/process/runner.js'
 import {benchDevIteration, formatDevIteration} from './dev-iteration.js'
 import {benchDevWatch, formatDevWatch} from './dev-watch.js'
 import {BUSYBOX_DOCKERFILE, FakeCluster, testSecrets, UP_OPTIONS} from '../test/support/fake-connection.js'
+import {ApiNode, MinikubeNode} from '../test/support/fake-minikube.js'
 
 const REPOSITORIES = {frontend: 'todo-bench-frontend', backend: 'todo-bench-backend'} as const
+const SIZED_REPOSITORIES = {frontend: 'todo-bench-big', backend: 'todo-bench-small'} as const
+/** The generated layer of the larger image (random bytes: nothing compresses it away). */
+const BIG_LAYER_MB = 48
+const COLD_RUNS = 3
+/** The minikube profile of the recorded outputs the `minikube` double answers with. */
+const PROFILE = 'todo'
 const NO_CHANGE_RUNS = 7
 const NAIVE_RUNS = 3
 const TAG_FILES = 20_000
@@ -55,8 +65,11 @@ async function run(file: string, args: string[], options: {cwd?: string} = {}): 
 }
 
 /** Two services whose images the engine can build offline: FROM scratch + the static busybox. */
-function createProject(): ResolvedConfig {
-  const dir = path.join(work, 'project')
+function createProject(
+  name = 'project',
+  repositories: Record<'frontend' | 'backend', string> = REPOSITORIES,
+): ResolvedConfig {
+  const dir = path.join(work, name)
   for (const service of ['frontend', 'backend'] as const) {
     mkdirSync(path.join(dir, service, 'app'), {recursive: true})
     writeFileSync(path.join(dir, service, 'Dockerfile'), BUSYBOX_DOCKERFILE)
@@ -71,7 +84,7 @@ function createProject(): ResolvedConfig {
       ...(['frontend', 'backend'] as const).flatMap((service) => [
         `  ${service}:`,
         `    build: {context: ${service}, dockerfile: ${service}/Dockerfile}`,
-        `    image: {repository: ${REPOSITORIES[service]}}`,
+        `    image: {repository: ${repositories[service]}}`,
       ]),
       '',
     ].join('\n'),
@@ -152,6 +165,112 @@ async function benchUp(resolved: ResolvedConfig): Promise<{noChangeMs: number; n
   return {noChangeMs, naiveMs}
 }
 
+/** `up` over a real MinikubeCluster whose `minikube` is a double that counts its calls. */
+async function benchNoChangeMinikube(resolved: ResolvedConfig): Promise<{ms: number; calls: number}> {
+  const fake = new FakeCluster({images: builder, tagCacheDir: path.join(work, 'tag-cache')})
+  const node = new MinikubeNode(PROFILE, builder)
+  const api = new ApiNode(node)
+  const cluster = new CachedClusterTarget(
+    new MinikubeCluster(node, {profile: PROFILE}),
+    api,
+    path.join(work, 'cluster-facts.json'),
+  )
+  const connection = {...fake.connection, cluster, nodes: api}
+  const secrets = testSecrets()
+  await runUp(resolved, connection, secrets, upOptions())
+  api.kubeletRefresh()
+  node.commandLines.length = 0
+  const times: number[] = []
+  for (let index = 0; index < NO_CHANGE_RUNS; index++)
+    times.push((await timed(() => runUp(resolved, connection, secrets, upOptions()))).ms)
+  const ms = median(times)
+  rows.push({
+    what: `no-change up over MinikubeCluster, cached facts (median of ${NO_CHANGE_RUNS})`,
+    ms,
+    note: `${node.commandLines.length} minikube subprocesses in ${NO_CHANGE_RUNS} runs`,
+  })
+  return {ms, calls: node.commandLines.length}
+}
+
+/**
+ * Two images of different sizes: the frontend carries a generated ${BIG_LAYER_MB} MB layer, the backend
+ * is busybox alone. Each run changes both sources first (a new big layer, a new page): a cold build.
+ */
+function createSizedProject(): {resolved: ResolvedConfig; change: () => void} {
+  const resolved = createProject('sized', SIZED_REPOSITORIES)
+  const frontend = resolved.services.frontend.contextDir
+  writeFileSync(
+    resolved.services.frontend.dockerfile,
+    BUSYBOX_DOCKERFILE.replace('COPY app /app', 'COPY blob /blob\nCOPY app /app'),
+  )
+  const change = (): void => {
+    writeFileSync(path.join(frontend, 'blob'), randomBytes(BIG_LAYER_MB * 1024 * 1024))
+    for (const service of ['frontend', 'backend'] as const)
+      writeFileSync(path.join(resolved.services[service].contextDir, 'app', 'run.html'), `${Math.random()}\n`)
+  }
+  return {resolved, change}
+}
+
+/** What `minikube image load` costs, stood in for by writing the image out of the engine: `docker save`. */
+async function saveImage(ref: string): Promise<void> {
+  await run('docker', ['save', '-o', path.join(work, `load-${ref.replace(/[^a-z0-9]/gi, '-')}.tar`), ref])
+}
+
+/**
+ * A cold `up` (build → load per service, side by side; helm once the last image is in) against the
+ * naive sequential script (docker build, docker build, load, load, helm), on the same changed sources.
+ * The load is `docker save` to a file in both, so it takes time in proportion to the image's size.
+ */
+async function benchColdPipeline(): Promise<{pipelinedMs: number; sequentialMs: number}> {
+  const {resolved, change} = createSizedProject()
+  const secrets = testSecrets()
+  const naiveHelm = new FakeCluster().helm
+  const pipelined: number[] = []
+  const sequential: number[] = []
+  for (let index = 0; index < COLD_RUNS; index++) {
+    change()
+    const fake = new FakeCluster({images: builder, tagCacheDir: path.join(work, 'sized-tag-cache')})
+    const node = new MinikubeNode(PROFILE, builder, saveImage)
+    const connection = {...fake.connection, cluster: new MinikubeCluster(node, {profile: PROFILE})}
+    const ours = await timed(() => runUp(resolved, connection, secrets, upOptions()))
+    if (!ours.value.images.every((image) => image.built && image.loaded))
+      throw new Error('the cold up did not build and load both images')
+    pipelined.push(ours.ms)
+
+    change()
+    const naive = await timed(async () => {
+      for (const service of ['frontend', 'backend'] as const) {
+        const paths = resolved.services[service]
+        const ref = `${SIZED_REPOSITORIES[service]}:naive`
+        await run('docker', ['build', '-q', '-t', ref, '-f', paths.dockerfile, paths.contextDir])
+      }
+      for (const service of ['frontend', 'backend'] as const)
+        await saveImage(`${SIZED_REPOSITORIES[service]}:naive`)
+      await naiveHelm.upgradeInstall({
+        release: 'todo-chatbot',
+        chart: resolved.chartDir,
+        namespace: 'todo-app-dev',
+        valuesFiles: [],
+        setString: {'frontend.image.tag': 'naive', 'backend.image.tag': 'naive'},
+        historyMax: 10,
+      })
+    })
+    sequential.push(naive.ms)
+  }
+  const pipelinedMs = median(pipelined)
+  const sequentialMs = median(sequential)
+  rows.push({
+    what: `cold up, pipelined (${BIG_LAYER_MB} MB + busybox images, median of ${COLD_RUNS})`,
+    ms: pipelinedMs,
+    note: 'load = docker save to a file; helm, rollout in memory',
+  })
+  rows.push({
+    what: `naive sequential: build, build, save, save, helm (median of ${COLD_RUNS})`,
+    ms: sequentialMs,
+  })
+  return {pipelinedMs, sequentialMs}
+}
+
 async function benchContentTag(): Promise<void> {
   const dir = path.join(work, 'big-context')
   for (let folder = 0; folder < TAG_FILES / 100; folder++) {
@@ -187,28 +306,42 @@ async function benchContentTag(): Promise<void> {
 }
 
 async function removeImages(): Promise<void> {
-  for (const repository of Object.values(REPOSITORIES)) {
+  for (const repository of [...Object.values(REPOSITORIES), ...Object.values(SIZED_REPOSITORIES)]) {
     for (const image of await builder.listImages(repository).catch(() => [])) {
       for (const tag of image.tags) await builder.removeImage(tag).catch(() => false)
     }
   }
 }
 
-function print(ratio: number): void {
+interface Figures {
+  noChangeRatio: number
+  noChangeMinikube: {ms: number; calls: number}
+  cold: {pipelinedMs: number; sequentialMs: number}
+}
+
+function print({noChangeRatio: ratio, noChangeMinikube, cold}: Figures): void {
   const width = Math.max(...rows.map((row) => row.what.length))
   console.log(`\n${'measure'.padEnd(width)}  ${'ms'.padStart(9)}  note`)
   console.log(`${'-'.repeat(width)}  ${'-'.repeat(9)}  ----`)
   for (const row of rows)
     console.log(`${row.what.padEnd(width)}  ${row.ms.toFixed(1).padStart(9)}  ${row.note ?? ''}`)
   console.log(`\nno-change up is ${ratio.toFixed(1)} x faster than naive`)
+  console.log(
+    `no-change up over minikube: ${noChangeMinikube.calls} minikube subprocesses (target 0), ${noChangeMinikube.ms.toFixed(0)} ms in-process`,
+  )
+  console.log(
+    `cold up pipelined / naive sequential: ${(cold.pipelinedMs / cold.sequentialMs).toFixed(2)} x (target <= 0.90)`,
+  )
 }
 
 try {
   await removeImages()
   const resolved = createProject()
   const {noChangeMs, naiveMs} = await benchUp(resolved)
+  const noChangeMinikube = await benchNoChangeMinikube(resolved)
+  const cold = await benchColdPipeline()
   await benchContentTag()
-  print(naiveMs / noChangeMs)
+  print({noChangeRatio: naiveMs / noChangeMs, noChangeMinikube, cold})
   console.log(
     `\n${formatDevIteration(await benchDevIteration(resolved, builder, path.join(work, 'tag-cache')))}`,
   )
