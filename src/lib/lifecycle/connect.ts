@@ -20,6 +20,9 @@ import {KubeWorkloadSource} from '../kube/workload-source.js'
 import {KubePodLogSource} from '../kube/rollout/pod-logs.js'
 import {KubeContainerLogSource} from '../logs/kube-log-source.js'
 import type {ProcessRunner} from '../process/runner.js'
+import {DockerCredentials} from '../registry/docker-credentials.js'
+import {DockerConfigRegistry} from '../registry/image-registry.js'
+import {parseRegistryUrl} from '../registry/registry-address.js'
 import type {Connection} from './ports.js'
 
 export interface ConnectOptions {
@@ -75,6 +78,15 @@ export function connect(resolved: ResolvedConfig, options: ConnectOptions): Conn
     },
     images: (builderEnv) => new DockerImageBuilder(dockerFromEnv(builderEnv ?? env)),
     tagger: new ContentTagger({cacheDir: contentHashCacheDir(resolved.projectDir, env)}),
+    ...(config.registry.url === null
+      ? {}
+      : {
+          registry: new DockerConfigRegistry(
+            parseRegistryUrl(config.registry.url, config.registry.insecure),
+            new DockerCredentials({runner: options.runner, env}),
+            () => dockerFromEnv(env),
+          ),
+        }),
     close: () => {
       for (const controller of controllers) controller.abort()
     },
