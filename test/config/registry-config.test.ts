@@ -118,6 +118,11 @@ describe('pull policy and rules with registry.url', () => {
     expect(loadConfig({cwd: tempProject()}).config.services.frontend.image.pullPolicy).toBe('Never')
   })
 
+  test("with a registry the chart's values-dev.yaml (pullPolicy Never, for minikube) is not read by default", () => {
+    expect(load('registry:\n  url: localhost:5000\n  insecure: true\n').config.chart.valuesFiles).toEqual([])
+    expect(loadConfig({cwd: tempProject()}).config.chart.valuesFiles).toEqual(['values-dev.yaml'])
+  })
+
   test('a pullPolicy written in the file wins over the registry default', () => {
     const {config} = load(
       'registry:\n  url: localhost:5000\n  insecure: true\nservices:\n  backend:\n    image:\n      pullPolicy: Always\n',

@@ -418,7 +418,8 @@ function positionOf(
 
 /**
  * The built-in configuration the user's file is merged over. With a registry, images are pulled, not
- * loaded: the services' pullPolicy default becomes IfNotPresent (a pullPolicy the user wrote still wins).
+ * loaded: the services' pullPolicy default becomes IfNotPresent, and the chart's values-dev.yaml (which
+ * pins Never for minikube) is no longer read by default. What the user wrote still wins.
  */
 function defaultsFor(user: Record<string, unknown>): Record<string, unknown> {
   const defaults = structuredClone(DEFAULT_CONFIG) as unknown as Record<string, unknown>
@@ -426,6 +427,7 @@ function defaultsFor(user: Record<string, unknown>): Record<string, unknown> {
   if (isPlainObject(registry) && typeof registry.url === 'string') {
     for (const service of Object.values(defaults.services as Record<string, {image: {pullPolicy: string}}>))
       service.image.pullPolicy = REGISTRY_PULL_POLICY
+    ;(defaults.chart as {valuesFiles: string[]}).valuesFiles = []
   }
   return defaults
 }
