@@ -55,6 +55,13 @@ const RESOURCES: Record<string, ResourceType> = {
     qualified: 'deployments.apps',
     namespaced: true,
   },
+  ingresses: {
+    prefix: '/apis/networking.k8s.io/v1',
+    kind: 'Ingress',
+    apiVersion: 'networking.k8s.io/v1',
+    qualified: 'ingresses.networking.k8s.io',
+    namespaced: true,
+  },
   leases: {
     prefix: '/apis/coordination.k8s.io/v1',
     kind: 'Lease',

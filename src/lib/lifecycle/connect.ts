@@ -7,6 +7,7 @@ import {dockerFromEnv} from '../build/docker-engine.js'
 import {DockerImageBuilder} from '../build/image-builder.js'
 import {detectClusterKind} from '../cluster/cluster-kind.js'
 import {createClusterTarget} from '../cluster/create-cluster-target.js'
+import {KubePublishedAddresses} from '../cluster/published-address.js'
 import type {ResolvedConfig} from '../config/load.js'
 import {HelmCli} from '../helm/helm-cli.js'
 import {KubeClusterApi} from '../kube/kube-client.js'
@@ -53,7 +54,9 @@ export function connect(resolved: ResolvedConfig, options: ConnectOptions): Conn
     context: loaded.context,
     server: loaded.server,
     clusterKind: detected.kind,
-    cluster: createClusterTarget(detected, options.runner),
+    cluster: createClusterTarget(detected, options.runner, {
+      addresses: new KubePublishedAddresses(loaded.kc),
+    }),
     helm: new HelmCli(options.runner, {kubeContext: loaded.context, log: options.log}),
     api: new KubeClusterApi(kube),
     secrets: new KubeSecretStore(kube),
