@@ -385,16 +385,7 @@ function strings(value: unknown): Record<string, string> {
  * keep every pod waiting (ErrImageNeverPull); Always works but asks the registry on every pod start,
  * which a content tag (the same tag is always the same image) makes needless.
  */
-function checkRegistryPullPolicy(
-  policy: unknown,
-  report: (
-    id: RuleViolation['id'],
-    severity: RuleViolation['severity'],
-    field: string,
-    message: string,
-    fix: string,
-  ) => void,
-): void {
+function checkRegistryPullPolicy(policy: unknown, report: Report): void {
   if (policy === 'Never') {
     report(
       'k8s.pull-policy.registry',
