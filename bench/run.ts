@@ -3,12 +3,12 @@
  * cluster, helm and Kubernetes API as in-memory doubles (no cluster exists here). Not a test: it
  * prints figures, and the ratio of a no-change `up` against doing the same work the naive way
  * (docker build both images + send them + helm upgrade, every time), measured in the same run.
+ * Whole-process runs (`status`, `--help` as a user starts them) are in bench/startup.ts.
  */
 import {copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {performance} from 'node:perf_hooks'
-import {fileURLToPath} from 'node:url'
 
 import {BuildContext} from '../src/lib/build/build-context.js'
 import {ContentTagger} from '../src/lib/build/content-tag.js'
@@ -19,11 +19,9 @@ import {runUp, type UpOptions} from '../src/lib/lifecycle/up.js'
 import {ExecaProcessRunner} from '../src/lib/process/runner.js'
 import {BUSYBOX_DOCKERFILE, FakeCluster, testSecrets, UP_OPTIONS} from '../test/support/fake-connection.js'
 
-const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const REPOSITORIES = {frontend: 'todo-bench-frontend', backend: 'todo-bench-backend'} as const
 const NO_CHANGE_RUNS = 7
 const NAIVE_RUNS = 3
-const STARTUP_RUNS = 5
 const TAG_FILES = 20_000
 
 const runner = new ExecaProcessRunner()
@@ -186,20 +184,6 @@ async function benchContentTag(): Promise<void> {
   })
 }
 
-async function benchStartup(): Promise<void> {
-  const times: number[] = []
-  for (let index = 0; index < STARTUP_RUNS; index++) {
-    times.push(
-      (
-        await timed(() =>
-          run(process.execPath, [path.join(projectRoot, 'bin', 'run.js'), '--help'], {cwd: projectRoot}),
-        )
-      ).ms,
-    )
-  }
-  rows.push({what: `CLI start-up: node bin/run.js --help (median of ${STARTUP_RUNS})`, ms: median(times)})
-}
-
 async function removeImages(): Promise<void> {
   for (const repository of Object.values(REPOSITORIES)) {
     for (const image of await builder.listImages(repository).catch(() => [])) {
@@ -222,7 +206,6 @@ try {
   const resolved = createProject()
   const {noChangeMs, naiveMs} = await benchUp(resolved)
   await benchContentTag()
-  await benchStartup()
   print(naiveMs / noChangeMs)
 } finally {
   await removeImages()

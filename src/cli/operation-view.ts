@@ -60,7 +60,7 @@ export function renderUpPlan(result: UpResult): string {
     `  values digest: ${plan.values.digest}`,
     `  helm: ${plan.helm.action}, ${plan.helm.reason}`,
     ...(plan.helm.action !== 'skip' && plan.helm.recover ? [`    first: ${plan.helm.recover.reason}`] : []),
-    `  if the rollout fails: ${plan.onFailure.action === 'rollback' ? `roll back to revision ${plan.onFailure.revision}` : 'keep it'}, ${plan.onFailure.reason}`,
+    `  if the rollout fails: ${plan.onFailure.action === 'rollback' ? `roll back to revision ${plan.onFailure.revision}` : plan.onFailure.action === 'uninstall' ? 'uninstall it' : 'keep it'}, ${plan.onFailure.reason}`,
     ...result.warnings.map((warning) => `warning: ${warning}`),
     '',
     `Rendered manifests (helm template):\n${result.manifests ?? ''}`,

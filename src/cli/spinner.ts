@@ -1,4 +1,4 @@
-import ora from 'ora'
+import type {Ora} from 'ora'
 
 /**
  * A spinner on stderr for work outside a task list that can take over a second (reading status, the
@@ -19,18 +19,35 @@ export interface TerminalSpinner {
   stop(): void
 }
 
-/** A reusable spinner (say what runs now, stop before printing a result line); a no-op off a terminal. */
+/**
+ * A reusable spinner (say what runs now, stop before printing a result line); a no-op off a terminal.
+ * ora loads only on a terminal, in the background: the spinner appears once it is loaded, if still wanted.
+ */
 export function terminalSpinner(enabled: boolean): TerminalSpinner {
   const usable = enabled && Boolean(process.stderr.isTTY) && (process.stderr.columns ?? 0) > 0
   if (!usable) return {start: () => {}, stop: () => {}}
-  const spinner = ora({stream: process.stderr, discardStdin: false})
+  let spinner: Ora | undefined
+  let wanted: string | undefined
+  const show = (): void => {
+    if (!spinner || wanted === undefined) return
+    spinner.text = wanted
+    if (!spinner.isSpinning) spinner.start()
+  }
+  import('ora')
+    .then(({default: ora}) => {
+      spinner = ora({stream: process.stderr, discardStdin: false})
+      show()
+    })
+    // A spinner is decoration: one that cannot draw must not end the command.
+    .catch(() => {})
   return {
     start: (text) => {
-      spinner.text = text
-      if (!spinner.isSpinning) spinner.start()
+      wanted = text
+      show()
     },
     stop: () => {
-      spinner.stop()
+      wanted = undefined
+      spinner?.stop()
     },
   }
 }

@@ -5,8 +5,10 @@ import {formatDuration} from './phase-table.js'
 
 /** The human view of `status`: release, state, deployments, pods (explained), services, last operation. */
 export function renderStatus(report: StatusReport): string {
-  if (!report.release)
+  if (!report.release) {
+    if (report.lastOperation?.result === 'abandoned') return `not deployed: ${report.stateReason}`
     return `not deployed${report.lastOperation ? ` (last operation: ${report.lastOperation.command} ${report.lastOperation.result})` : ''}`
+  }
   const release = report.release
   const lines = [
     `release    ${release.name} in ${release.namespace}: revision ${release.revision} ${release.status} (${release.description})`,
@@ -26,6 +28,14 @@ export function renderStatus(report: StatusReport): string {
   for (const s of report.services)
     services.push([s.name, s.type, `${s.port}→${s.targetPort}`, s.nodePort ?? '', s.url ?? ''])
   lines.push(services.toString())
+  for (const ingress of report.ingresses) {
+    const hosts = ingress.hosts.map((host) => `http://${host}`).join(', ') || '(any host)'
+    lines.push(
+      ingress.address === null
+        ? `ingress    ${ingress.name}: ${hosts}, no address: no ingress controller serves it (\`minikube addons enable ingress\`)`
+        : `ingress    ${ingress.name}: ${hosts} at ${ingress.address} (the host must resolve there: \`${ingress.address} ${ingress.hosts[0] ?? ''}\` in /etc/hosts)`,
+    )
+  }
   const operation = report.lastOperation
   if (operation) {
     const timings = operation.phases

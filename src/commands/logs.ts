@@ -1,7 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
-import {dependencies} from '../cli/dependencies.js'
 import {abortOnSignals} from '../cli/interrupts.js'
 import {colorFor, LogView, logJsonLine} from '../cli/log-view.js'
 import {withSpinner} from '../cli/spinner.js'
@@ -82,7 +81,6 @@ picked up (by watch), and a stream that ends while its container runs is reopene
   async run(): Promise<void> {
     const {argv} = await this.parse(Logs)
     const resolved = this.loadConfig()
-    const {connection} = dependencies().connect(resolved, {})
     const json = this.jsonEnabled()
     const {follow} = this.flags
     const tail = this.flags.tail ?? (this.flags.since === undefined ? DEFAULT_TAIL : -1)
@@ -109,14 +107,15 @@ picked up (by watch), and a stream that ends while its container runs is reopene
     const interrupts = follow ? abortOnSignals() : undefined
     let result: ReleaseLogsResult
     try {
-      result = follow
-        ? await streamReleaseLogs(resolved, connection, options, onEvent, interrupts?.signal)
-        : await withSpinner(`reading the logs of release ${resolved.config.release}`, !json, () =>
-            streamReleaseLogs(resolved, connection, options, onEvent),
-          )
+      result = await this.connected(resolved, (connection) =>
+        follow
+          ? streamReleaseLogs(resolved, connection, options, onEvent, interrupts?.signal)
+          : withSpinner(`reading the logs of release ${resolved.config.release}`, !json, () =>
+              streamReleaseLogs(resolved, connection, options, onEvent),
+            ),
+      )
     } finally {
       interrupts?.dispose()
-      connection.close()
     }
     const {namespace, release} = resolved.config
     if (!result.deployed) {

@@ -1,5 +1,5 @@
 /**
- * One exit-code table for the whole CLI (DESIGN.md "Command surface"); `--help` renders it and every
+ * One exit-code table for the whole CLI (docs/lifecycle.md); `--help` renders it and every
  * error the engine raises carries one of these codes.
  */
 export const ExitCode = {

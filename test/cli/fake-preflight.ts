@@ -3,6 +3,7 @@ import {KubeConfig} from '@kubernetes/client-node'
 import type {DetectedCluster} from '../../src/lib/cluster/cluster-kind.js'
 import type {PreflightProbes, RegistryProbe} from '../../src/lib/doctor/preflight.js'
 import {PrerequisiteError} from '../../src/lib/errors.js'
+import type {ClusterApi, NodePortHolder} from '../../src/lib/kube/kube-client.js'
 import type {LoadedKubeConfig} from '../../src/lib/kube/kube-config.js'
 import {registryApiBase, type RegistryAddress} from '../../src/lib/registry/registry-address.js'
 
@@ -37,6 +38,16 @@ export class PassingPreflight implements PreflightProbes {
     return {
       access: {url: registryApiBase(address), login: 'credentials'},
       credentialSource: 'docker-credential-pass',
+    }
+  }
+
+  /** Services of other namespaces holding nodePorts, as `doctor` reads them. */
+  readonly nodePortServices: NodePortHolder[] = []
+
+  clusterApi(): Pick<ClusterApi, 'nodePortHolders'> {
+    return {
+      nodePortHolders: async (nodePorts) =>
+        this.nodePortServices.filter((holder) => nodePorts.includes(holder.nodePort)),
     }
   }
 }

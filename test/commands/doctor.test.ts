@@ -53,7 +53,7 @@ describe('todo-deploy doctor (fake probes)', () => {
     expect(run.exitCode).toBe(0)
     const lines = run.stdout.trim().split('\n')
     const checkLines = lines.filter((line) => /^[✔!✖] /.test(line))
-    expect(checkLines.length).toBe(21)
+    expect(checkLines.length).toBe(22)
     expect(checkLines.every((line) => line.startsWith('✔ '))).toBe(true)
     for (const id of [
       ...PREREQUISITES,
@@ -61,10 +61,11 @@ describe('todo-deploy doctor (fake probes)', () => {
       'k8s.replicas.range',
       'image.name-pattern',
       'chart.fields',
+      'cluster.node-port-free',
     ]) {
       expect(checkLines.filter((line) => line.includes(`[${id}]`))).toHaveLength(1)
     }
-    expect(lines.at(-1)).toBe('21 passed, 0 warnings, 0 failed: ready to deploy')
+    expect(lines.at(-1)).toBe('22 passed, 0 warnings, 0 failed: ready to deploy')
     expect(run.stderr).toBe('')
   })
 

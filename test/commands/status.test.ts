@@ -9,7 +9,7 @@ import type {StatusReport} from '../../src/lib/lifecycle/status.js'
 import {runUp, type UpResult} from '../../src/lib/lifecycle/up.js'
 import {FakeCluster, podObject, testSecrets, type TestProject} from '../support/fake-connection.js'
 import {runCommand} from '../support/run-command.js'
-import {tempProject, useFakeCluster} from '../support/lifecycle-fixtures.js'
+import {NAMESPACE, RELEASE, tempProject, useFakeCluster} from '../support/lifecycle-fixtures.js'
 
 /**
  * The StatusReport exactly as README.md "status --json" documents it: strict objects, so a field the
@@ -61,7 +61,8 @@ const statusReportSchema = z.strictObject({
       command: z.string(),
       startedAt: isoDate,
       endedAt: isoDate.optional(),
-      result: z.enum(['running', 'succeeded', 'failed', 'interrupted']),
+      result: z.enum(['running', 'succeeded', 'failed', 'interrupted', 'abandoned']),
+      lockExpiredAt: isoDate.nullable().optional(),
       interruptedPhase: z.string().optional(),
       state: z.string().optional(),
       revision: z.number().int().optional(),
@@ -103,6 +104,14 @@ const statusReportSchema = z.strictObject({
       targetPort: z.string(),
       nodePort: z.number().int().nullable(),
       url: z.string().nullable(),
+    }),
+  ),
+  ingresses: z.array(
+    z.strictObject({
+      name: z.string(),
+      className: z.string().nullable(),
+      hosts: z.array(z.string()),
+      address: z.string().nullable(),
     }),
   ),
 })
@@ -240,5 +249,56 @@ describe('status --json matches the schema the README documents', () => {
       interruptedPhase: 'rollout',
     })
     expect(failing.pods.find((pod) => pod.failing)?.explanation).toBe('CrashLoopBackOff: exited 1 4 times')
+  })
+})
+
+describe('status tells a live operation from one whose process died', () => {
+  /** The record an `up` leaves when its process dies mid-rollout: still `running`, never finished. */
+  async function upDiedMidRollout(p: TestProject): Promise<string> {
+    await deploy(p)
+    const record = await fake.state.read(NAMESPACE, RELEASE)
+    if (!record) throw new Error('no record')
+    const {endedAt: _endedAt, ...operation} = record.operation
+    await fake.state.write(NAMESPACE, RELEASE, {
+      ...record,
+      operation: {...operation, result: 'running', state: 'Updating', startedAt: '2026-11-21T19:58:00.000Z'},
+    })
+    return operation.id
+  }
+
+  test('an unfinished record whose Lease expired reads "did not finish"; --json says abandoned', async () => {
+    const p = tempProject()
+    await upDiedMidRollout(p)
+    fake.lock.setLease(RELEASE, NAMESPACE, {
+      holder: 'tester@laptop pid 4242',
+      command: 'todo-deploy up',
+      expiresAt: new Date('2026-11-21T19:59:30.000Z'),
+    })
+    const human = await runCommand<StatusReport>(Status, [], {cwd: p.dir})
+    expect(human.stdout).toContain(
+      'the last `up` did not finish (started 2026-11-21T19:58:00.000Z, its lock expired 2026-11-21T19:59:30.000Z); run `todo-deploy up`',
+    )
+    expect(human.stdout).not.toContain('is running')
+    const json = await statusJson(p)
+    expect(json.lastOperation).toMatchObject({result: 'abandoned', lockExpiredAt: '2026-11-21T19:59:30.000Z'})
+    // The pods run and are ready, but no finished operation verified their health.
+    expect(json.state).toBe('Running')
+  })
+
+  test('an unfinished record whose Lease is gone is abandoned too', async () => {
+    const p = tempProject()
+    await upDiedMidRollout(p)
+    const json = await statusJson(p)
+    expect(json.lastOperation).toMatchObject({result: 'abandoned', lockExpiredAt: null})
+    expect(json.stateReason).toContain('its lock is gone); run `todo-deploy up`')
+  })
+
+  test('while the Lease is held and renewed, the operation is running', async () => {
+    const p = tempProject()
+    await upDiedMidRollout(p)
+    fake.lock.holdBy(RELEASE, NAMESPACE, 'someone@elsewhere pid 7')
+    const json = await statusJson(p)
+    expect(json.lastOperation?.result).toBe('running')
+    expect(json).toMatchObject({state: 'Updating', stateReason: '`todo-deploy up` is running'})
   })
 })

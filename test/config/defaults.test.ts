@@ -3,8 +3,8 @@ import {describe, expect, test} from 'vitest'
 import {loadConfig} from '../../src/lib/config/load.js'
 import {tempProject} from './temp-project.js'
 
-// With no todo-deploy.yaml the built-in defaults apply: they must be DATA-MODEL.md spec A, field by field.
-describe('defaults (DATA-MODEL spec A)', () => {
+// With no todo-deploy.yaml the built-in defaults apply: they must be spec A of docs/data-model.md, field by field.
+describe('defaults (spec A)', () => {
   const resolved = () => loadConfig({cwd: tempProject()})
 
   test('no config file is needed: the defaults are used and no file is reported', () => {

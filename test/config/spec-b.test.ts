@@ -5,7 +5,7 @@ import {expect, test} from 'vitest'
 import {loadConfig} from '../../src/lib/config/load.js'
 import {projectRoot} from '../support/run-command.js'
 
-// Spec B must be reachable by configuration alone (DATA-MODEL §8): the shipped example proves it.
+// Spec B must be reachable by configuration alone (docs/data-model.md): the shipped example proves it.
 test('examples/spec-b/todo-deploy.yaml yields the spec B deployment', () => {
   const resolved = loadConfig({
     configPath: path.join('examples', 'spec-b', 'todo-deploy.yaml'),

@@ -29,11 +29,21 @@ describe.skipIf(!dockerAvailable && !inCI)('examples/todo-chatbot: doctor with t
     for (const name of SPEC_A_SECRETS) vi.stubEnv(name, undefined)
   })
 
-  test('every check passes but the three that need a cluster', async () => {
+  test('every check passes but the four that need a cluster', async () => {
     const run = await runCommand<DoctorCheck[]>(Doctor, ['--json'], {cwd: example})
     const checks = JSON.parse(run.stdout) as DoctorCheck[]
     const notPassing = checks.filter((check) => check.status !== 'pass').map((check) => check.id)
-    expect(notPassing, run.stdout).toEqual(['prereq.kube-context', 'prereq.minikube', 'prereq.cluster'])
+    expect(notPassing, run.stdout).toEqual([
+      'prereq.kube-context',
+      'prereq.minikube',
+      'prereq.cluster',
+      // Whether a fixed nodePort is free can only be asked of a cluster: skipped (a warning) without one.
+      'cluster.node-port-free',
+    ])
+    expect(checks.find((check) => check.id === 'cluster.node-port-free')).toMatchObject({
+      status: 'warn',
+      detail: 'skipped: the cluster is not reachable',
+    })
     const byId = new Map(checks.map((check) => [check.id, check]))
     expect(byId.get('prereq.docker')?.detail).toMatch(/^Docker Engine \S+/)
     expect(byId.get('prereq.helm')?.detail).toMatch(/^helm v3\./)

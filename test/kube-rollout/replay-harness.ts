@@ -4,7 +4,12 @@ import {
   type RolloutProgress,
   type TrackRequest,
 } from '../../src/lib/kube/rollout/rollout-tracker.js'
-import {ReplayApiServer, kubeConfigFor, type ReplayOptions} from '../support/replay-api-server.js'
+import {
+  ReplayApiServer,
+  connectionFor,
+  type ReplayOptions,
+  type ReplayScenario,
+} from '../support/replay-api-server.js'
 
 const servers: ReplayApiServer[] = []
 
@@ -13,7 +18,10 @@ afterEach(async () => {
 })
 
 /** Starts a replay of a recorded scenario, closed after the test. */
-export async function replay(scenario: string, options: ReplayOptions = {}): Promise<ReplayApiServer> {
+export async function replay(
+  scenario: ReplayScenario | string,
+  options: ReplayOptions = {},
+): Promise<ReplayApiServer> {
   const server = await ReplayApiServer.start(scenario, options)
   servers.push(server)
   return server
@@ -25,7 +33,7 @@ export async function trackReplay(
   request: Partial<TrackRequest> = {},
 ): Promise<{outcome: Awaited<ReturnType<RolloutTracker['track']>>; progress: RolloutProgress[]}> {
   const progress: RolloutProgress[] = []
-  const tracker = new RolloutTracker(kubeConfigFor(server), {
+  const tracker = new RolloutTracker(connectionFor(server), {
     retry: {initialDelayMs: 20, maxDelayMs: 100},
     now: () => new Date('2026-11-21T21:00:00Z'),
   })
@@ -33,8 +41,11 @@ export async function trackReplay(
     namespace: server.namespace,
     labelSelector: 'app.kubernetes.io/instance=fx',
     timeoutMs: 10_000,
-    onProgress: (p) => progress.push(p),
     ...request,
+    onProgress: (p) => {
+      progress.push(p)
+      request.onProgress?.(p)
+    },
   })
   return {outcome, progress}
 }

@@ -2,7 +2,7 @@ import {describe, expect, it} from 'vitest'
 import {ExitCode, InterruptedError, PrerequisiteError} from '../../src/lib/errors.js'
 import {renderDiagnosis} from '../../src/lib/kube/rollout/diagnosis.js'
 import {RolloutTracker, type RolloutOutcome} from '../../src/lib/kube/rollout/rollout-tracker.js'
-import {ReplayApiServer, kubeConfigFor} from '../support/replay-api-server.js'
+import {ReplayApiServer, connectionFor} from '../support/replay-api-server.js'
 import {replay, trackReplay} from './replay-harness.js'
 
 function failed(outcome: RolloutOutcome): Extract<RolloutOutcome, {status: 'failed'}> {
@@ -12,8 +12,15 @@ function failed(outcome: RolloutOutcome): Extract<RolloutOutcome, {status: 'fail
 
 describe('RolloutTracker against recorded Kubernetes 1.24 watch streams', () => {
   it('reports a healthy 2-replica rollout as rolled out once both pods are available', async () => {
-    const server = await replay('healthy-rollout', {startAt: 2583})
-    const {outcome, progress} = await trackReplay(server, {deployments: ['healthy-rollout']})
+    // The clock holds at t=5000, while the pods run but are not ready, until the tracker has said so: a
+    // busy machine could otherwise miss that short window, whatever the replay speed.
+    const server = await replay('healthy-rollout', {startAt: 2583, until: 5000})
+    const {outcome, progress} = await trackReplay(server, {
+      deployments: ['healthy-rollout'],
+      onProgress: (p) => {
+        if (p.state === 'Running, not ready') server.playUntil(Number.POSITIVE_INFINITY)
+      },
+    })
     expect(outcome).toEqual({
       status: 'rolled-out',
       deployments: [{name: 'healthy-rollout', replicas: 2, revision: '1', images: ['fx-web:v1']}],
@@ -197,9 +204,9 @@ describe('RolloutTracker when the watch or the API server goes away', () => {
 
   it('gives up after bounded retries with a PrerequisiteError naming the API server', async () => {
     const server = await ReplayApiServer.start('healthy-rollout')
-    const kc = kubeConfigFor(server)
+    const kube = connectionFor(server)
     await server.close() // the port is closed now: connections are refused
-    const tracker = new RolloutTracker(kc, {retry: {attempts: 3, initialDelayMs: 20, maxDelayMs: 50}})
+    const tracker = new RolloutTracker(kube, {retry: {attempts: 3, initialDelayMs: 20, maxDelayMs: 50}})
     const started = Date.now()
     const error = await tracker
       .track({namespace: 'fx', labelSelector: 'app.kubernetes.io/instance=fx', timeoutMs: 30_000})
@@ -214,7 +221,7 @@ describe('RolloutTracker when the watch or the API server goes away', () => {
 
   it('gives up when the API server dies mid-rollout', async () => {
     const server = await ReplayApiServer.start('healthy-rollout', {startAt: 2583, until: 4000})
-    const tracker = new RolloutTracker(kubeConfigFor(server), {
+    const tracker = new RolloutTracker(connectionFor(server), {
       retry: {attempts: 3, initialDelayMs: 20, maxDelayMs: 50},
     })
     const tracking = tracker

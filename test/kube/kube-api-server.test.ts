@@ -1,7 +1,13 @@
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+
 import {ApiException, PatchStrategy, setHeaderOptions} from '@kubernetes/client-node'
+import {execa} from 'execa'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {KubeConnection} from '../../src/lib/kube/kube-connection.js'
+import {kubectlBinary} from '../support/helm-binaries.js'
 import {FAKE_CONTEXT, FakeKubeApiServer, kubeConfigFor} from '../support/kube-api-server.js'
 
 /** The fake must answer like a real API server where other tests rely on it: codes, Status bodies, versions. */
@@ -91,5 +97,35 @@ describe('FakeKubeApiServer through the real client-node', () => {
       labelSelector: 'tier=web,keep!=no',
     })
     expect(selected.items.map((item) => item.metadata?.name)).toEqual(['patched'])
+  })
+
+  it('serves the discovery kubectl needs: the real kubectl lists deploy,pods,svc by their short names', async () => {
+    server.seed('deployments', {metadata: {name: 'web', namespace: 'ns'}, spec: {replicas: 1}})
+    server.seed('services', {metadata: {name: 'web', namespace: 'ns'}, spec: {type: 'ClusterIP'}})
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'todo-deploy-kubectl-'))
+    try {
+      const kubeconfig = path.join(dir, 'kubeconfig')
+      writeFileSync(kubeconfig, kubeConfigFor(server).exportConfig())
+      const run = await execa(
+        kubectlBinary('v3'),
+        [
+          '--kubeconfig',
+          kubeconfig,
+          '--cache-dir',
+          path.join(dir, 'cache'),
+          'get',
+          'deploy,pods,svc',
+          '-n',
+          'ns',
+          '-o',
+          'name',
+        ],
+        {reject: false, timeout: 30_000},
+      )
+      expect(run.stderr).toBe('')
+      expect(run.stdout.split('\n')).toEqual(['deployment.apps/web', 'service/web'])
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
   })
 })

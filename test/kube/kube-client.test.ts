@@ -1,26 +1,13 @@
-import net from 'node:net'
-
 import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
 
 import {DeployError, ExitCode, PrerequisiteError} from '../../src/lib/errors.js'
 import {KubeClusterApi, MANAGED_BY_LABEL} from '../../src/lib/kube/kube-client.js'
-import {KubeConnection} from '../../src/lib/kube/kube-connection.js'
-import {FAKE_CONTEXT, FakeKubeApiServer, kubeConfigFor} from '../support/kube-api-server.js'
-
-function connect(server: {url: string}, timeoutMs = 3000): KubeConnection {
-  return new KubeConnection(
-    {kc: kubeConfigFor(server), context: FAKE_CONTEXT, server: server.url},
-    {timeoutMs},
-  )
-}
-
-async function closedPortUrl(): Promise<string> {
-  const probe = net.createServer()
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
-  const {port} = probe.address() as net.AddressInfo
-  await new Promise<void>((resolve) => probe.close(() => resolve()))
-  return `http://127.0.0.1:${port}`
-}
+import {
+  closedPortUrl,
+  connectionTo as connect,
+  FAKE_CONTEXT,
+  FakeKubeApiServer,
+} from '../support/kube-api-server.js'
 
 async function rejection(promise: Promise<unknown>): Promise<Error> {
   try {

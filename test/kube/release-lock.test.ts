@@ -3,7 +3,12 @@ import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
 import {DeployError, ExitCode} from '../../src/lib/errors.js'
 import {KubeClusterApi} from '../../src/lib/kube/kube-client.js'
 import {KubeConnection} from '../../src/lib/kube/kube-connection.js'
-import {type LockHandle, LeaseReleaseLock, lockLeaseName} from '../../src/lib/kube/release-lock.js'
+import {
+  isLockLive,
+  type LockHandle,
+  LeaseReleaseLock,
+  lockLeaseName,
+} from '../../src/lib/kube/release-lock.js'
 import {FAKE_CONTEXT, FakeKubeApiServer, kubeConfigFor} from '../support/kube-api-server.js'
 
 const NS = 'todo-app-dev'
@@ -163,5 +168,35 @@ describe('LeaseReleaseLock against an API server over HTTP', () => {
     await new Promise((resolve) => setTimeout(resolve, 600))
     expect(handle.lostReason).toContain('was deleted')
     await handle.release()
+  })
+
+  it('inspect: an expired Lease reads as not live, with when it lapsed; a held one as live; none as null', async () => {
+    server.seed('leases', {
+      metadata: {
+        name: lockLeaseName('dead'),
+        namespace: NS,
+        annotations: {'todo-deploy/command': 'todo-deploy up'},
+      },
+      spec: {
+        holderIdentity: 'lost-api@laptop pid 9',
+        leaseDurationSeconds: 30,
+        acquireTime: '2026-11-21T19:58:00.000000Z',
+        renewTime: '2026-11-21T19:59:00.000000Z',
+      },
+    })
+    const now = new Date('2026-11-21T20:02:00.000Z')
+    const lock = new LeaseReleaseLock(kube, () => now)
+    const dead = await lock.inspect(NS, 'dead')
+    expect(dead).toEqual({
+      holder: 'lost-api@laptop pid 9',
+      command: 'todo-deploy up',
+      acquiredAt: new Date('2026-11-21T19:58:00.000Z'),
+      expiresAt: new Date('2026-11-21T19:59:30.000Z'),
+    })
+    expect(isLockLive(dead, now)).toBe(false)
+
+    await acquire(lock, 'alive', 'alice pid 5')
+    expect(isLockLive(await lock.inspect(NS, 'alive'), now)).toBe(true)
+    expect(await lock.inspect(NS, 'never-locked')).toBeNull()
   })
 })

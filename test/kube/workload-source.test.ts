@@ -5,7 +5,7 @@ import {ExitCode, InterruptedError, PrerequisiteError} from '../../src/lib/error
 import {podReady} from '../../src/lib/kube/rollout/pod-state.js'
 import {KubeWorkloadSource, type WorkloadSnapshot} from '../../src/lib/kube/workload-source.js'
 import {
-  kubeConfigFor,
+  connectionFor,
   ReplayApiServer,
   type KubeObject,
   type ReplayOptions,
@@ -45,7 +45,7 @@ async function replay(
 ): Promise<{server: ReplayApiServer; source: KubeWorkloadSource}> {
   const server = await ReplayApiServer.start('healthy-rollout', {services: SERVICES, ...options})
   servers.push(server)
-  return {server, source: new KubeWorkloadSource(kubeConfigFor(server), RETRY)}
+  return {server, source: new KubeWorkloadSource(connectionFor(server), RETRY)}
 }
 
 function readyPods(snapshot: WorkloadSnapshot): number {
@@ -74,8 +74,9 @@ describe('KubeWorkloadSource through the real client-node against a recorded rol
   })
 
   it('watch reports the pods becoming ready, and stops (closing its watches) once onChange returns true', async () => {
-    // From t=5000: both pods run, not ready; they turn ready at t=5597 and t=5635.
-    const {server, source} = await replay({startAt: 5000})
+    // From t=5000: both pods run, not ready; they turn ready at t=5597 and t=5635. Played in real time: at
+    // the default 20x the three lists and watches had 30 ms to get in first, which a busy machine misses.
+    const {server, source} = await replay({startAt: 5000, speed: 1})
     const seen: number[] = []
     const final = await source.watch(server.namespace, SELECTOR, (snapshot) => {
       seen.push(readyPods(snapshot))
@@ -118,7 +119,7 @@ describe('KubeWorkloadSource through the real client-node against a recorded rol
   })
 
   it('an unreachable API server is a prerequisite error (exit 3) naming the server', async () => {
-    const source = new KubeWorkloadSource(kubeConfigFor({url: 'http://127.0.0.1:9'}), RETRY)
+    const source = new KubeWorkloadSource(connectionFor({url: 'http://127.0.0.1:9'}), RETRY)
     const error = await source.snapshot('todo-app-dev', SELECTOR).catch((caught: unknown) => caught)
     expect(error).toBeInstanceOf(PrerequisiteError)
     expect((error as PrerequisiteError).exitCode).toBe(ExitCode.Prerequisite)

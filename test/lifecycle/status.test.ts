@@ -66,6 +66,7 @@ describe('status', () => {
       deployments: [],
       pods: [],
       services: [],
+      ingresses: [],
     })
     expect(renderStatus(report)).toBe('not deployed')
     expect(fake.log.count('workloads.snapshot')).toBe(0)
@@ -110,6 +111,18 @@ describe('status', () => {
     const text = renderStatus(report)
     expect(text).toContain('state      Healthy: every pod is ready and the last health check passed')
     expect(text).toContain('last operation: up succeeded')
+  })
+
+  test('a first install kept with --no-rollback: Failed, and says what to do', async () => {
+    const p = tempProject()
+    const fake = new FakeCluster()
+    fake.helm.nextUpgrade = {kind: 'failed', message: 'Service "todo-frontend-service" is invalid'}
+    await runUp(p.resolved, fake.connection, testSecrets(), {...UP, rollbackOnFailure: false}).catch(() => {})
+    const report = await readStatus(p.resolved, fake.connection)
+    expect(report.state).toBe('Failed')
+    expect(report.stateReason).toBe(
+      'the first install (revision 1) failed: Install "todo-chatbot" failed: Service "todo-frontend-service" is invalid; nothing of it ever ran: fix the cause and run `todo-deploy up` (it installs again), or `todo-deploy down` to remove it',
+    )
   })
 
   test('every pod ready but the last health check failed: Running, not Healthy', async () => {

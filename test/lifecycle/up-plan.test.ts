@@ -302,12 +302,23 @@ describe('planUp: after a failed rollout', () => {
       expected: {action: 'keep', reason: '--no-rollback: the failed revision stays in place'},
     },
     {
-      name: 'a first install has nothing to go back to',
+      name: 'a failed first install is uninstalled: it has nothing to go back to',
       o: {},
       request: {},
       expected: {
+        action: 'uninstall',
+        reason:
+          'no earlier revision deployed successfully: a failed first install is uninstalled (the namespace and the Secret stay)',
+      },
+    },
+    {
+      name: 'a failed first install stays with --no-rollback, and the reason says what to do',
+      o: {},
+      request: {rollbackOnFailure: false},
+      expected: {
         action: 'keep',
-        reason: 'no earlier revision deployed successfully: nothing to roll back to',
+        reason:
+          '--no-rollback: the failed first install of release todo-chatbot stays for inspection; `todo-deploy status` shows it, `todo-deploy up` installs again once the cause is fixed, `todo-deploy down` removes it',
       },
     },
     {

@@ -223,7 +223,7 @@ describe('up: failures and their exit codes', () => {
     expectLockFree(fake)
   })
 
-  test('a failing helm upgrade ends with exit 5 and waits for no rollout', async () => {
+  test('a first install helm refuses ends with exit 5, waits for no rollout, and is uninstalled', async () => {
     const p = tempProject()
     const fake = new FakeCluster()
     fake.helm.nextUpgrade = {kind: 'failed'}
@@ -231,8 +231,38 @@ describe('up: failures and their exit codes', () => {
     expect(error.exitCode).toBe(5)
     expect(error.message).toContain('helm upgrade --install failed')
     expect(fake.rollout.requests).toHaveLength(0)
-    expect(fake.helm.revisions(RELEASE, NAMESPACE).map((revision) => revision.status)).toEqual(['failed'])
+    expect(fake.helm.uninstalls).toEqual([{release: RELEASE, namespace: NAMESPACE}])
+    expect(fake.helm.revisions(RELEASE, NAMESPACE)).toEqual([])
+    expect(error.details.at(-1)).toMatch(/^the first install failed, so release todo-chatbot was uninstalled/)
+    // The namespace and the Secret the CLI created stay.
+    expect(fake.api.namespaces.has(NAMESPACE)).toBe(true)
+    expect(fake.secrets.secrets.size).toBe(1)
     expectLockFree(fake)
+  })
+
+  test('with --no-rollback a refused first install stays for inspection, and says what to do', async () => {
+    const p = tempProject()
+    const fake = new FakeCluster()
+    fake.helm.nextUpgrade = {kind: 'failed'}
+    const error = await failedUp(p, fake, {rollbackOnFailure: false})
+    expect(fake.helm.uninstalls).toEqual([])
+    expect(fake.helm.revisions(RELEASE, NAMESPACE).map((revision) => revision.status)).toEqual(['failed'])
+    expect(error.details.at(-1)).toContain('--no-rollback: the failed first install of release')
+    expect(error.details.at(-1)).toContain('`todo-deploy status`')
+  })
+
+  test('a refused upgrade of a release that once worked is not uninstalled', async () => {
+    const p = tempProject()
+    const fake = new FakeCluster()
+    await up(p, fake)
+    p.write('backend/app/health', 'changed\n')
+    fake.helm.nextUpgrade = {kind: 'failed'}
+    await failedUp(p, fake)
+    expect(fake.helm.uninstalls).toEqual([])
+    expect(fake.helm.revisions(RELEASE, NAMESPACE).map((revision) => revision.status)).toEqual([
+      'deployed',
+      'failed',
+    ])
   })
 
   test.each(TERMINAL_REASONS)(
@@ -249,7 +279,15 @@ describe('up: failures and their exit codes', () => {
       expect(error.details[0]).toMatch(
         new RegExp(`^${reason}: deployment todo-backend, pod todo-backend-7d9f8b6c4-x2x7q`),
       )
-      expect(error.details).toContain('no earlier revision deployed successfully: nothing to roll back to')
+      // A first install with nothing to roll back to is uninstalled once the diagnosis is taken.
+      expect(error.details.at(-1)).toMatch(
+        /^the first install failed, so release todo-chatbot was uninstalled/,
+      )
+      expect(fake.log.names().filter((name) => ['rollout.wait', 'helm.uninstall'].includes(name))).toEqual([
+        'rollout.wait',
+        'helm.uninstall',
+      ])
+      expect(fake.helm.revisions(RELEASE, NAMESPACE)).toEqual([])
       expect(error.fix).toBe(error.result?.diagnosis?.fix)
       expect(error.fix?.length).toBeGreaterThan(20)
       const json = JSON.parse(JSON.stringify(error.result)) as UpResult

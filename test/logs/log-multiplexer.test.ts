@@ -9,7 +9,7 @@ import {
   type LogMultiplexerOptions,
   type LogNoticeEvent,
 } from '../../src/lib/logs/log-multiplexer.js'
-import {kubeConfigFor, ReplayApiServer, type ReplayOptions} from '../support/replay-api-server.js'
+import {connectionFor, ReplayApiServer, type ReplayOptions} from '../support/replay-api-server.js'
 
 /** The recordings label everything app.kubernetes.io/instance=fx and app=<scenario>. */
 const SELECTOR = 'app.kubernetes.io/instance=fx'
@@ -37,11 +37,11 @@ function multiplexer(
   deployment: string,
   options: Partial<LogMultiplexerOptions> = {},
 ) {
-  const kc = kubeConfigFor(server)
+  const kube = connectionFor(server)
   return new LogMultiplexer(
     {
-      workloads: new KubeWorkloadSource(kc, {attempts: 3, initialDelayMs: 20, maxDelayMs: 50}),
-      logStreams: new KubeContainerLogSource(kc),
+      workloads: new KubeWorkloadSource(kube, {attempts: 3, initialDelayMs: 20, maxDelayMs: 50}),
+      logStreams: new KubeContainerLogSource(kube),
     },
     {
       namespace: server.namespace,

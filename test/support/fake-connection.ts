@@ -39,8 +39,14 @@ import type {
 import {HelmCli} from '../../src/lib/helm/helm-cli.js'
 import {ReleasePendingError} from '../../src/lib/helm/helm-errors.js'
 import {isPending} from '../../src/lib/helm/release-state.js'
-import type {ClusterApi, NamespaceObjects, ServiceProxyResponse} from '../../src/lib/kube/kube-client.js'
-import type {AcquireLockRequest, LockHandle, ReleaseLock} from '../../src/lib/kube/release-lock.js'
+import type {
+  ClusterApi,
+  IngressSummary,
+  NamespaceObjects,
+  NodePortHolder,
+  ServiceProxyResponse,
+} from '../../src/lib/kube/kube-client.js'
+import type {AcquireLockRequest, LockHandle, LockState, ReleaseLock} from '../../src/lib/kube/release-lock.js'
 import {fixFor, type Diagnosis} from '../../src/lib/kube/rollout/diagnosis.js'
 import type {RolloutOutcome, TrackRequest} from '../../src/lib/kube/rollout/rollout-tracker.js'
 import {
@@ -780,6 +786,23 @@ export class FakeReleaseLock implements ReleaseLock {
     }
   }
 
+  /** Leases as `inspect` reads them, set by `setLease`. */
+  private readonly leases = new Map<string, LockState>()
+
+  /** The lease as a process left it (e.g. expired, after it died without releasing it). */
+  setLease(release: string, namespace: string, state: LockState): void {
+    this.leases.set(key(release, namespace), state)
+  }
+
+  async inspect(namespace: string, release: string): Promise<LockState | null> {
+    const id = key(release, namespace)
+    const lease = this.leases.get(id)
+    if (lease !== undefined) return lease
+    const holder = this.holders.get(id)
+    // A lock this fake hands out is renewed for as long as it is held.
+    return holder === undefined ? null : {holder, command: 'todo-deploy up', expiresAt: new Date(8.64e15)}
+  }
+
   holdBy(release: string, namespace: string, holder: string): void {
     this.holders.set(key(release, namespace), holder)
   }
@@ -817,6 +840,14 @@ export class FakeClusterApi implements ClusterApi {
   readonly namespaces = new Map<string, {ours: boolean}>()
   readonly answers = new Map<string, number>()
   pods: V1Pod[] = []
+  /** Services of any namespace that hold a nodePort (another project's, say). */
+  nodePortServices: NodePortHolder[] = []
+  /** The context may not list Services across namespaces. */
+  nodePortListForbidden = false
+  /** The release's Ingresses, as the API lists them. */
+  ingresses: IngressSummary[] = []
+  /** IngressClasses an ingress controller installed (`minikube addons enable ingress` adds nginx). */
+  readonly ingressClasses = new Set<string>()
 
   constructor(private readonly log: CallLog) {}
 
@@ -852,6 +883,21 @@ export class FakeClusterApi implements ClusterApi {
 
   async listPods(_namespace: string, _labelSelector?: string): Promise<V1Pod[]> {
     return this.pods
+  }
+
+  async listIngresses(namespace: string, labelSelector?: string): Promise<IngressSummary[]> {
+    this.log.record('api.listIngresses', namespace, labelSelector)
+    return structuredClone(this.ingresses)
+  }
+
+  async ingressClassExists(name: string): Promise<boolean | null> {
+    return this.ingressClasses.has(name)
+  }
+
+  async nodePortHolders(nodePorts: readonly number[]): Promise<NodePortHolder[] | null> {
+    this.log.record('api.nodePortHolders', [...nodePorts])
+    if (this.nodePortListForbidden) return null
+    return this.nodePortServices.filter((holder) => nodePorts.includes(holder.nodePort))
   }
 
   async serviceProxyGet(
@@ -1046,15 +1092,22 @@ export interface TestProject {
  * A project folder with `frontend/` and `backend/` build contexts (their own Dockerfile each, so the
  * content tags depend on files a test can change) and a todo-deploy.yaml pointing at them.
  */
-export function createTestProject(
-  options: {extraConfig?: string; files?: Record<string, string | Buffer>} = {},
-): TestProject {
+export interface TestProjectOptions {
+  /** Top-level keys appended to todo-deploy.yaml. */
+  extraConfig?: string
+  /** Lines under `services.frontend` after its `build:` line (line 4 onwards), e.g. `service: {nodePort: null}`. */
+  frontend?: string[]
+  files?: Record<string, string | Buffer>
+}
+
+export function createTestProject(options: TestProjectOptions = {}): TestProject {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'todo-deploy-up-'))
   const files: Record<string, string | Buffer> = {
     'todo-deploy.yaml': [
       'services:',
       '  frontend:',
       '    build: {context: frontend, dockerfile: frontend/Dockerfile}',
+      ...(options.frontend ?? []).map((line) => `    ${line}`),
       '  backend:',
       '    build: {context: backend, dockerfile: backend/Dockerfile}',
       options.extraConfig ?? '',

@@ -1,8 +1,10 @@
 import {randomUUID} from 'node:crypto'
 import http from 'node:http'
-import type {AddressInfo} from 'node:net'
+import net, {type AddressInfo} from 'node:net'
 
 import {KubeConfig} from '@kubernetes/client-node'
+
+import {KubeConnection} from '../../src/lib/kube/kube-connection.js'
 
 /**
  * An in-memory Kubernetes API server over real HTTP, so the real client-node code paths (request
@@ -61,6 +63,13 @@ const RESOURCES: Record<string, ResourceType> = {
     apiVersion: 'networking.k8s.io/v1',
     qualified: 'ingresses.networking.k8s.io',
     namespaced: true,
+  },
+  ingressclasses: {
+    prefix: '/apis/networking.k8s.io/v1',
+    kind: 'IngressClass',
+    apiVersion: 'networking.k8s.io/v1',
+    qualified: 'ingressclasses.networking.k8s.io',
+    namespaced: false,
   },
   leases: {
     prefix: '/apis/coordination.k8s.io/v1',
@@ -153,6 +162,53 @@ function matchesSelector(labels: Record<string, string> | undefined, selector: s
     if (/^[^!=\s]+$/.test(term)) return labels?.[term] !== undefined
     throw new ApiStatus(400, `unable to parse requirement: ${term}`)
   })
+}
+
+/** kubectl resolves `deploy`, `svc`, `po` through these. */
+const SHORT_NAMES: Partial<Record<string, string[]>> = {
+  namespaces: ['ns'],
+  configmaps: ['cm'],
+  pods: ['po'],
+  services: ['svc'],
+  deployments: ['deploy'],
+}
+
+/**
+ * The legacy (unaggregated) discovery documents kubectl reads before `kubectl get`: /api, /apis and one
+ * APIResourceList per group version. Undefined for any other path.
+ */
+function discoveryDocument(path: string): JsonObject | undefined {
+  const types = Object.entries(RESOURCES)
+  if (path === '/api') return {kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: []}
+  if (path === '/apis') {
+    const groupVersions = [
+      ...new Set(types.map(([, type]) => type.apiVersion).filter((v) => v.includes('/'))),
+    ]
+    return {
+      kind: 'APIGroupList',
+      apiVersion: 'v1',
+      groups: groupVersions.map((groupVersion) => {
+        const [group = '', version = ''] = groupVersion.split('/')
+        const preferred = {groupVersion, version}
+        return {name: group, versions: [preferred], preferredVersion: preferred}
+      }),
+    }
+  }
+  const served = types.filter(([, type]) => type.prefix === path)
+  if (served.length === 0) return undefined
+  return {
+    kind: 'APIResourceList',
+    apiVersion: 'v1',
+    groupVersion: served[0]?.[1].apiVersion,
+    resources: served.map(([name, type]) => ({
+      name,
+      singularName: type.kind.toLowerCase(),
+      namespaced: type.namespaced,
+      kind: type.kind,
+      verbs: ['create', 'delete', 'get', 'list', 'patch', 'update'],
+      ...(SHORT_NAMES[name] ? {shortNames: SHORT_NAMES[name]} : {}),
+    })),
+  }
 }
 
 export class FakeKubeApiServer {
@@ -297,6 +353,8 @@ export class FakeKubeApiServer {
   }
 
   private route(request: RecordedRequest, body: unknown): [number, unknown, string?] {
+    const discovery = discoveryDocument(request.path)
+    if (discovery !== undefined) return [200, discovery]
     if (request.path === '/version') {
       return [
         200,
@@ -328,6 +386,20 @@ export class FakeKubeApiServer {
         `/${segments.slice(5).join('/')}`,
         request.method,
       )
+    }
+    const clusterScoped = RESOURCES[segments[0] as string]
+    if (
+      segments.length <= 2 &&
+      clusterScoped &&
+      !clusterScoped.namespaced &&
+      clusterScoped.prefix === prefix
+    ) {
+      return this.serve(segments[0] as string, undefined, segments[1], request, body)
+    }
+    const across = RESOURCES[segments[0] as string]
+    if (segments.length === 1 && across?.namespaced && across.prefix === prefix && request.method === 'GET') {
+      // A list across every namespace: GET /api/v1/services.
+      return this.serve(segments[0] as string, undefined, undefined, request, body)
     }
     if (segments[0] !== 'namespaces')
       throw new ApiStatus(404, `the server could not find the requested resource`)
@@ -494,4 +566,21 @@ export function kubeConfigFor(server: {url: string}, context = FAKE_CONTEXT): Ku
     currentContext: context,
   })
   return kc
+}
+
+/** The production connection (deadline, credentials, error wording) to `server`. */
+export function connectionTo(server: {url: string}, timeoutMs = 3000): KubeConnection {
+  return new KubeConnection(
+    {kc: kubeConfigFor(server), context: FAKE_CONTEXT, server: server.url},
+    {timeoutMs},
+  )
+}
+
+/** The URL of a loopback port nothing listens on: connections to it are refused. */
+export async function closedPortUrl(): Promise<string> {
+  const probe = net.createServer()
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
+  const {port} = probe.address() as AddressInfo
+  await new Promise<void>((resolve) => probe.close(() => resolve()))
+  return `http://127.0.0.1:${port}`
 }

@@ -1,9 +1,15 @@
 import {afterEach, beforeEach, onTestFinished, vi} from 'vitest'
 
 import {useDependencies} from '../../src/cli/dependencies.js'
-import {createTestProject, FakeCluster, TEST_SECRET_NAMES, type TestProject} from './fake-connection.js'
+import {
+  createTestProject,
+  FakeCluster,
+  TEST_SECRET_NAMES,
+  type TestProject,
+  type TestProjectOptions,
+} from './fake-connection.js'
 
-/** The release and namespace of the built-in defaults (DATA-MODEL spec A). */
+/** The release and namespace of the built-in defaults (spec A). */
 export const RELEASE = 'todo-chatbot'
 export const NAMESPACE = 'todo-app-dev'
 export {HOLDER} from './fake-connection.js'
@@ -11,8 +17,8 @@ export {HOLDER} from './fake-connection.js'
 export {UP_OPTIONS} from './fake-connection.js'
 
 /** A temporary app project (real build contexts), removed when the test ends. */
-export function tempProject(): TestProject {
-  const created = createTestProject()
+export function tempProject(options: TestProjectOptions = {}): TestProject {
+  const created = createTestProject(options)
   onTestFinished(() => created.remove())
   return created
 }

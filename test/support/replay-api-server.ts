@@ -5,6 +5,8 @@ import {performance} from 'node:perf_hooks'
 import {fileURLToPath} from 'node:url'
 import {KubeConfig} from '@kubernetes/client-node'
 
+import {KubeConnection} from '../../src/lib/kube/kube-connection.js'
+
 /**
  * A small Kubernetes API server that replays a watch recording (test/fixtures/k8s/<scenario>) over real HTTP,
  * so the real client-node code paths (list, watch streaming, reconnects, error bodies) run in tests.
@@ -618,6 +620,11 @@ export function kubeConfigFor(server: {url: string}): KubeConfig {
     currentContext: 'replay',
   })
   return kc
+}
+
+/** The production connection (deadlines, error wording, watch) to the replay server. */
+export function connectionFor(server: {url: string}, options: {timeoutMs?: number} = {}): KubeConnection {
+  return new KubeConnection({kc: kubeConfigFor(server), context: 'replay', server: server.url}, options)
 }
 
 function sendJson(response: ServerResponse, status: number, body: unknown): void {

@@ -19,7 +19,7 @@ export interface CommandRun<T> {
 
 /**
  * Runs a command class in this process (so test doubles can be injected) and captures what a user
- * would see. `Cmd.run(argv, root)` inside captureOutput, as STACK.md advises for @oclif/test 4.
+ * would see. `Cmd.run(argv, root)` inside captureOutput: @oclif/test 4's runCommand loads commands where vi.mock cannot reach.
  */
 export async function runCommand<T>(
   command: CommandClass,

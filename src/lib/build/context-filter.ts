@@ -3,7 +3,7 @@ import path from 'node:path'
 
 import dockerignoreModule, {type Ignore} from '@balena/dockerignore'
 
-/** Under NodeNext the CommonJS module's factory sits on `.default` (STACK.md); it is callable at runtime either way. */
+/** Under NodeNext the CommonJS module's factory sits on `.default`; it is callable at runtime either way. */
 type IgnoreFactory = (options?: {ignorecase?: boolean}) => Ignore
 const createIgnore: IgnoreFactory =
   (dockerignoreModule as unknown as {default?: IgnoreFactory}).default ??

@@ -1,4 +1,4 @@
-/** Docker reports sizes in decimal megabytes (`docker images`); targets (DATA-MODEL.md) use the same unit. */
+/** Docker reports sizes in decimal megabytes (`docker images`); targets (docs/data-model.md) use the same unit. */
 const BYTES_PER_MB = 1_000_000
 
 export function formatMegabytes(sizeBytes: number): string {

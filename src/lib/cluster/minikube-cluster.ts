@@ -22,7 +22,7 @@ export interface MinikubeTimeouts {
   commandMs: number
   /** `status` checks the VM, kubelet and API server: slower on a busy machine. */
   statusMs: number
-  /** `image load` sends the whole image (10-30 s per image in DATA-MODEL §7). */
+  /** `image load` sends the whole image (10-30 s per image). */
   imageLoadMs: number
   /** `service --url` keeps a tunnel open on the macOS/Windows docker driver: read the URL within this time. */
   serviceUrlMs: number

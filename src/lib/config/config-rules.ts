@@ -13,7 +13,7 @@ export interface ConfigRuleViolation extends RuleViolation {
 const CONTENT_TAG_SHAPE = '0123456789ab'
 
 /**
- * Every DATA-MODEL §4 rule that the configuration alone decides. The configuration is turned into the
+ * Every validation rule (docs/data-model.md) that the configuration alone decides. The configuration is turned into the
  * Deployments it will produce and checked by the same rules that check `helm template` output, so one
  * implementation serves `doctor`, config loading and the pre-deploy check; findings point back at keys.
  */

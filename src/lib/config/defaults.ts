@@ -1,9 +1,9 @@
 /**
- * The built-in configuration: exactly DATA-MODEL.md spec A, so that no todo-deploy.yaml is needed.
+ * The built-in configuration: exactly spec A of docs/data-model.md, so that no todo-deploy.yaml is needed.
  * A user file is deep-merged over this (maps merge, everything else replaces) and then validated.
  */
 /**
- * DATA-MODEL §2: both services request and limit the same, and probe with the same timings. Functions,
+ * Both services request and limit the same, and probe with the same timings (docs/data-model.md). Functions,
  * so each service gets its own objects: the defaults are cloned (structuredClone keeps shared objects
  * shared) and then merged with the user's file, and a change to one service must not reach the other.
  */

@@ -1,11 +1,11 @@
 import {existsSync, readFileSync, statSync} from 'node:fs'
 import path from 'node:path'
-import {fileURLToPath} from 'node:url'
 
 import {isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type YAMLError} from 'yaml'
 import type {z} from 'zod'
 
 import {BadInputError} from '../errors.js'
+import {packageRootOf} from '../package-root.js'
 import {DEFAULT_CONFIG, REGISTRY_PULL_POLICY} from './defaults.js'
 import {inputExcerpt} from './input-excerpt.js'
 import {configSchema, SERVICE_NAMES, type ServiceName, type TodoDeployConfig} from './schema.js'
@@ -18,7 +18,7 @@ export const DEFAULT_CONFIG_FILE = 'todo-deploy.yaml'
 const MAX_ALIAS_COUNT = 100
 
 /** Where the CLI package itself lives: the bundled chart and Dockerfiles are found from here. */
-export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
+export const PACKAGE_ROOT = packageRootOf(import.meta.url)
 export const BUNDLED_CHART_DIR = path.join(PACKAGE_ROOT, 'manifests', 'todo-chatbot')
 export const BUNDLED_DOCKERFILES: Record<ServiceName, string> = {
   frontend: path.join(PACKAGE_ROOT, 'docker', 'frontend.Dockerfile'),

@@ -6,7 +6,17 @@ import {checkConfigRules, type ConfigRuleViolation} from '../config/config-rules
 import type {ResolvedConfig} from '../config/load.js'
 import {SERVICE_NAMES} from '../config/schema.js'
 import {ExitCode, isTodoDeployError} from '../errors.js'
+import type {ClusterApi} from '../kube/kube-client.js'
 import type {LoadedKubeConfig} from '../kube/kube-config.js'
+import {
+  checkNodePorts,
+  conflictFix,
+  describeConflict,
+  NODE_PORT_CHECK_TITLE,
+  NODE_PORT_RULE_ID,
+  type FixedNodePort,
+  type NodePortVerdict,
+} from '../kube/node-port-check.js'
 import {
   checkChartYaml,
   checkDockerfile,
@@ -120,6 +130,7 @@ export async function runDoctor(
     kind: config.cluster.kind === 'auto' ? 'minikube' : config.cluster.kind,
     name: config.cluster.profile,
   }
+  let reachable = false
   // A remote cluster has no tool of ours: whether it answers is prereq.cluster's question.
   if (cluster.kind !== 'remote') {
     const tool = cluster.kind === 'docker-desktop' ? 'Docker Desktop' : cluster.kind
@@ -130,7 +141,7 @@ export async function runDoctor(
   }
   if (kube) {
     const loaded = kube
-    await prerequisite(
+    reachable = await prerequisite(
       'prereq.cluster',
       'cluster reachable',
       async () => `Kubernetes ${await probes.clusterVersion(loaded)} at ${loaded.server}`,
@@ -153,12 +164,67 @@ export async function runDoctor(
 
   emit(secretsCheck(resolved, options.env))
   for (const check of ruleChecks(resolved, detected?.kind ?? 'minikube')) emit(check)
+  if (kube && reachable) {
+    options.onStart?.(`checking: ${NODE_PORT_CHECK_TITLE}`)
+    emit(await nodePortCheck(resolved, probes.clusterApi(kube)))
+  } else emit(nodePortSkipped())
 
   const prerequisiteFailed = checks.some((check) => check.id.startsWith('prereq.') && check.status === 'fail')
   const configFailed = checks.some((check) => !check.id.startsWith('prereq.') && check.status === 'fail')
   return {
     checks,
     exitCode: prerequisiteFailed ? ExitCode.Prerequisite : configFailed ? ExitCode.BadInput : ExitCode.Ok,
+  }
+}
+
+/** The same check as `up`'s preflight: each fixed nodePort free, or held by the release's own Service. */
+async function nodePortCheck(
+  resolved: ResolvedConfig,
+  api: Pick<ClusterApi, 'nodePortHolders'>,
+): Promise<DoctorCheck> {
+  const base = {id: NODE_PORT_RULE_ID, check: NODE_PORT_CHECK_TITLE}
+  let verdict: NodePortVerdict
+  try {
+    verdict = await checkNodePorts(resolved, api)
+  } catch (error) {
+    return failed(NODE_PORT_RULE_ID, NODE_PORT_CHECK_TITLE, error)
+  }
+  const ports = (list: FixedNodePort[]): string =>
+    list.map((port) => `${port.serviceName} ${port.nodePort}`).join(', ')
+  switch (verdict.kind) {
+    case 'none':
+      return {...base, status: 'pass', detail: 'no fixed nodePort: the cluster picks them', fix: null}
+    case 'free':
+      return {
+        ...base,
+        status: 'pass',
+        detail: `free or already this release's: ${ports(verdict.ports)}`,
+        fix: null,
+      }
+    case 'unknown':
+      return {
+        ...base,
+        status: 'warn',
+        detail: `cannot tell: the kube context may not list Services in every namespace (${ports(verdict.ports)})`,
+        fix: 'ask for `list services` across namespaces, or check `kubectl get svc -A` yourself',
+      }
+    case 'taken':
+      return {
+        ...base,
+        status: 'fail',
+        detail: verdict.conflicts.map(describeConflict).join('; '),
+        fix: conflictFix(verdict.conflicts),
+      }
+  }
+}
+
+function nodePortSkipped(): DoctorCheck {
+  return {
+    id: NODE_PORT_RULE_ID,
+    check: NODE_PORT_CHECK_TITLE,
+    status: 'warn',
+    detail: 'skipped: the cluster is not reachable',
+    fix: 'fix the cluster first',
   }
 }
 

@@ -1,8 +1,7 @@
-import {dockerFromEnv, engineUnreachableError} from '../build/docker-engine.js'
 import {createClusterTarget, type DetectedCluster} from '../cluster/index.js'
 import {PrerequisiteError} from '../errors.js'
 import {HelmCli} from '../helm/helm-cli.js'
-import {KubeClusterApi} from '../kube/kube-client.js'
+import {KubeClusterApi, type ClusterApi} from '../kube/kube-client.js'
 import {loadKubeConfig, type LoadedKubeConfig} from '../kube/kube-config.js'
 import {KubeConnection} from '../kube/kube-connection.js'
 import type {ProcessRunner} from '../process/runner.js'
@@ -27,6 +26,8 @@ export interface PreflightProbes {
   clusterVersion(kube: LoadedKubeConfig): Promise<string>
   /** The registry answers and takes the Docker config's login for it (RegistryUnreachableError / RegistryRefusedError). */
   registry(address: RegistryAddress): Promise<RegistryProbe>
+  /** The cluster's API, for checks that read objects (nodePorts held by other Services). */
+  clusterApi(kube: LoadedKubeConfig): Pick<ClusterApi, 'nodePortHolders'>
 }
 
 const DOCKER_PROBE_TIMEOUT_MS = 10_000
@@ -39,6 +40,8 @@ export class SystemPreflight implements PreflightProbes {
   ) {}
 
   async dockerEngine(): Promise<{version: string; address: string}> {
+    // dockerode loads with the first probe that needs it, not with every command that imports this module.
+    const {dockerFromEnv, engineUnreachableError} = await import('../build/docker-engine.js')
     const engine = dockerFromEnv(this.env)
     try {
       const version = await withTimeout(
@@ -73,7 +76,11 @@ export class SystemPreflight implements PreflightProbes {
   }
 
   async clusterVersion(kube: LoadedKubeConfig): Promise<string> {
-    return new KubeClusterApi(new KubeConnection(kube, {timeoutMs: 10_000})).serverVersion()
+    return this.clusterApi(kube).serverVersion()
+  }
+
+  clusterApi(kube: LoadedKubeConfig): KubeClusterApi {
+    return new KubeClusterApi(new KubeConnection(kube, {timeoutMs: 10_000}))
   }
 
   async registry(address: RegistryAddress): Promise<RegistryProbe> {

@@ -60,7 +60,7 @@ export interface ReleaseValues {
   /**
    * `--set-string` values, e.g. `{'backend.image.tag': '3f9c…', 'backend.secretChecksum': 'sha256:…'}`.
    * Secret VALUES must never come here: helm stores every value in its release history. The CLI applies
-   * the Kubernetes Secret itself and passes only a checksum of it (DESIGN.md). Keys under `secrets.` are
+   * the Kubernetes Secret itself and passes only a checksum of it (docs/data-model.md). Keys under `secrets.` are
    * masked in logs and error messages all the same, in case one slips through.
    */
   setString: Record<string, string>

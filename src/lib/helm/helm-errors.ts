@@ -61,7 +61,6 @@ export function helmFailure(result: RunResult, context: HelmFailureContext): Tod
   const where = context.release
     ? `release ${context.release} in namespace ${context.namespace ?? 'default'}`
     : undefined
-  const details = message.includes('\n') ? message.split('\n').slice(1) : []
   const headline = message.split('\n')[0] ?? ''
 
   if (context.signal?.aborted || INTERRUPTED_EXIT_CODES.has(result.exitCode)) {
@@ -102,12 +101,14 @@ export function helmFailure(result: RunResult, context: HelmFailureContext): Tod
       },
     )
   }
-  const failure = `\`${context.operation}\` failed: ${headline || `exit code ${result.exitCode}`}`
+  const reason = helmReason(message)
+  const failure = `\`${context.operation}\` failed: ${reason.summary || `exit code ${result.exitCode}`}`
+  const details = reason.details
   switch (context.kind) {
     case 'change':
       return new DeployError(failure, {
         where,
-        fix: 'run `todo-deploy status` to see the release and its pods',
+        fix: fixForReason(reason.causes) ?? 'run `todo-deploy status` to see the release and its pods',
         details,
       })
     case 'read':
@@ -125,15 +126,85 @@ export function helmFailure(result: RunResult, context: HelmFailureContext): Tod
   }
 }
 
-/** helm's own error text: its `Error: ` lines (else the whole stderr), without the prefix. */
+/**
+ * helm's own error text without the `Error: ` prefix: the `Error:` line and the lines after it (a
+ * multi-error answer lists its causes there as tab-indented `* ...` lines), else the whole stderr.
+ */
 export function helmMessage(result: RunResult): string {
   const stderr = result.stderr.trim()
-  const errorLines = stderr
-    .split('\n')
-    .filter((line) => line.startsWith('Error: '))
-    .map((line) => line.slice('Error: '.length).trim())
-  if (errorLines.length > 0) return errorLines.join('\n')
+  const lines = stderr.split('\n')
+  const first = lines.findIndex((line) => line.startsWith('Error: '))
+  if (first >= 0) {
+    return lines
+      .slice(first)
+      .map((line) => (line.startsWith('Error: ') ? line.slice('Error: '.length) : line).trim())
+      .filter((line) => line !== '')
+      .join('\n')
+  }
   return stderr || result.stdout.trim()
+}
+
+export interface HelmReason {
+  /** One line: the operation's failure and, when there is a single cause, that cause. */
+  summary: string
+  /** The causes helm listed (`* ...` lines), or the headline's own cause. */
+  causes: string[]
+  /** Lines shown under the message: the causes when there are several. */
+  details: string[]
+}
+
+/** Splits helm's `N error(s) occurred:` form into its causes, so the message never stops at that line. */
+export function helmReason(message: string): HelmReason {
+  const [headline = '', ...rest] = message.split('\n')
+  const listed = rest.filter((line) => line.startsWith('* ')).map((line) => line.slice(2).trim())
+  const other = rest.filter((line) => !line.startsWith('* '))
+  if (listed.length === 1 && ERRORS_OCCURRED.test(headline)) {
+    const cause = listed[0] ?? ''
+    return {summary: `${headline.replace(ERRORS_OCCURRED, '')}${cause}`, causes: [cause], details: other}
+  }
+  if (listed.length > 0) return {summary: headline, causes: listed, details: rest}
+  return {summary: headline, causes: [headline], details: rest}
+}
+
+const ERRORS_OCCURRED = /\d+ errors? occurred:\s*$/
+const NODE_PORT_TAKEN =
+  /Service "([^"]+)" is invalid: spec\.ports\[\d+\]\.nodePort: Invalid value: (\d+): provided port is already allocated/
+const OWNED_ELSEWHERE =
+  /(\w+) "([^"]+)" in namespace "([^"]+)" exists and cannot be imported into the current release/
+const QUOTA = /exceeded quota/
+const WEBHOOK = /admission webhook "([^"]+)" denied the request/
+const DEADLINE = /context deadline exceeded|timed out waiting/
+const INVALID = /is invalid:/
+
+/** The fix for the first cause helm gave that todo-deploy knows; undefined for the rest. */
+export function fixForReason(causes: readonly string[]): string | undefined {
+  for (const cause of causes) {
+    const port = NODE_PORT_TAKEN.exec(cause)
+    if (port) {
+      return (
+        `nodePort ${port[2]} of Service ${port[1]} is held by another Service (\`kubectl get svc -A | grep ${port[2]}\` shows which): ` +
+        "in todo-deploy.yaml set that service's `service.nodePort: null` (e.g. `services.frontend.service.nodePort: null`) for an automatic port, or another free port in 30000-32767"
+      )
+    }
+    const owned = OWNED_ELSEWHERE.exec(cause)
+    if (owned) {
+      return `${owned[1]} ${owned[2]} in namespace ${owned[3]} belongs to something else: delete it (\`kubectl -n ${owned[3]} delete ${owned[1]?.toLowerCase()} ${owned[2]}\`) or deploy to another namespace (\`namespace:\` in todo-deploy.yaml)`
+    }
+    if (QUOTA.test(cause)) {
+      return "the namespace's ResourceQuota refuses the pods: lower resources.requests/limits in the chart values, or raise the quota (`kubectl describe quota`)"
+    }
+    const webhook = WEBHOOK.exec(cause)
+    if (webhook) {
+      return `the cluster's admission webhook ${webhook[1]} refused an object: change what it names above, or ask who runs the cluster`
+    }
+    if (DEADLINE.test(cause)) {
+      return 'helm gave up waiting for the cluster: check that it answers (`kubectl get nodes`), then run `todo-deploy status` and `todo-deploy up` again'
+    }
+    if (INVALID.test(cause)) {
+      return 'Kubernetes refused an object the chart rendered: fix the value it names above (`todo-deploy up --dry-run` prints the rendered manifests)'
+    }
+  }
+  return undefined
 }
 
 export function mask(text: string, masked: readonly string[]): string {

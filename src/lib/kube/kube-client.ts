@@ -1,7 +1,8 @@
-import type {V1Pod} from '@kubernetes/client-node'
+import type {V1IngressList, V1Pod} from '@kubernetes/client-node'
 
-import type {KubeConnection} from './kube-connection.js'
-import {isApiStatus, nullIfNotFound} from './kube-errors.js'
+import {DeployError} from '../errors.js'
+import type {KubeConnection, RawResponse} from './kube-connection.js'
+import {describeCall, isApiStatus, nullIfNotFound, type KubeCall} from './kube-errors.js'
 
 /** Label put on everything todo-deploy creates outside Helm, so `down --purge` removes only its own. */
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by'
@@ -32,6 +33,22 @@ export interface ServiceProxyResponse {
   bodySnippet: string
 }
 
+/** A Service, in any namespace, that holds one of the nodePorts asked about. */
+export interface NodePortHolder {
+  namespace: string
+  name: string
+  nodePort: number
+}
+
+/** An Ingress as `up` and `status` need it: its hosts and the addresses its controller gave it. */
+export interface IngressSummary {
+  name: string
+  className: string | null
+  hosts: string[]
+  /** status.loadBalancer.ingress[].ip or .hostname; empty until an ingress controller serves it. */
+  addresses: string[]
+}
+
 /** The cluster-level operations the lifecycle needs besides rollout tracking, secrets, locks and state. */
 export interface ClusterApi {
   /** GET /version: the server's gitVersion, e.g. v1.32.0. Doubles as the "cluster reachable" check. */
@@ -43,6 +60,15 @@ export interface ClusterApi {
   deleteNamespace(namespace: string): Promise<{deleted: boolean}>
   listNamespaceObjects(namespace: string): Promise<NamespaceObjects>
   listPods(namespace: string, labelSelector?: string): Promise<V1Pod[]>
+  /**
+   * The Services of every namespace that hold any of these nodePorts (nodePorts are cluster-wide);
+   * null when the kube context may not list Services across namespaces (403), so nothing can be said.
+   */
+  nodePortHolders(nodePorts: readonly number[]): Promise<NodePortHolder[] | null>
+  /** The Ingresses of a namespace (networking.k8s.io/v1), optionally by label selector. */
+  listIngresses(namespace: string, labelSelector?: string): Promise<IngressSummary[]>
+  /** Whether an IngressClass of that name exists (an ingress controller installed it); null when it cannot be told. */
+  ingressClassExists(name: string): Promise<boolean | null>
   /** One HTTP GET to a service through the API server's service proxy. */
   serviceProxyGet(
     namespace: string,
@@ -54,6 +80,23 @@ export interface ClusterApi {
 }
 
 const BODY_SNIPPET_CHARS = 500
+const NETWORKING = '/apis/networking.k8s.io/v1'
+
+/** A raw GET that answered neither 200 nor an expected status: the API server's own message. */
+function rawFailure(call: KubeCall, response: RawResponse): DeployError {
+  let message = response.body.slice(0, 300)
+  try {
+    message = (JSON.parse(response.body) as {message?: string}).message ?? message
+  } catch {
+    // Not a Status object: keep the start of the body.
+  }
+  return new DeployError(`${describeCall(call)} answered HTTP ${response.status}: ${message}`, {
+    fix:
+      'check that the kube context may read it (`kubectl auth can-i ' +
+      `${call.verb} ${call.resource}` +
+      '`)',
+  })
+}
 
 export class KubeClusterApi implements ClusterApi {
   constructor(private readonly kube: KubeConnection) {}
@@ -122,6 +165,58 @@ export class KubeClusterApi implements ClusterApi {
       this.kube.core.listNamespacedPod({namespace, labelSelector}),
     )
     return pods.items
+  }
+
+  async nodePortHolders(nodePorts: readonly number[]): Promise<NodePortHolder[] | null> {
+    const wanted = new Set(nodePorts)
+    const services = await this.kube.call({verb: 'list', resource: 'services'}, async () => {
+      try {
+        return await this.kube.core.listServiceForAllNamespaces()
+      } catch (error) {
+        if (isApiStatus(error, 403)) return null
+        throw error
+      }
+    })
+    if (services === null) return null
+    return services.items.flatMap((service) =>
+      (service.spec?.ports ?? [])
+        .filter((port) => port.nodePort !== undefined && wanted.has(port.nodePort))
+        .map((port) => ({
+          namespace: service.metadata?.namespace ?? '',
+          name: service.metadata?.name ?? '',
+          nodePort: port.nodePort as number,
+        })),
+    )
+  }
+
+  async listIngresses(namespace: string, labelSelector?: string): Promise<IngressSummary[]> {
+    const query = labelSelector === undefined ? '' : `?labelSelector=${encodeURIComponent(labelSelector)}`
+    const call = {verb: 'list', resource: 'ingresses', namespace}
+    const response = await this.kube.rawGet(
+      call,
+      `${NETWORKING}/namespaces/${encodeURIComponent(namespace)}/ingresses${query}`,
+    )
+    if (response.status === 404) return []
+    if (response.status !== 200) throw rawFailure(call, response)
+    const list = JSON.parse(response.body) as V1IngressList
+    return list.items.map((ingress) => ({
+      name: ingress.metadata?.name ?? '',
+      className: ingress.spec?.ingressClassName ?? null,
+      hosts: (ingress.spec?.rules ?? []).flatMap((rule) => (rule.host ? [rule.host] : [])),
+      addresses: (ingress.status?.loadBalancer?.ingress ?? []).flatMap((entry) => {
+        const address = entry.ip ?? entry.hostname
+        return address ? [address] : []
+      }),
+    }))
+  }
+
+  async ingressClassExists(name: string): Promise<boolean | null> {
+    const call = {verb: 'get', resource: 'ingressclasses', name}
+    const response = await this.kube.rawGet(call, `${NETWORKING}/ingressclasses/${encodeURIComponent(name)}`)
+    if (response.status === 200) return true
+    if (response.status === 404) return false
+    if (response.status === 403) return null
+    throw rawFailure(call, response)
   }
 
   async serviceProxyGet(

@@ -4,12 +4,20 @@ import {
   CoreV1Api,
   HttpMethod,
   type KubeConfig,
+  Log,
   ServerConfiguration,
   VersionApi,
+  Watch,
   createConfiguration,
 } from '@kubernetes/client-node'
 
-import {type KubeCall, type KubeTarget, toKubeError} from './kube-errors.js'
+import {
+  type KubeCall,
+  type KubeTarget,
+  type LostWatch,
+  lostApiServerError,
+  toKubeError,
+} from './kube-errors.js'
 import {deadlineHttpLibrary, sendWithDeadline} from './kube-http.js'
 
 /** Default bound on one API call; the API server of a healthy local cluster answers in milliseconds. */
@@ -21,14 +29,19 @@ export interface RawResponse {
 }
 
 /**
- * The typed API clients for one kube context, all built on the deadline-bounded HTTP library, plus
- * `call()`, which turns any failure into an error naming the server and what was being done.
+ * The one way to the API server of one kube context: the typed API clients, all built on the
+ * deadline-bounded HTTP library, the watch, and the wording of every failure: `call()` turns one
+ * call's failure into an error naming the server and what was being done, `lost()` a watch's give-up.
  */
 export class KubeConnection {
   readonly core: CoreV1Api
   readonly apps: AppsV1Api
   readonly coordination: CoordinationV1Api
   readonly version: VersionApi
+  /** Long-lived watch streams; the mirrors that use them bound their own retries (resource-mirror.ts). */
+  readonly watch: Watch
+  /** Streamed container logs (`logs -f`); their readers bound and resume them (src/lib/logs). */
+  readonly log: Log
   readonly target: KubeTarget
   readonly #kc: KubeConfig
   readonly #timeoutMs: number
@@ -46,6 +59,8 @@ export class KubeConnection {
     this.apps = new AppsV1Api(configuration)
     this.coordination = new CoordinationV1Api(configuration)
     this.version = new VersionApi(configuration)
+    this.watch = new Watch(loaded.kc)
+    this.log = new Log(loaded.kc)
   }
 
   async call<T>(call: KubeCall, request: () => Promise<T>): Promise<T> {
@@ -54,6 +69,11 @@ export class KubeConnection {
     } catch (error) {
       throw toKubeError(error, call, this.target)
     }
+  }
+
+  /** The error for a list/watch that gave up: the API server stopped answering while we followed it. */
+  lost(watch: LostWatch): Error {
+    return lostApiServerError(watch, this.target)
   }
 
   /**

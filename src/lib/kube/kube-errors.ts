@@ -40,7 +40,7 @@ const UNREACHABLE_CODES = new Set([
 // EPROTO: the TLS handshake got something that is not TLS (e.g. https:// to a plain-HTTP port).
 const TLS_CODE = /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_(VERIFY|GET)|^EPROTO$/
 
-/** client-node's fallback when no kubeconfig exists anywhere (STACK.md): it never points at a real cluster. */
+/** client-node's fallback when no kubeconfig exists anywhere: it never points at a real cluster. */
 export const CLIENT_NODE_FALLBACK_SERVER = 'http://localhost:8080'
 
 export function isApiStatus(error: unknown, code: number): boolean {
@@ -57,21 +57,34 @@ export async function nullIfNotFound<T>(promise: Promise<T>): Promise<T | null> 
   }
 }
 
-/** The `message` of the Status object the API server sent with an error, if any. */
-export function apiStatusMessage(error: ApiException<unknown>): string | undefined {
-  let body: unknown = error.body
+/**
+ * The `message` of the Status object the API server sends with an error (client-node hands the body
+ * over parsed, or as text for status codes its spec does not declare); a non-JSON body is returned as text.
+ */
+export function statusMessage(body: unknown): string | undefined {
+  let parsed = body
   if (typeof body === 'string') {
     const text = body.trim()
     try {
-      body = JSON.parse(text)
+      parsed = JSON.parse(text)
     } catch {
       return text === '' ? undefined : text.slice(0, 300)
     }
   }
-  if (typeof body === 'object' && body !== null && 'message' in body && typeof body.message === 'string') {
-    return body.message
+  const message = (parsed as {message?: unknown} | null | undefined)?.message
+  return typeof message === 'string' ? message : undefined
+}
+
+/** A short description of a failed list or watch, for the "last error" of a give-up. */
+export function describeFailure(error: unknown): string {
+  if (error instanceof ApiException) {
+    const message = statusMessage(error.body)
+    return `HTTP ${error.code}${message === undefined ? '' : `: ${message}`}`
   }
-  return undefined
+  const coded = error as {statusCode?: number; code?: string; message?: string; cause?: {code?: string}}
+  if (coded.statusCode !== undefined)
+    return `HTTP ${coded.statusCode}${coded.message ? ` ${coded.message}` : ''}`
+  return systemErrorCode(error) ?? coded.code ?? coded.message ?? String(error)
 }
 
 function systemErrorCode(error: unknown): string | undefined {
@@ -106,7 +119,7 @@ export function toKubeError(error: unknown, call: KubeCall, target: KubeTarget):
   }
 
   if (error instanceof ApiException) {
-    const serverSays = apiStatusMessage(error)
+    const serverSays = statusMessage(error.body)
     const details = serverSays === undefined ? [] : [`the API server said: ${serverSays}`]
     if (error.code === 401) {
       return new PrerequisiteError(
@@ -185,4 +198,25 @@ export function toKubeError(error: unknown, call: KubeCall, target: KubeTarget):
     )
   }
   return error
+}
+
+/** A list/watch whose retries ran out: what it followed, and how the last attempt failed. */
+export interface LostWatch {
+  resource: string
+  namespace: string
+  attempts: number
+  elapsedMs: number
+  lastError: unknown
+}
+
+/** The one wording for "the API server went away while we were watching", whoever was watching. */
+export function lostApiServerError(lost: LostWatch, target: KubeTarget): PrerequisiteError {
+  return new PrerequisiteError(
+    `Lost the Kubernetes API server at ${target.server}: ${lost.attempts} attempts to list/watch ${lost.resource} in namespace ${lost.namespace} failed over ${Math.round(lost.elapsedMs / 1000)} s (last error: ${describeFailure(lost.lastError)})`,
+    {
+      where: `kube context ${target.context} (${target.server})`,
+      fix: `${CLUSTER_STATUS_FIX}; then run the command again`,
+      cause: lost.lastError,
+    },
+  )
 }

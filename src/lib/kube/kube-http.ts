@@ -2,11 +2,7 @@ import http from 'node:http'
 import https from 'node:https'
 
 import {
-  type Configuration,
-  createConfiguration,
   type HttpLibrary,
-  type KubeConfig,
-  ServerConfiguration,
   type RequestContext,
   ResponseContext,
   SelfDecodingBody,
@@ -79,23 +75,4 @@ export function sendWithDeadline(request: RequestContext, timeoutMs: number): Pr
 
 export function deadlineHttpLibrary(timeoutMs: number): HttpLibrary {
   return wrapHttpLibrary({send: (request) => sendWithDeadline(request, timeoutMs)})
-}
-
-/**
- * An API client of `kc`'s current cluster whose every request has a deadline (`makeApiClient` has none):
- * for the list and log calls of the rollout tracker and the workload source, which work from a KubeConfig.
- */
-export function boundedApiClient<T>(
-  kc: KubeConfig,
-  api: new (configuration: Configuration) => T,
-  timeoutMs = 15_000,
-): T {
-  const server = kc.getCurrentCluster()?.server ?? 'http://localhost:8080'
-  return new api(
-    createConfiguration({
-      baseServer: new ServerConfiguration(server, {}),
-      authMethods: {default: kc},
-      httpApi: deadlineHttpLibrary(timeoutMs),
-    }),
-  )
 }

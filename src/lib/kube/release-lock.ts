@@ -23,8 +23,24 @@ export interface LockHandle {
   readonly lostReason: string | undefined
 }
 
+/** The lock as another process sees it: who holds it and until when, unless renewed. */
+export interface LockState {
+  holder?: string
+  command?: string
+  acquiredAt?: Date
+  /** When it lapses unless renewed; undefined when no one holds it (released). */
+  expiresAt?: Date
+}
+
 export interface ReleaseLock {
   acquire(request: AcquireLockRequest): Promise<LockHandle>
+  /** The release's lock as it stands, or null when there is none (never taken, or released and deleted). */
+  inspect(namespace: string, release: string): Promise<LockState | null>
+}
+
+/** Whether a lock is held right now: someone holds it and has renewed it within its lease. */
+export function isLockLive(lock: LockState | null, now: Date): boolean {
+  return lock?.expiresAt !== undefined && lock.expiresAt.getTime() > now.getTime()
 }
 
 export const DEFAULT_LEASE_SECONDS = 30
@@ -119,6 +135,20 @@ export class LeaseReleaseLock implements ReleaseLock {
       )
     }
     return new RenewedLease(this.kube, acquired, leaseSeconds, this.now)
+  }
+
+  async inspect(namespace: string, release: string): Promise<LockState | null> {
+    const name = lockLeaseName(release)
+    const lease = await this.kube.call({verb: 'get', resource: 'leases', name, namespace}, () =>
+      nullIfNotFound(this.kube.coordination.readNamespacedLease({name, namespace})),
+    )
+    if (lease === null) return null
+    return {
+      holder: lease.spec?.holderIdentity || undefined,
+      command: lease.metadata?.annotations?.[COMMAND_ANNOTATION],
+      acquiredAt: timeOf(lease.spec?.acquireTime),
+      expiresAt: leaseExpiry(lease),
+    }
   }
 
   private refuseIfLive(lease: V1Lease, release: string): void {

@@ -9,7 +9,7 @@ export type OperationResult = 'running' | 'succeeded' | 'failed' | 'interrupted'
 export type PhaseState = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'interrupted'
 
 export interface PhaseRecord {
-  /** Lifecycle phase name, e.g. Building, Loading, Deploying, Starting (DATA-MODEL §5). */
+  /** Lifecycle phase name, e.g. Building, Loading, Deploying, Starting (docs/lifecycle.md). */
   phase: string
   state: PhaseState
   startedAt: string
@@ -34,7 +34,7 @@ export interface OperationRecord {
   /** Helm revision the operation produced. */
   revision?: number
   url?: string
-  /** The DATA-MODEL §5 lifecycle state the operation left the deployment in (Healthy, Failed, ...). */
+  /** The lifecycle state the operation left the deployment in (Healthy, Failed, ...; docs/lifecycle.md). */
   state?: string
 }
 

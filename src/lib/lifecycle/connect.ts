@@ -3,8 +3,7 @@ import {homedir} from 'node:os'
 import path from 'node:path'
 
 import {ContentTagger} from '../build/content-tag.js'
-import {dockerFromEnv} from '../build/docker-engine.js'
-import {DockerImageBuilder} from '../build/image-builder.js'
+import {LazyImageBuilder} from '../build/lazy-image-builder.js'
 import {detectClusterKind} from '../cluster/cluster-kind.js'
 import {createClusterTarget} from '../cluster/create-cluster-target.js'
 import {KubePublishedAddresses} from '../cluster/published-address.js'
@@ -48,7 +47,9 @@ export function connect(resolved: ResolvedConfig, options: ConnectOptions): Conn
     minikubeProfile: config.cluster.profile,
     registryConfigured: config.registry.url !== null,
   })
+  // Every API call of every adapter goes through this one connection: one timeout, one error wording.
   const kube = new KubeConnection(loaded)
+  const logs = new KubePodLogSource(kube.core)
   const controllers = new Set<AbortController>()
   return {
     context: loaded.context,
@@ -62,9 +63,9 @@ export function connect(resolved: ResolvedConfig, options: ConnectOptions): Conn
     secrets: new KubeSecretStore(kube),
     lock: new LeaseReleaseLock(kube),
     state: new ConfigMapStateRecordStore(kube),
-    workloads: new KubeWorkloadSource(loaded.kc),
-    logs: new KubePodLogSource(kube.core),
-    logStreams: new KubeContainerLogSource(loaded.kc),
+    workloads: new KubeWorkloadSource(kube),
+    logs,
+    logStreams: new KubeContainerLogSource(kube),
     rollout: {
       wait: async (request) => {
         const controller = new AbortController()
@@ -72,14 +73,22 @@ export function connect(resolved: ResolvedConfig, options: ConnectOptions): Conn
         const forward = (): void => controller.abort()
         request.signal?.addEventListener('abort', forward, {once: true})
         try {
-          return await new RolloutTracker(loaded.kc).track({...request, signal: controller.signal})
+          return await new RolloutTracker(kube, {logs}).track({...request, signal: controller.signal})
         } finally {
           request.signal?.removeEventListener('abort', forward)
           controllers.delete(controller)
         }
       },
     },
-    images: (builderEnv) => new DockerImageBuilder(dockerFromEnv(builderEnv ?? env)),
+    // dockerode loads on the first Docker call, so commands that never build start faster.
+    images: (builderEnv) =>
+      new LazyImageBuilder(async () => {
+        const [{DockerImageBuilder}, {dockerFromEnv}] = await Promise.all([
+          import('../build/image-builder.js'),
+          import('../build/docker-engine.js'),
+        ])
+        return new DockerImageBuilder(dockerFromEnv(builderEnv ?? env))
+      }),
     tagger: new ContentTagger({cacheDir: contentHashCacheDir(resolved.projectDir, env)}),
     ...(config.registry.url === null
       ? {}
@@ -87,7 +96,7 @@ export function connect(resolved: ResolvedConfig, options: ConnectOptions): Conn
           registry: new DockerConfigRegistry(
             parseRegistryUrl(config.registry.url, config.registry.insecure),
             new DockerCredentials({runner: options.runner, env}),
-            () => dockerFromEnv(env),
+            env,
           ),
         }),
     close: () => {

@@ -1,5 +1,11 @@
 import type {ResolvedConfig} from '../config/load.js'
 import {SERVICE_NAMES} from '../config/schema.js'
+import {
+  checkIngress,
+  DEFAULT_INGRESS_CHECK,
+  ingressWarning,
+  type IngressCheckOptions,
+} from './ingress-check.js'
 import type {OperationRecorder} from './operation.js'
 import type {Connection} from './ports.js'
 
@@ -80,12 +86,58 @@ export async function verifyHealth(
   connection: Connection,
   recorder: OperationRecorder,
   onLine: (line: string) => void,
+  ingressOptions: Partial<IngressCheckOptions> = {},
 ): Promise<{report: HealthReport; warnings: string[]; summary: string}> {
   const report = await checkHealth(resolved, connection, onLine)
-  recorder.set({url: report.url})
-  recorder.setState(report.unhealthy.length === 0 ? 'Healthy' : 'Running')
   const warnings = report.unhealthy.map(
     (answer) => `GET ${answer.path} on ${answer.service} answered ${answer.status}`,
   )
+  const {config} = resolved
+  if (config.ingress.enabled && config.services.frontend.enabled) {
+    // The pods are healthy whatever the Ingress does: a URL nothing serves is a warning, with one that works.
+    const outcome = await checkIngress(
+      connection.api,
+      {
+        namespace: config.namespace,
+        release: config.release,
+        host: config.ingress.host,
+        className: config.ingress.className,
+      },
+      {...DEFAULT_INGRESS_CHECK, ...ingressOptions},
+      onLine,
+    )
+    const fallback = await workingUrl(resolved, connection)
+    const warning = ingressWarning(outcome, config.ingress.host, fallback.shown)
+    if (warning !== undefined) {
+      warnings.push(warning)
+      report.url = fallback.url
+    }
+  }
+  recorder.set({url: report.url})
+  recorder.setState(report.unhealthy.length === 0 ? 'Healthy' : 'Running')
   return {report, warnings, summary: describeHealth(report)}
 }
+
+/** The frontend without the Ingress: its NodePort URL, else a port-forward to its Service. */
+async function workingUrl(
+  resolved: ResolvedConfig,
+  connection: Connection,
+): Promise<{url: string; shown: string}> {
+  const {config} = resolved
+  const service = config.services.frontend.service
+  if (service.type !== 'ClusterIP') {
+    const url = await connection.cluster
+      .frontendUrl({
+        service: service.name,
+        namespace: config.namespace,
+        nodePort: service.nodePort ?? undefined,
+      })
+      .catch(() => undefined)
+    if (url !== undefined) return {url, shown: url}
+  }
+  const forward = `kubectl -n ${config.namespace} port-forward svc/${service.name} ${PORT_FORWARD_LOCAL}:${service.port}`
+  const url = `http://localhost:${PORT_FORWARD_LOCAL}`
+  return {url, shown: `${url} after \`${forward}\``}
+}
+
+const PORT_FORWARD_LOCAL = 8080

@@ -1,4 +1,4 @@
-import {Listr, type ListrRendererFactory, type ListrTask, type ListrTaskWrapper} from 'listr2'
+import type {ListrRendererFactory, ListrTask, ListrTaskWrapper} from 'listr2'
 
 import {InterruptedError, isTodoDeployError} from '../errors.js'
 import type {LockHandle} from '../kube/release-lock.js'
@@ -83,6 +83,8 @@ export async function runPhases<Ctx>(
   ctx: Ctx,
   renderer: Renderer,
 ): Promise<void> {
+  // Loaded here, not with the module: a command that runs no phases (status) never reads listr2.
+  const {Listr} = await import('listr2')
   await new Listr<Ctx, ListrRendererFactory, ListrRendererFactory>(tasks, {
     renderer: renderer as unknown as ListrRendererFactory,
     fallbackRenderer: 'simple' as unknown as ListrRendererFactory,

@@ -257,9 +257,15 @@ export async function runRollback(
     }),
     phase('verify', 'Check the code, the health and the URL', 'Running', async (task) => {
       await expectTargetTags(resolved, connection, planned())
-      const health = await verifyHealth(resolved, connection, recorder, (line) => {
-        task.output = line
-      })
+      const health = await verifyHealth(
+        resolved,
+        connection,
+        recorder,
+        (line) => {
+          task.output = line
+        },
+        {signal},
+      )
       result.url = health.report.url
       result.warnings.push(...health.warnings)
       return `tags ${Object.values(result.tags).join(', ')} running; ${health.summary}`

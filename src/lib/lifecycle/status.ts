@@ -4,25 +4,37 @@ import type {ResolvedConfig} from '../config/load.js'
 import {PrerequisiteError} from '../errors.js'
 import type {ReleaseInfo, ReleaseRevision} from '../helm/helm-client.js'
 import {parseChartRef} from '../helm/release-state.js'
-import type {LifecycleRecord, OperationRecord} from '../kube/state-record.js'
+import type {LifecycleRecord} from '../kube/state-record.js'
+import {crashLogs} from '../kube/rollout/pod-logs.js'
 import {containersOf, explainPod, podFailure, podReady} from '../kube/rollout/pod-state.js'
 import {deploymentStatus} from '../kube/rollout/rollout-status.js'
 import type {WorkloadSnapshot} from '../kube/workload-source.js'
 import type {LifecycleState} from './operation.js'
+import {describeAbandoned, reportOperation, type ReportedOperation} from './operation-liveness.js'
 import {releaseSelector} from '../kube/kube-client.js'
 import type {Connection} from './ports.js'
 
 /** `status --json`: a stable, documented shape (README "status --json"). */
 export interface StatusReport {
   release: ReleaseSummary | null
-  /** DATA-MODEL §5 state derived from the live objects and the last recorded operation; `NotDeployed` when nothing is. */
+  /** Lifecycle state (docs/lifecycle.md) derived from the live objects and the last recorded operation; `NotDeployed` when nothing is. */
   state: LifecycleState | 'NotDeployed'
   /** Why the state is what it is, in words. */
   stateReason: string
-  lastOperation: OperationRecord | null
+  /** `result` is `abandoned` when the record says running but its lock expired or is gone (the process died). */
+  lastOperation: ReportedOperation | null
   deployments: DeploymentReport[]
   pods: PodReport[]
   services: ServiceReport[]
+  /** The release's Ingresses and the address their controller gave them (null: none yet, nothing serves them). */
+  ingresses: IngressReport[]
+}
+
+export interface IngressReport {
+  name: string
+  className: string | null
+  hosts: string[]
+  address: string | null
 }
 
 export interface ReleaseSummary {
@@ -91,6 +103,22 @@ async function readRecord(
   }
 }
 
+/** The last operation, told live or abandoned by its lock. */
+async function readOperation(
+  connection: Connection,
+  config: ResolvedConfig['config'],
+  now: (() => Date) | undefined,
+): Promise<ReportedOperation | null> {
+  const record = await readRecord(connection, config.namespace, config.release)
+  return reportOperation(
+    connection,
+    config.namespace,
+    config.release,
+    record?.operation ?? null,
+    (now ?? (() => new Date()))(),
+  )
+}
+
 /** Reads the release, its objects and its lifecycle record: what `status` shows. */
 export async function readStatus(
   resolved: ResolvedConfig,
@@ -98,24 +126,16 @@ export async function readStatus(
   options: {now?: () => Date; withUrls?: boolean} = {},
 ): Promise<StatusReport> {
   const {config} = resolved
-  const [release, history, record] = await Promise.all([
+  const [release, history, operation] = await Promise.all([
     connection.helm.status(config.release, config.namespace),
     connection.helm.history(config.release, config.namespace),
-    readRecord(connection, config.namespace, config.release),
+    readOperation(connection, config, options.now),
   ])
   const snapshot = release
     ? await connection.workloads.snapshot(config.namespace, releaseSelector(config.release))
     : emptySnapshot()
   const revision = history.find((entry) => entry.revision === release?.revision)
-  return buildStatus(
-    resolved,
-    connection,
-    release,
-    revision ?? null,
-    record?.operation ?? null,
-    snapshot,
-    options,
-  )
+  return buildStatus(resolved, connection, release, revision ?? null, operation, snapshot, options)
 }
 
 export async function buildStatus(
@@ -123,7 +143,7 @@ export async function buildStatus(
   connection: Connection,
   release: ReleaseInfo | null,
   revision: ReleaseRevision | null,
-  lastOperation: OperationRecord | null,
+  lastOperation: ReportedOperation | null,
   snapshot: WorkloadSnapshot,
   options: {now?: () => Date; withUrls?: boolean} = {},
 ): Promise<StatusReport> {
@@ -142,6 +162,16 @@ export async function buildStatus(
   )) {
     services.push(await describeService(service, resolved, connection, options.withUrls ?? true))
   }
+  const ingresses = release
+    ? (await connection.api.listIngresses(config.namespace, releaseSelector(config.release)))
+        .map(({name, className, hosts, addresses}) => ({
+          name,
+          className,
+          hosts,
+          address: addresses[0] ?? null,
+        }))
+        .sort(byName)
+    : []
   const {state, reason} = deriveState(release, lastOperation, deployments, pods)
   return {
     release: release ? summarise(release, revision) : null,
@@ -151,6 +181,7 @@ export async function buildStatus(
     deployments,
     pods,
     services,
+    ingresses,
   }
 }
 
@@ -210,13 +241,11 @@ async function describePod(
   )
   let logTail: string[] | undefined
   if (crashed && pod.metadata?.name) {
-    const tail = await connection.logs.tail({
-      namespace,
-      pod: pod.metadata.name,
-      container: crashed.name,
-      previous: true,
-      lines: LOG_LINES,
-    })
+    const tail = await crashLogs(
+      connection.logs,
+      {namespace, pod: pod.metadata.name, container: crashed.name, lines: LOG_LINES},
+      (crashed.status?.restartCount ?? 0) > 0,
+    )
     logTail = tail.lines
   }
   const created = pod.metadata?.creationTimestamp ? new Date(pod.metadata.creationTimestamp) : now
@@ -270,7 +299,19 @@ async function describeService(
  */
 export function deriveState(
   release: ReleaseInfo | null,
-  lastOperation: OperationRecord | null,
+  lastOperation: ReportedOperation | null,
+  deployments: DeploymentReport[],
+  pods: PodReport[],
+): {state: StatusReport['state']; reason: string} {
+  const derived = deriveFromObjects(release, lastOperation, deployments, pods)
+  // The objects still tell the state; the reason says first that the last operation died half-way.
+  if (lastOperation?.result === 'abandoned') return {...derived, reason: describeAbandoned(lastOperation)}
+  return derived
+}
+
+function deriveFromObjects(
+  release: ReleaseInfo | null,
+  lastOperation: ReportedOperation | null,
   deployments: DeploymentReport[],
   pods: PodReport[],
 ): {state: StatusReport['state']; reason: string} {
@@ -283,6 +324,13 @@ export function deriveState(
   }
   if (release.status.startsWith('pending-'))
     return {state: 'Deploying', reason: `the release is ${release.status}`}
+  if (release.status === 'failed' && release.revision === 1) {
+    // Only a first install kept with --no-rollback stays like this: there is nothing to roll back to.
+    return {
+      state: 'Failed',
+      reason: `the first install (revision 1) failed: ${release.description}; nothing of it ever ran: fix the cause and run \`todo-deploy up\` (it installs again), or \`todo-deploy down\` to remove it`,
+    }
+  }
   if (release.status === 'failed')
     return {state: 'Failed', reason: `revision ${release.revision} failed: ${release.description}`}
   const failing = pods.find((pod) => pod.failing)
@@ -321,7 +369,7 @@ export async function watchStatus(
     Promise.all([
       connection.helm.status(config.release, config.namespace),
       connection.helm.history(config.release, config.namespace),
-      readRecord(connection, config.namespace, config.release).then((record) => record?.operation ?? null),
+      readOperation(connection, config, options.now),
     ])
   let [release, history, operation] = await readRelease()
   let releaseReadAt = Date.now()

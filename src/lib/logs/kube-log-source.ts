@@ -2,8 +2,10 @@ import type {Readable} from 'node:stream'
 import {Writable} from 'node:stream'
 import {StringDecoder} from 'node:string_decoder'
 
-import {ApiException, Log, type KubeConfig} from '@kubernetes/client-node'
+import {ApiException, type Log} from '@kubernetes/client-node'
 
+import type {KubeConnection} from '../kube/kube-connection.js'
+import {statusMessage} from '../kube/kube-errors.js'
 import {splitTimestamp} from './log-cursor.js'
 import type {ContainerLogSource, LogStreamEnd, LogStreamRequest, RawLogLine} from './log-source.js'
 
@@ -20,8 +22,8 @@ const KUBELET_GONE = 'unable to retrieve container logs for '
 export class KubeContainerLogSource implements ContainerLogSource {
   readonly #log: Log
 
-  constructor(kc: KubeConfig) {
-    this.#log = new Log(kc)
+  constructor(kube: KubeConnection) {
+    this.#log = kube.log
   }
 
   async stream(request: LogStreamRequest, onLine: (line: RawLogLine) => void): Promise<LogStreamEnd> {
@@ -109,10 +111,9 @@ function failure(error: unknown): LogStreamEnd {
     return {status: 'dropped', reason: error instanceof Error ? error.message : String(error)}
   }
   if (error.code >= 500) {
-    const message = (error.body as {message?: unknown} | undefined)?.message
     return {
       status: 'dropped',
-      reason: typeof message === 'string' ? message : 'the API server did not answer the log request',
+      reason: statusMessage(error.body) ?? 'the API server did not answer the log request',
     }
   }
   return {status: 'refused', httpStatus: error.code}

@@ -1,8 +1,7 @@
-import type {DockerEngine} from '../build/docker-engine.js'
 import type {DockerCredentials} from './docker-credentials.js'
-import {DockerImagePusher, type PushedImage, type PushRequest} from './image-pusher.js'
+import type {DockerImagePusher, PushedImage, PushRequest} from './image-pusher.js'
 import {registryRepository, repositoryPath, type RegistryAddress} from './registry-address.js'
-import {RegistryClient} from './registry-client.js'
+import type {RegistryClient} from './registry-client.js'
 import type {RegistryCredential} from './registry-credential.js'
 
 /** What the registry and the local engine know of one content-tagged image, before any push. */
@@ -38,8 +37,9 @@ interface Session {
 
 /**
  * The registry through the Docker config's login: the v2 API for look-ups, the local Docker Engine
- * for pushes. The credentials are read once (a helper program may prompt or be slow), on first use:
- * a command that never touches the registry never runs a credential helper.
+ * (the one `env` names) for pushes. The credentials are read once (a helper program may prompt or be
+ * slow), on first use, and dockerode is loaded then too: a command that never touches the registry
+ * runs no credential helper and loads no engine client.
  */
 export class DockerConfigRegistry implements ImageRegistry {
   #session: Promise<Session> | undefined
@@ -47,7 +47,7 @@ export class DockerConfigRegistry implements ImageRegistry {
   constructor(
     readonly address: RegistryAddress,
     private readonly credentials: DockerCredentials,
-    private readonly engine: () => DockerEngine,
+    private readonly env: Readonly<Record<string, string | undefined>>,
   ) {}
 
   async inspect(localRef: string, repository: string, tag: string): Promise<RegistryImageState> {
@@ -74,10 +74,17 @@ export class DockerConfigRegistry implements ImageRegistry {
   }
 
   private session(): Promise<Session> {
-    this.#session ??= this.credentials.forRegistry(this.address.host).then((credential) => {
+    this.#session ??= (async () => {
+      const [credential, {RegistryClient}, {DockerImagePusher}, {dockerFromEnv}] = await Promise.all([
+        this.credentials.forRegistry(this.address.host),
+        import('./registry-client.js'),
+        import('./image-pusher.js'),
+        import('../build/docker-engine.js'),
+      ])
       const client = new RegistryClient(this.address, credential)
-      return {credential, client, pusher: new DockerImagePusher(this.engine(), this.address, client, credential)}
-    })
+      const pusher = new DockerImagePusher(dockerFromEnv(this.env), this.address, client, credential)
+      return {credential, client, pusher}
+    })()
     return this.#session
   }
 }

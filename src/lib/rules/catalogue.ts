@@ -1,4 +1,4 @@
-/** Every validation rule of DATA-MODEL.md §4, by a stable id that `doctor --json` and the docs use. */
+/** Every validation rule of the data model (docs/data-model.md), by a stable id that `doctor --json` and the docs use. */
 export const RULES = {
   'image.multi-stage': {
     title: 'multi-stage build',

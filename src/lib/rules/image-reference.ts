@@ -31,7 +31,7 @@ export function parseImageReference(ref: string): ImageReference {
 const NAME_SEGMENT = /^[a-z0-9-]+$/
 const TAG = /^[a-z0-9.-]+$/
 
-/** Rule image.name-pattern (DATA-MODEL §1): `[registry/]<name>:<tag>`, name [a-z0-9-]+, tag [a-z0-9.-]+. */
+/** Rule image.name-pattern (docs/data-model.md): `[registry/]<name>:<tag>`, name [a-z0-9-]+, tag [a-z0-9.-]+. */
 export function checkImageReference(ref: string): RuleViolation[] {
   const violation = (severity: RuleViolation['severity'], message: string, fix: string): RuleViolation => ({
     id: 'image.name-pattern',

@@ -33,6 +33,7 @@ export class E2eProject {
   readonly dir: string
   readonly secrets: Record<(typeof SECRET_NAMES)[number], string>
   private readonly readinessDelay: Record<E2eService, number> = {frontend: 1, backend: 1}
+  private frontendNodePort: number | null = null
 
   constructor(
     readonly context: string,
@@ -70,6 +71,20 @@ export class E2eProject {
     )
   }
 
+  /** Puts the working backend Dockerfile back after `breakBackend`. */
+  repairBackend(): void {
+    copyFileSync(
+      path.join(FIXTURE_DIR, 'app', 'backend', 'Dockerfile'),
+      path.join(this.dir, 'backend', 'Dockerfile'),
+    )
+  }
+
+  /** Fixes the frontend Service's nodePort (null: the cluster picks one, the default of these runs). */
+  setFrontendNodePort(nodePort: number | null): void {
+    this.frontendNodePort = nodePort
+    this.writeConfig()
+  }
+
   /** Slows the rollout down: pods become ready only after `seconds`, so a test can act during it. */
   setReadinessDelay(service: E2eService, seconds: number): void {
     this.readinessDelay[service] = seconds
@@ -94,7 +109,7 @@ export class E2eProject {
         liveness: {initialDelaySeconds: 1, periodSeconds: 2, timeoutSeconds: 1},
       },
       // A node port of its own (auto) so a leftover release of another run cannot collide with this one.
-      service: {nodePort: null},
+      service: {nodePort: name === 'frontend' ? this.frontendNodePort : null},
     })
     const config = {
       release: this.release,

@@ -52,6 +52,14 @@ export interface WiredMachine {
   stop(): Promise<void>
 }
 
+/** A wired machine before its environment is applied: what a child process needs in its `env`. */
+export interface WiredMachineFiles extends Omit<WiredMachine, 'stop'> {
+  /** PATH, KUBECONFIG, HOME, the XDG folders, NO_COLOR and the secrets, as the machine defines them. */
+  env: Record<string, string>
+  /** Stops the API server and removes the folder. */
+  remove(): Promise<void>
+}
+
 /**
  * A machine as `realDependencies` sees it: the REAL helm 3 and a scripted `minikube` first on PATH, a
  * kubeconfig file whose `minikube` context reaches a FakeKubeApiServer over real HTTP, the secrets in
@@ -59,6 +67,21 @@ export interface WiredMachine {
  * there). Every variable is stubbed with vi.stubEnv: `stop()` restores them.
  */
 export async function startWiredMachine(target: KubeconfigTarget = 'fake-api'): Promise<WiredMachine> {
+  const {env, remove, ...machine} = await createWiredMachineFiles(target)
+  for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value)
+  return {
+    ...machine,
+    stop: async () => {
+      vi.unstubAllEnvs()
+      await remove()
+    },
+  }
+}
+
+/** The machine without touching this process's environment (for whole-process runs: the benchmark). */
+export async function createWiredMachineFiles(
+  target: KubeconfigTarget = 'fake-api',
+): Promise<WiredMachineFiles> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'todo-deploy-wiring-'))
   const bin = path.join(dir, 'bin')
   mkdirSync(bin)
@@ -74,28 +97,28 @@ export async function startWiredMachine(target: KubeconfigTarget = 'fake-api'): 
 
   const home = path.join(dir, 'home')
   mkdirSync(home)
-  vi.stubEnv('PATH', `${bin}:/usr/bin:/bin`)
-  vi.stubEnv('KUBECONFIG', kubeconfig)
-  vi.stubEnv('HOME', home)
-  vi.stubEnv('XDG_CACHE_HOME', path.join(home, '.cache'))
-  vi.stubEnv('XDG_CONFIG_HOME', path.join(home, '.config'))
-  vi.stubEnv('XDG_DATA_HOME', path.join(home, '.local', 'share'))
-  vi.stubEnv('NO_COLOR', '1')
-  for (const [name, value] of Object.entries(WIRED_SECRETS)) vi.stubEnv(name, value)
-
   return {
     dir,
     api,
     kubeconfig,
     server,
+    env: {
+      PATH: `${bin}:/usr/bin:/bin`,
+      KUBECONFIG: kubeconfig,
+      HOME: home,
+      XDG_CACHE_HOME: path.join(home, '.cache'),
+      XDG_CONFIG_HOME: path.join(home, '.config'),
+      XDG_DATA_HOME: path.join(home, '.local', 'share'),
+      NO_COLOR: '1',
+      ...WIRED_SECRETS,
+    },
     minikubeCalls: () =>
       existsSync(log)
         ? readFileSync(log, 'utf8')
             .split('\n')
             .filter((line) => line !== '')
         : [],
-    stop: async () => {
-      vi.unstubAllEnvs()
+    remove: async () => {
       await api.stop()
       rmSync(dir, {recursive: true, force: true})
     },

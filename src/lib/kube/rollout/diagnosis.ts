@@ -307,15 +307,7 @@ export function renderDiagnosis(d: Diagnosis, options: {includeFix?: boolean} = 
     lines.push(`  Registry: ${d.pull.registry}, tag ${d.pull.tag} (${d.pull.cause})`)
     if (d.pull.kubeletMessage !== d.message) lines.push(`  Kubelet: ${d.pull.kubeletMessage}`)
   }
-  if (d.logs) {
-    const which = d.logs.source === 'previous' ? 'the previous (crashed) container' : 'the container'
-    if (d.logs.lines.length > 0) {
-      lines.push(
-        `  Last ${d.logs.lines.length} log lines of ${which}:`,
-        ...d.logs.lines.map((l) => `    | ${l}`),
-      )
-    } else lines.push(`  Logs of ${which}: ${d.logs.unavailable ?? 'empty'}`)
-  }
+  if (d.logs) lines.push(...renderLogs(d.logs))
   if (d.events.length > 0) {
     lines.push('  Events:')
     for (const e of d.events) {
@@ -327,5 +319,23 @@ export function renderDiagnosis(d: Diagnosis, options: {includeFix?: boolean} = 
   }
   if (options.includeFix !== false) lines.push(`  Fix: ${d.fix}`)
   lines.push(...d.commands.map((c) => `  Run: ${c}`))
+  return lines
+}
+
+function renderLogs(logs: LogTail): string[] {
+  const crashed = logs.source === 'previous'
+  const which = crashed
+    ? 'the previous (crashed) container'
+    : logs.crashedUnavailable
+      ? 'the current container'
+      : 'the container'
+  const lines = logs.crashedUnavailable ? [`  Logs of the crashed container: ${logs.crashedUnavailable}`] : []
+  if (logs.lines.length > 0) {
+    lines.push(`  Last ${logs.lines.length} log lines of ${which}:`, ...logs.lines.map((l) => `    | ${l}`))
+  } else {
+    lines.push(
+      `  Logs of ${which}: ${logs.unavailable ?? `${crashed ? 'it' : 'the container'} wrote no log lines`}`,
+    )
+  }
   return lines
 }

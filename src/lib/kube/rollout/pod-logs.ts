@@ -1,5 +1,7 @@
 import {ApiException, type CoreV1Api} from '@kubernetes/client-node'
 
+import {statusMessage} from '../kube-errors.js'
+
 export interface LogTailRequest {
   namespace: string
   pod: string
@@ -12,16 +14,28 @@ export interface LogTailRequest {
 export interface LogTail {
   source: 'current' | 'previous'
   lines: string[]
-  /** Why no lines could be read (the API server's own words), when none could. */
+  /** Why no lines could be read, when none could: our words for the kubelet's, else the API server's. */
   unavailable?: string
+  /** Set when these are the current container's lines because the crashed one's could not be read: why. */
+  crashedUnavailable?: string
 }
 
 export interface PodLogSource {
   tail(request: LogTailRequest): Promise<LogTail>
 }
 
-// The kubelet answers 200 with this text when the container it was asked about is already gone.
+/**
+ * The kubelet's answer when a container's log file is gone or was never written (a container that exited
+ * without output): 200 with this text on some versions, HTTP 400 with it as the Status message on
+ * others (Kubernetes 1.24 with containerd). It is the kubelet's text, never the app's.
+ */
 const KUBELET_GONE = 'unable to retrieve container logs'
+
+function goneReason(previous: boolean): string {
+  return previous
+    ? 'the crashed container wrote no log lines, or its logs are gone'
+    : 'the container wrote no log lines, or its logs are gone'
+}
 
 /** Reads log tails through the API server; never throws: a diagnosis must not fail because logs are missing. */
 export class KubePodLogSource implements PodLogSource {
@@ -37,14 +51,36 @@ export class KubePodLogSource implements PodLogSource {
         previous: request.previous,
         tailLines: request.lines,
       })
-      if (text.startsWith(KUBELET_GONE)) return {source, lines: [], unavailable: text.trim()}
+      if (text.startsWith(KUBELET_GONE)) return {source, lines: [], unavailable: goneReason(request.previous)}
       const lines = text.split('\n')
       if (lines.at(-1) === '') lines.pop()
       return {source, lines: lines.slice(-request.lines)}
     } catch (error) {
-      return {source, lines: [], unavailable: unavailableReason(error)}
+      const reason = unavailableReason(error)
+      return {
+        source,
+        lines: [],
+        unavailable: reason.startsWith(KUBELET_GONE) ? goneReason(request.previous) : reason,
+      }
     }
   }
+}
+
+/**
+ * The log tail that tells why a container failed: a crashed container's story is in its previous
+ * instance; when that one cannot be read (gone, or it wrote nothing), the current instance's lines are
+ * shown instead, and the reason the crashed one's are missing is kept.
+ */
+export async function crashLogs(
+  source: PodLogSource,
+  request: Omit<LogTailRequest, 'previous'>,
+  crashed: boolean,
+): Promise<LogTail> {
+  const logs = await source.tail({...request, previous: crashed})
+  if (!crashed || logs.lines.length > 0) return logs
+  const current = await source.tail({...request, previous: false})
+  if (current.lines.length === 0) return logs
+  return {...current, crashedUnavailable: logs.unavailable ?? goneReason(true)}
 }
 
 function unavailableReason(error: unknown): string {
@@ -52,18 +88,4 @@ function unavailableReason(error: unknown): string {
   // client-node cannot parse the API server's 204 answer (no Content-Type), given while the pod has no container yet.
   const message = error instanceof Error ? error.message : String(error)
   return message.includes('No Content-Type') ? 'no logs: the container has not started' : message
-}
-
-/** The message of a Kubernetes Status body; client-node hands it over unparsed for undeclared status codes. */
-export function statusMessage(body: unknown): string | undefined {
-  let parsed = body
-  if (typeof body === 'string') {
-    try {
-      parsed = JSON.parse(body)
-    } catch {
-      return body === '' ? undefined : body
-    }
-  }
-  const message = (parsed as {message?: unknown} | null | undefined)?.message
-  return typeof message === 'string' ? message : undefined
 }

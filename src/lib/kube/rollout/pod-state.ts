@@ -1,6 +1,6 @@
 import type {V1ContainerStatus, V1Pod} from '@kubernetes/client-node'
 
-/** Reasons that end a rollout wait at once: waiting longer cannot fix them (DESIGN.md "Readiness"). */
+/** Reasons that end a rollout wait at once: waiting longer cannot fix them. */
 export type FatalReason =
   | 'ErrImageNeverPull'
   | 'ImagePullBackOff'

@@ -1,6 +1,5 @@
 import {setTimeout as sleep} from 'node:timers/promises'
-import {ApiException, type KubernetesObject, type Watch} from '@kubernetes/client-node'
-import {statusMessage} from './pod-logs.js'
+import type {KubernetesObject, Watch} from '@kubernetes/client-node'
 
 export interface RetryPolicy {
   /** Consecutive failed list/watch attempts before giving up. */
@@ -72,6 +71,8 @@ export class ResourceMirror<T extends KubernetesObject> {
           this.synced = true
           this.failures = 0
           this.options.onChange()
+          // The first picture can be the one the caller was waiting for: then no watch is opened.
+          if (this.stopped) return
         } catch (error) {
           if (!(await this.backOff(error))) return
           continue
@@ -144,16 +145,4 @@ export class ResourceMirror<T extends KubernetesObject> {
     await sleep(Math.min(maxDelayMs, initialDelayMs * 2 ** (this.failures - 1)))
     return !this.stopped
   }
-}
-
-/** A short human description of a list/watch failure. */
-export function describeFailure(error: unknown): string {
-  if (error instanceof ApiException) {
-    const message = statusMessage(error.body)
-    return `HTTP ${error.code}${message === undefined ? '' : `: ${message}`}`
-  }
-  const coded = error as {statusCode?: number; code?: string; message?: string; cause?: {code?: string}}
-  if (coded.statusCode !== undefined)
-    return `HTTP ${coded.statusCode}${coded.message ? ` ${coded.message}` : ''}`
-  return coded.code ?? coded.cause?.code ?? coded.message ?? String(error)
 }

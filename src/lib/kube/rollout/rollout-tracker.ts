@@ -1,22 +1,21 @@
-import {
-  AppsV1Api,
-  CoreV1Api,
-  Watch,
-  type CoreV1Event,
-  type KubeConfig,
-  type KubernetesObject,
-  type V1Deployment,
-  type V1Pod,
-  type V1ReplicaSet,
-} from '@kubernetes/client-node'
+import type {CoreV1Event} from '@kubernetes/client-node'
 
-import {boundedApiClient} from '../kube-http.js'
-import {InterruptedError, PrerequisiteError} from '../../errors.js'
+import type {KubeConnection} from '../kube-connection.js'
+import {WatchFeed, watchable} from '../watch-feed.js'
 import {buildDiagnosis, type Diagnosis} from './diagnosis.js'
-import {KubePodLogSource, type PodLogSource} from './pod-logs.js'
-import {containersOf, explainPod, podFailure, podReady, type PodFailure} from './pod-state.js'
-import {DEFAULT_RETRY, ResourceMirror, describeFailure, type RetryPolicy} from './resource-mirror.js'
-import {deploymentStatus, newReplicaSet, podsOf, revisionOf, type DeploymentStatus} from './rollout-status.js'
+import {KubePodLogSource, crashLogs, type PodLogSource} from './pod-logs.js'
+import {containersOf} from './pod-state.js'
+import {DEFAULT_RETRY, type RetryPolicy} from './resource-mirror.js'
+import {
+  rolloutVerdict,
+  stalledRollout,
+  type DeploymentRollout,
+  type RolloutFailure,
+  type RolloutObjects,
+  type RolloutProgress,
+} from './rollout-verdict.js'
+
+export type {DeploymentRollout, RolloutProgress} from './rollout-verdict.js'
 
 export interface RolloutTrackerOptions {
   retry?: Partial<RetryPolicy>
@@ -40,25 +39,6 @@ export interface TrackRequest {
   onProgress?: (progress: RolloutProgress) => void
 }
 
-/** Where one deployment's rollout stands, sent each time it changes. */
-export interface RolloutProgress {
-  deployment: string
-  desired: number
-  ready: number
-  updated: number
-  available: number
-  rolledOut: boolean
-  /** The newest pod of the new ReplicaSet, in words ("Running, not ready"), or what the rollout waits for. */
-  state: string
-}
-
-export interface DeploymentRollout {
-  name: string
-  replicas: number
-  revision?: string
-  images: string[]
-}
-
 export type RolloutOutcome =
   | {status: 'rolled-out'; deployments: DeploymentRollout[]}
   | {status: 'failed'; reason: string; diagnosis: Diagnosis}
@@ -67,200 +47,77 @@ export type RolloutOutcome =
 const DEFAULT_CRASH_LOOP_RESTARTS = 3
 const DEFAULT_LOG_LINES = 20
 
-interface Mirrors {
-  deployments: ResourceMirror<V1Deployment>
-  replicaSets: ResourceMirror<V1ReplicaSet>
-  pods: ResourceMirror<V1Pod>
-  events: ResourceMirror<CoreV1Event>
-}
-
-interface Verdict {
-  deployment: string
-  pod?: V1Pod
-  container?: string
-  reason: string
-  message: string
-  replicaSet?: string
-}
+type Ending =
+  | {status: 'rolled-out'; deployments: DeploymentRollout[]}
+  | {status: 'failed' | 'timed-out'; failure: RolloutFailure}
 
 /**
  * Waits for a release's Deployments to roll out, by watching (not polling) Deployments, ReplicaSets, Pods and
- * Events. Ends at once on a known-fatal pod or deployment state, with a diagnosis of the failing container.
+ * Events. The verdict on each change is rolloutVerdict's, a pure function of those objects; a known-fatal pod
+ * or deployment state ends the wait at once, with a diagnosis of the failing container.
  */
 export class RolloutTracker {
   private readonly retry: RetryPolicy
   private readonly logs: PodLogSource
 
   constructor(
-    private readonly kc: KubeConfig,
+    private readonly kube: KubeConnection,
     private readonly options: RolloutTrackerOptions = {},
   ) {
     this.retry = {...DEFAULT_RETRY, ...options.retry}
-    this.logs = options.logs ?? new KubePodLogSource(boundedApiClient(kc, CoreV1Api))
+    this.logs = options.logs ?? new KubePodLogSource(kube.core)
   }
 
   track(request: TrackRequest): Promise<RolloutOutcome> {
-    return new Promise<RolloutOutcome>((resolve, reject) => {
-      let settled = false
-      // Set once the outcome is known, while the diagnosis is being gathered: no more evaluation.
-      let decided = false
-      const {namespace, labelSelector} = request
-      const crashLoopRestarts = request.crashLoopRestarts ?? DEFAULT_CRASH_LOOP_RESTARTS
-      const lastProgress = new Map<string, string>()
-
-      const finish = (result: {outcome?: RolloutOutcome; error?: unknown}): void => {
-        if (settled) return
-        settled = true
-        decided = true
-        clearTimeout(timer)
-        request.signal?.removeEventListener('abort', onAbort)
-        for (const mirror of Object.values(mirrors)) mirror.stop()
-        if (result.error === undefined) resolve(result.outcome!)
-        else reject(result.error)
-      }
-      const conclude = (verdict: Verdict, status: 'failed' | 'timed-out'): void => {
-        if (decided) return
-        decided = true
-        void this.diagnose(namespace, verdict, mirrors).then(
-          (diagnosis) => {
-            finish({
-              outcome:
-                status === 'failed'
-                  ? {status, reason: verdict.reason, diagnosis}
-                  : {status: 'timed-out', diagnosis},
-            })
-          },
-          (error: unknown) => finish({error}),
-        )
-      }
-
-      const evaluate = (): void => {
-        // Decide only on a complete picture: a pod's failure is diagnosed with its events.
-        if (decided || !Object.values(mirrors).every((m) => m.synced)) return
-        const names = request.deployments ?? [...mirrors.deployments.items.keys()].sort()
-        const rolledOut: DeploymentRollout[] = []
-        for (const name of names) {
-          const deployment = mirrors.deployments.items.get(name)
-          if (deployment === undefined) {
-            this.report(request, lastProgress, waitingForDeployment(name))
-            continue
-          }
-          const status = deploymentStatus(deployment)
-          const rs = status.observed
-            ? newReplicaSet(deployment, mirrors.replicaSets.items.values())
-            : undefined
-          const pods = rs === undefined ? [] : newestFirst(podsOf(rs, mirrors.pods.items.values()))
-          this.report(request, lastProgress, progressOf(status, pods))
-          if (status.deadlineExceeded !== undefined) {
-            const pod = pods.find((p) => !podReady(p))
-            conclude(
-              {
-                deployment: name,
-                pod,
-                container: pod && firstUnreadyContainer(pod),
-                reason: 'ProgressDeadlineExceeded',
-                message: status.deadlineExceeded,
-                replicaSet: rs?.metadata?.name,
-              },
-              'failed',
-            )
-            return
-          }
-          for (const pod of pods) {
-            const failure: PodFailure | undefined = podFailure(pod, crashLoopRestarts)
-            if (failure !== undefined) {
-              conclude({deployment: name, pod, ...failure, replicaSet: rs?.metadata?.name}, 'failed')
-              return
-            }
-          }
-          if (status.rolledOut) rolledOut.push(rolloutOf(deployment))
-        }
-        if (names.length > 0 && rolledOut.length === names.length)
-          finish({outcome: {status: 'rolled-out', deployments: rolledOut}})
-      }
-
-      const giveUp = (resource: string) => (error: unknown, attempts: number, elapsedMs: number) => {
-        const server = this.kc.getCurrentCluster()?.server ?? 'the configured server'
-        finish({
-          error: new PrerequisiteError(
-            `Lost the Kubernetes API server at ${server}: ${attempts} attempts to list/watch ${resource} in namespace ${namespace} failed over ${Math.round(elapsedMs / 1000)} s (last error: ${describeFailure(error)})`,
-            {
-              where: server,
-              fix: 'Check that the cluster is running (`minikube status`) and that the kube context points at it (`kubectl cluster-info`), then run the command again.',
-              cause: error,
-            },
-          ),
-        })
-      }
-
-      const mirrors = this.mirrors(namespace, labelSelector, evaluate, giveUp)
-      const timer = setTimeout(
-        () => conclude(this.stuckVerdict(request, mirrors), 'timed-out'),
-        request.timeoutMs,
-      )
-      const onAbort = (): void =>
-        finish({error: new InterruptedError('interrupted while waiting for the rollout')})
-      if (request.signal?.aborted) {
-        onAbort()
-        return
-      }
-      request.signal?.addEventListener('abort', onAbort, {once: true})
-      for (const mirror of Object.values(mirrors)) mirror.start()
-    })
-  }
-
-  private mirrors(
-    namespace: string,
-    labelSelector: string,
-    onChange: () => void,
-    giveUp: (resource: string) => (error: unknown, attempts: number, elapsedMs: number) => void,
-  ): Mirrors {
-    const apps = boundedApiClient(this.kc, AppsV1Api)
-    const core = boundedApiClient(this.kc, CoreV1Api)
-    const watch = new Watch(this.kc)
-    const mirror = <T extends KubernetesObject>(
-      resource: string,
-      path: string,
-      list: () => Promise<{items: T[]; metadata?: {resourceVersion?: string}}>,
-      selector: string | undefined,
-    ): ResourceMirror<T> =>
-      new ResourceMirror<T>({
-        resource,
-        path,
-        labelSelector: selector,
-        list,
-        watch,
-        retry: this.retry,
-        onChange,
-        onGiveUp: giveUp(resource),
-      })
-    return {
-      deployments: mirror(
-        'deployments',
-        `/apis/apps/v1/namespaces/${namespace}/deployments`,
-        () => apps.listNamespacedDeployment({namespace, labelSelector}),
-        labelSelector,
-      ),
-      replicaSets: mirror(
-        'replicasets',
-        `/apis/apps/v1/namespaces/${namespace}/replicasets`,
-        () => apps.listNamespacedReplicaSet({namespace, labelSelector}),
-        labelSelector,
-      ),
-      pods: mirror(
-        'pods',
-        `/api/v1/namespaces/${namespace}/pods`,
-        () => core.listNamespacedPod({namespace, labelSelector}),
-        labelSelector,
-      ),
-      // Events carry no labels: watch the namespace's and keep those about the release's objects.
-      events: mirror(
-        'events',
-        `/api/v1/namespaces/${namespace}/events`,
-        () => core.listNamespacedEvent({namespace}),
-        undefined,
-      ),
+    const {namespace, labelSelector} = request
+    const expectation = {
+      deployments: request.deployments,
+      crashLoopRestarts: request.crashLoopRestarts ?? DEFAULT_CRASH_LOOP_RESTARTS,
     }
+    const lastProgress = new Map<string, string>()
+    const feed = new WatchFeed<RolloutObjectsByName>(
+      this.kube,
+      namespace,
+      {
+        deployments: watchable.deployments(this.kube, namespace, labelSelector),
+        replicaSets: watchable.replicaSets(this.kube, namespace, labelSelector),
+        pods: watchable.pods(this.kube, namespace, labelSelector),
+        // Events carry no labels: watch the namespace's and keep those about the release's objects.
+        events: watchable.events(this.kube, namespace),
+      },
+      this.retry,
+    )
+    return feed.follow<Ending, RolloutOutcome>({
+      decide: (objects) => {
+        const verdict = rolloutVerdict(objects, expectation)
+        for (const progress of verdict.progress) this.report(request, lastProgress, progress)
+        if (verdict.status === 'progressing') return undefined
+        return verdict.status === 'failed'
+          ? {status: 'failed', failure: verdict.failure}
+          : {status: 'rolled-out', deployments: verdict.deployments}
+      },
+      deadline: {
+        ms: request.timeoutMs,
+        verdict: (objects) => ({
+          status: 'timed-out',
+          failure: stalledRollout(objects, {
+            ...expectation,
+            namespace,
+            labelSelector,
+            timeoutMs: request.timeoutMs,
+          }),
+        }),
+      },
+      conclude: async (ending, objects) => {
+        if (ending.status === 'rolled-out') return ending
+        const diagnosis = await this.diagnose(namespace, ending.failure, objects)
+        return ending.status === 'failed'
+          ? {status: 'failed', reason: ending.failure.reason, diagnosis}
+          : {status: 'timed-out', diagnosis}
+      },
+      signal: request.signal,
+      interrupted: 'interrupted while waiting for the rollout',
+    })
   }
 
   private report(request: TrackRequest, last: Map<string, string>, progress: RolloutProgress): void {
@@ -270,51 +127,11 @@ export class RolloutTracker {
     request.onProgress?.(progress)
   }
 
-  /** At the timeout: the first deployment not rolled out, and its least healthy new pod. */
-  private stuckVerdict(request: TrackRequest, mirrors: Mirrors): Verdict {
-    const names = request.deployments ?? [...mirrors.deployments.items.keys()].sort()
-    for (const name of names) {
-      const deployment = mirrors.deployments.items.get(name)
-      if (deployment === undefined) {
-        return {
-          deployment: name,
-          reason: 'NotFound',
-          message: `deployment ${name} did not appear in namespace ${request.namespace}`,
-        }
-      }
-      const status = deploymentStatus(deployment)
-      if (status.rolledOut) continue
-      const rs = newReplicaSet(deployment, mirrors.replicaSets.items.values())
-      const pod = rs && newestFirst(podsOf(rs, mirrors.pods.items.values())).find((p) => !podReady(p))
-      const unhealthy = pod && latestEvent(mirrors.events.items.values(), pod, 'Unhealthy')
-      const waiting =
-        pod && containersOf(pod).find((c) => c.status?.state?.waiting?.reason)?.status?.state?.waiting
-      return {
-        deployment: name,
-        pod,
-        container: pod && firstUnreadyContainer(pod),
-        reason: unhealthy ? 'Unhealthy' : (waiting?.reason ?? 'NotReady'),
-        message:
-          unhealthy?.message ??
-          waiting?.message ??
-          `timed out after ${Math.round(request.timeoutMs / 1000)} s: ${status.waitingFor ?? 'not rolled out'}`,
-        replicaSet: rs?.metadata?.name,
-      }
-    }
-    return {
-      deployment: names[0] ?? '',
-      reason: 'NotFound',
-      message: `no deployment matches ${request.labelSelector} in namespace ${request.namespace}`,
-    }
-  }
-
-  /** The events watch can lag the pods watch: read them afresh, falling back to the mirror. */
-  private async recentEvents(namespace: string, mirrors: Mirrors): Promise<CoreV1Event[]> {
-    const events = new Map(
-      [...mirrors.events.items.values()].map((e) => [e.metadata.uid ?? e.metadata.name, e]),
-    )
+  /** The events watch can lag the pods watch: read them afresh, falling back to the mirror's copy. */
+  private async recentEvents(namespace: string, mirrored: CoreV1Event[]): Promise<CoreV1Event[]> {
+    const events = new Map(mirrored.map((e) => [e.metadata.uid ?? e.metadata.name, e]))
     try {
-      const listed = await boundedApiClient(this.kc, CoreV1Api).listNamespacedEvent({namespace})
+      const listed = await this.kube.core.listNamespacedEvent({namespace})
       for (const event of listed.items) events.set(event.metadata.uid ?? event.metadata.name, event)
     } catch {
       // The mirror's copy is still a good diagnosis.
@@ -322,10 +139,14 @@ export class RolloutTracker {
     return [...events.values()]
   }
 
-  private async diagnose(namespace: string, verdict: Verdict, mirrors: Mirrors): Promise<Diagnosis> {
-    const {pod, container} = verdict
+  private async diagnose(
+    namespace: string,
+    failure: RolloutFailure,
+    objects: RolloutObjects,
+  ): Promise<Diagnosis> {
+    const {pod, container} = failure
     let logs
-    if (pod?.metadata?.name !== undefined && container !== undefined && verdict.reason !== 'Unschedulable') {
+    if (pod?.metadata?.name !== undefined && container !== undefined && failure.reason !== 'Unschedulable') {
       const status = containersOf(pod).find((c) => c.name === container)?.status
       // A crashed container's story is in its previous instance; fall back to the current one if that is gone.
       const crashed = (status?.restartCount ?? 0) > 0 && status?.lastState?.terminated !== undefined
@@ -335,75 +156,22 @@ export class RolloutTracker {
         container,
         lines: this.options.logLines ?? DEFAULT_LOG_LINES,
       }
-      logs = await this.logs.tail({...request, previous: crashed})
-      if (crashed && logs.lines.length === 0) {
-        const current = await this.logs.tail({...request, previous: false})
-        if (current.lines.length > 0) logs = current
-      }
+      logs = await crashLogs(this.logs, request, crashed)
     }
     return buildDiagnosis({
       namespace,
-      deployment: verdict.deployment,
+      deployment: failure.deployment,
       pod,
       container,
-      reason: verdict.reason,
-      message: verdict.message,
-      events: await this.recentEvents(namespace, mirrors),
-      replicaSets: verdict.replicaSet === undefined ? [] : [verdict.replicaSet],
+      reason: failure.reason,
+      message: failure.message,
+      events: await this.recentEvents(namespace, objects.events),
+      replicaSets: failure.replicaSet === undefined ? [] : [failure.replicaSet],
       logs,
       now: (this.options.now ?? (() => new Date()))(),
     })
   }
 }
 
-function waitingForDeployment(name: string): RolloutProgress {
-  return {
-    deployment: name,
-    desired: 0,
-    ready: 0,
-    updated: 0,
-    available: 0,
-    rolledOut: false,
-    state: 'waiting for the deployment to appear',
-  }
-}
-
-function progressOf(status: DeploymentStatus, pods: V1Pod[]): RolloutProgress {
-  const newest = pods[0]
-  return {
-    deployment: status.name,
-    desired: status.desired,
-    ready: status.ready,
-    updated: status.updated,
-    available: status.available,
-    rolledOut: status.rolledOut,
-    state: status.rolledOut
-      ? 'rolled out'
-      : newest
-        ? explainPod(newest)
-        : `waiting for ${status.waitingFor ?? 'pods'}`,
-  }
-}
-
-function rolloutOf(deployment: V1Deployment): DeploymentRollout {
-  return {
-    name: deployment.metadata?.name ?? '',
-    replicas: deployment.spec?.replicas ?? 1,
-    revision: revisionOf(deployment),
-    images: (deployment.spec?.template.spec?.containers ?? []).map((c) => c.image ?? ''),
-  }
-}
-
-function newestFirst(pods: V1Pod[]): V1Pod[] {
-  const created = (pod: V1Pod): number => new Date(pod.metadata?.creationTimestamp ?? 0).getTime()
-  return [...pods].sort((a, b) => created(b) - created(a))
-}
-
-function firstUnreadyContainer(pod: V1Pod): string | undefined {
-  const containers = containersOf(pod).filter((c) => !c.init)
-  return (containers.find((c) => c.status?.ready !== true) ?? containers[0])?.name
-}
-
-function latestEvent(events: Iterable<CoreV1Event>, pod: V1Pod, reason: string): CoreV1Event | undefined {
-  return [...events].filter((e) => e.involvedObject.name === pod.metadata?.name && e.reason === reason).at(-1)
-}
+/** RolloutObjects as the feed's resource map (a type alias: interfaces have no index signature). */
+type RolloutObjectsByName = {[K in keyof RolloutObjects]: RolloutObjects[K][number]}

@@ -5,6 +5,7 @@ import {SERVICE_NAMES, type ServiceName} from '../../config/schema.js'
 import type {ReleaseInfo} from '../../helm/helm-client.js'
 import {ReleasePendingError} from '../../helm/helm-errors.js'
 import {inspectRelease, isPending, type ReleaseInspection} from '../../helm/release-state.js'
+import {assertNodePortsFree} from '../../kube/node-port-check.js'
 import {secretChecksum} from '../../kube/secret-store.js'
 import type {RegistryImageState} from '../../registry/image-registry.js'
 import type {SecretValue} from '../../secrets/secret-value.js'
@@ -44,6 +45,8 @@ export async function observeCluster(
   for (const outcome of [running, helmVersion, release, history, runtime]) {
     if (outcome.status === 'rejected') throw outcome.reason
   }
+  // A nodePort another Service holds would fail Helm half-way: refused here, before anything is built.
+  await assertNodePortsFree(resolved, connection.api)
   // With a registry the nodes pull: images are built in the local engine, which pushes them.
   const imageLoad =
     resolved.config.registry.url !== null

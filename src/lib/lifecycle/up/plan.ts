@@ -97,8 +97,11 @@ export interface UpPlan {
   secret: {namespace: string; name: string; keys: string[]}
   values: PlannedValues
   helm: HelmDecision
-  /** When the rollout fails: roll back to this revision, or keep the failed one (and why). */
-  onFailure: (Decision<'rollback'> & {revision: number}) | Decision<'keep'>
+  /**
+   * When Helm or the rollout fails: roll back to this revision, uninstall a failed first install (there
+   * is nothing to go back to; what `helm --atomic` does), or keep the failed revision (and why).
+   */
+  onFailure: (Decision<'rollback'> & {revision: number}) | Decision<'uninstall'> | Decision<'keep'>
   warnings: string[]
 }
 
@@ -127,7 +130,7 @@ export function planUp(
     secret: {namespace: config.namespace, name: config.secrets.name, keys: observed.secret.keys},
     values,
     helm,
-    onFailure: planOnFailure(request, observed, helm),
+    onFailure: planOnFailure(config.release, request, observed, helm),
     warnings,
   }
 }
@@ -282,16 +285,28 @@ function planRecovery(release: string, inspection: ReleaseInspection): PendingRe
 }
 
 function planOnFailure(
+  release: string,
   request: {rollbackOnFailure: boolean},
   observed: UpObservation,
   helm: HelmDecision,
 ): UpPlan['onFailure'] {
-  if (!request.rollbackOnFailure)
-    return {action: 'keep', reason: '--no-rollback: the failed revision stays in place'}
   if (helm.action === 'skip') return {action: 'keep', reason: 'no new revision: nothing to roll back'}
   const previous = helm.recover?.action === 'uninstall' ? undefined : observed.inspection.lastDeployed
-  if (!previous)
-    return {action: 'keep', reason: 'no earlier revision deployed successfully: nothing to roll back to'}
+  if (!previous) {
+    return request.rollbackOnFailure
+      ? {
+          action: 'uninstall',
+          reason:
+            'no earlier revision deployed successfully: a failed first install is uninstalled (the namespace and the Secret stay)',
+        }
+      : {
+          action: 'keep',
+          reason:
+            `--no-rollback: the failed first install of release ${release} stays for inspection; \`todo-deploy status\` shows it, \`todo-deploy up\` installs again once the cause is fixed, \`todo-deploy down\` removes it`,
+        }
+  }
+  if (!request.rollbackOnFailure)
+    return {action: 'keep', reason: '--no-rollback: the failed revision stays in place'}
   return {
     action: 'rollback',
     revision: previous.revision,

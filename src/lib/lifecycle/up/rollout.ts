@@ -2,7 +2,8 @@ import type {PhaseOutcome} from '../phase-runner.js'
 import {rollBackAndWait, rolloutFailure} from '../rollback-step.js'
 import {awaitRollout} from '../rollout-phase.js'
 import type {UpResult, UpRun} from './run.js'
-import {planOf} from './run.js'
+import {firstInstallOf, planOf} from './run.js'
+import {uninstallFailedFirstInstall} from '../failed-first-install.js'
 
 /**
  * Follows the rollout. A failure is diagnosed and, as the plan decided, rolled back to the last good
@@ -18,6 +19,9 @@ export async function awaitUpRollout(run: UpRun, report: (line: string) => void)
   if (rollout.ok) return rollout.summary
   result.diagnosis = rollout.diagnosis
   const {onFailure} = planOf(run)
+  // Nothing to roll back to: the failed first install is uninstalled, once the diagnosis is taken.
+  if (onFailure.action === 'uninstall')
+    throw rolloutFailure(rollout, [await uninstallFailedFirstInstall(connection, firstInstallOf(run))])
   if (onFailure.action === 'keep') throw rolloutFailure(rollout, [onFailure.reason])
   report(`rolling back to revision ${onFailure.revision}`)
   run.recorder.setState('RollingBack')

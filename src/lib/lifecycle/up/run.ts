@@ -7,6 +7,7 @@ import type {SecretValue} from '../../secrets/secret-value.js'
 import type {HealthAnswer} from '../health-check.js'
 import type {LifecycleState, OperationRecorder, PhaseResult} from '../operation.js'
 import type {Renderer} from '../phase-runner.js'
+import type {FailedFirstInstall} from '../failed-first-install.js'
 import type {Connection} from '../ports.js'
 import type {UpObservation, UpPlan, UpRequest} from './plan.js'
 
@@ -80,6 +81,17 @@ export interface UpRun {
   builderEnv?: Record<string, string> | null
   /** The engine's image ID per service, once built or found: the load checks the cluster has that one. */
   imageIds: Partial<Record<ServiceName, string>>
+}
+
+/** What `uninstallFailedFirstInstall` needs for this run's release. */
+export function firstInstallOf(run: UpRun): FailedFirstInstall {
+  const plan = planOf(run)
+  return {
+    release: plan.release,
+    namespace: plan.namespace,
+    secretName: run.resolved.config.secrets.name,
+    signal: run.options.signal,
+  }
 }
 
 /** The plan of a run whose preflight is done (every later phase runs after it). */
