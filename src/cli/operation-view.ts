@@ -51,6 +51,7 @@ export function renderUpPlan(result: UpResult): string {
       `  ${service.service}: ${service.ref}`,
       `    build: ${decision(service.build, 'build')}`,
       `    load: ${decision(service.load, 'load')}`,
+      `    push: ${decision(service.push, 'push')}`,
     )
   }
   lines.push(

@@ -1,4 +1,5 @@
-import {readFileSync} from 'node:fs'
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 
 import {describe, expect, it} from 'vitest'
@@ -215,6 +216,36 @@ describe.each(HELM_MAJORS)('todo-chatbot chart rendered by helm %s', (major) => 
     expect(container(deployment(objects, 'todo-backend')).image).toBe('todo-backend:1.2.3')
     expect(container(deployment(objects, 'todo-frontend')).env).toEqual([{name: 'FEATURE_FLAG', value: 'on'}])
     expect(service(objects, 'todo-frontend-service').ports[0]?.nodePort).toBeUndefined()
+  })
+
+  it('references the image pull Secrets of imagePullSecrets in both Deployments, and none by default', async () => {
+    const pullSecrets = (objects: K8sObject[], name: string): unknown =>
+      (deployment(objects, name).template.spec as {imagePullSecrets?: unknown}).imagePullSecrets
+    const withSecret = await renderChart({major, set: {'imagePullSecrets[0]': 'todo-registry-pull'}})
+    for (const name of ['todo-frontend', 'todo-backend'])
+      expect(pullSecrets(withSecret, name)).toEqual([{name: 'todo-registry-pull'}])
+    const without = await renderChart({major})
+    for (const name of ['todo-frontend', 'todo-backend']) expect(pullSecrets(without, name)).toBeUndefined()
+  })
+
+  it('passes helm lint --strict with a registry image and a pull Secret', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'todo-chart-registry-'))
+    try {
+      const file = path.join(dir, 'registry-values.yaml')
+      writeFileSync(
+        file,
+        [
+          'imagePullSecrets: [todo-registry-pull]',
+          'frontend: {image: {repository: localhost:5000/team/todo-frontend, tag: 0123456789ab, pullPolicy: IfNotPresent}}',
+          'backend: {image: {repository: localhost:5000/team/todo-backend, tag: 0123456789ab, pullPolicy: IfNotPresent}}',
+        ].join('\n'),
+      )
+      const result = await lintChart(major, file)
+      expect(result.stdout + result.stderr).toContain('0 chart(s) failed')
+      expect(result.exitCode).toBe(0)
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
   })
 
   it('renders nothing for a disabled component', async () => {

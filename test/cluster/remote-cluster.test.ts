@@ -1,9 +1,11 @@
-import {describe, expect, test} from 'vitest'
+import {afterAll, beforeAll, describe, expect, test} from 'vitest'
 
 import {createClusterTarget} from '../../src/lib/cluster/create-cluster-target.js'
+import {KubePublishedAddresses} from '../../src/lib/cluster/published-address.js'
 import {RemoteCluster} from '../../src/lib/cluster/remote-cluster.js'
 import {ExitCode} from '../../src/lib/errors.js'
 import type {ProcessRunner} from '../../src/lib/process/runner.js'
+import {FakeKubeApiServer, kubeConfigFor} from '../support/kube-api-server.js'
 
 /** A remote cluster runs no program of ours: any call is a failure. */
 const noPrograms: ProcessRunner = {
@@ -31,12 +33,57 @@ describe('RemoteCluster', () => {
     })
   })
 
-  test('its app address is not known yet: exit 3 with a port-forward to use meanwhile', async () => {
-    await expect(
-      cluster.frontendUrl({service: 'todo-frontend-service', namespace: 'dev'}),
-    ).rejects.toMatchObject({
-      exitCode: ExitCode.Prerequisite,
-      fix: expect.stringContaining('kubectl port-forward -n dev service/todo-frontend-service'),
+  test('without a published address, the port-forward command that reaches the app from here', async () => {
+    await expect(cluster.frontendUrl({service: 'todo-frontend-service', namespace: 'dev'})).resolves.toBe(
+      'kubectl --context gke_project_dev -n dev port-forward service/todo-frontend-service 8080:80, then http://localhost:8080',
+    )
+  })
+})
+
+describe('RemoteCluster.frontendUrl from what the API server says (client-node over HTTP)', () => {
+  let server: FakeKubeApiServer
+  let remote: RemoteCluster
+  beforeAll(async () => {
+    server = await FakeKubeApiServer.start()
+    remote = new RemoteCluster('gke_project_dev', new KubePublishedAddresses(kubeConfigFor(server)))
+  })
+  afterAll(() => server.stop())
+
+  const request = {service: 'todo-frontend-service', namespace: 'dev', ingressHost: 'todo.example.com'}
+  const frontendService = (spec: Record<string, unknown>, status: Record<string, unknown> = {}) =>
+    server.seed('services', {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: {name: 'todo-frontend-service', namespace: 'dev'},
+      spec: {ports: [{port: 80, targetPort: 3000}], ...spec},
+      status,
     })
+  const ingress = (status: Record<string, unknown>) =>
+    server.seed('ingresses', {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'Ingress',
+      metadata: {name: 'todo', namespace: 'dev'},
+      spec: {rules: [{host: 'todo.example.com'}]},
+      status,
+    })
+
+  test('a LoadBalancer Service still waiting for its address: port-forward to the Service port', async () => {
+    frontendService({type: 'LoadBalancer', ports: [{port: 3000}]})
+    await expect(remote.frontendUrl({...request, ingressHost: undefined})).resolves.toBe(
+      'kubectl --context gke_project_dev -n dev port-forward service/todo-frontend-service 8080:3000, then http://localhost:8080',
+    )
+  })
+
+  test('a LoadBalancer Service with an address: that address', async () => {
+    frontendService({type: 'LoadBalancer'}, {loadBalancer: {ingress: [{ip: '203.0.113.7'}]}})
+    await expect(remote.frontendUrl({...request, ingressHost: undefined})).resolves.toBe('http://203.0.113.7')
+  })
+
+  test('an Ingress for the host without an address yet is not used; once it has one, its host is the URL', async () => {
+    frontendService({type: 'ClusterIP'})
+    ingress({loadBalancer: {}})
+    await expect(remote.frontendUrl(request)).resolves.toMatch(/^kubectl --context gke_project_dev /)
+    ingress({loadBalancer: {ingress: [{hostname: 'lb-1.example.net'}]}})
+    await expect(remote.frontendUrl(request)).resolves.toBe('http://todo.example.com')
   })
 })

@@ -74,6 +74,9 @@ describe.skipIf(!registryAvailable && !inCI)(
       expect(run.stdout).toContain(
         `✔ registry ${open.host} accepts the Docker login [prereq.registry-auth]: the registry lets clients in without a login (none is in the Docker config)\n`,
       )
+      // Images from the registry are pulled (IfNotPresent by default): the loaded-images rule gives way.
+      expect(run.stdout).toContain('✔ pullPolicy IfNotPresent for registry images [k8s.pull-policy.registry]')
+      expect(run.stdout).not.toContain('k8s.pull-policy.never')
     })
 
     test('a registry with a login, the credentials from a credential helper: both pass', async () => {

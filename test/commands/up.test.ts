@@ -1,8 +1,8 @@
-import {describe, expect, test, vi} from 'vitest'
+import {describe, expect, onTestFinished, test, vi} from 'vitest'
 
 import Up from '../../src/commands/up.js'
 import type {UpResult} from '../../src/lib/lifecycle/up.js'
-import {FakeCluster} from '../support/fake-connection.js'
+import {createTestProject, FakeCluster} from '../support/fake-connection.js'
 import {runCommand} from '../support/run-command.js'
 import {tempProject, useFakeCluster} from '../support/lifecycle-fixtures.js'
 
@@ -139,6 +139,42 @@ describe('todo-deploy up (in-memory cluster)', () => {
     expect(
       fake.engine.buildCount + fake.cluster.loadCount + fake.helm.upgrades.length + fake.lock.acquired,
     ).toBe(0)
+  })
+
+  test('--dry-run --json with registry.url: each service says push (and why), load is skipped, nothing is pushed', async () => {
+    const p = createTestProject({extraConfig: 'registry:\n  url: localhost:5000/team\n  insecure: true\n'})
+    onTestFinished(() => p.remove())
+    fake.useRegistry('localhost:5000/team')
+    const run = await runCommand<UpResult>(Up, ['--dry-run', '--json'], {cwd: p.dir})
+    expect(run.exitCode).toBe(0)
+    const json = JSON.parse(run.stdout) as UpResult
+    expect(
+      json.plan?.services.map((service) => [service.service, service.push, service.load.action]),
+    ).toEqual([
+      [
+        'frontend',
+        {
+          action: 'push',
+          reason: expect.stringMatching(
+            /^registry localhost:5000 has no localhost:5000\/team\/todo-frontend:c-/,
+          ),
+        },
+        'skip',
+      ],
+      [
+        'backend',
+        {
+          action: 'push',
+          reason: expect.stringMatching(
+            /^registry localhost:5000 has no localhost:5000\/team\/todo-backend:c-/,
+          ),
+        },
+        'skip',
+      ],
+    ])
+    expect(fake.log.count('registry.push')).toBe(0)
+    const human = await runCommand<UpResult>(Up, ['--dry-run'], {cwd: p.dir})
+    expect(human.stdout).toMatch(/^ {4}push: yes, registry localhost:5000 has no /m)
   })
 
   test('--only and --no-build reach the lifecycle: a missing image is exit 2', async () => {

@@ -2,6 +2,7 @@ import {inspect} from 'node:util'
 
 import {describe, expect, test} from 'vitest'
 
+import {checkConfigRules} from '../../src/lib/config/config-rules.js'
 import {loadConfig} from '../../src/lib/config/load.js'
 import {BadInputError} from '../../src/lib/errors.js'
 import {tempProject} from './temp-project.js'
@@ -106,5 +107,44 @@ describe('registry and cluster.kind remote in todo-deploy.yaml', () => {
     expect(error.details).toEqual([
       'todo-deploy.yaml:2:9  cluster.kind: remote needs registry.url: a remote cluster pulls the images from a registry, nothing is loaded into its nodes',
     ])
+  })
+})
+
+describe('pull policy and rules with registry.url', () => {
+  test('images default to pullPolicy IfNotPresent with a registry, Never without', () => {
+    const withRegistry = load('registry:\n  url: localhost:5000\n  insecure: true\n').config
+    expect(withRegistry.services.frontend.image.pullPolicy).toBe('IfNotPresent')
+    expect(withRegistry.services.backend.image.pullPolicy).toBe('IfNotPresent')
+    expect(loadConfig({cwd: tempProject()}).config.services.frontend.image.pullPolicy).toBe('Never')
+  })
+
+  test("with a registry the chart's values-dev.yaml (pullPolicy Never, for minikube) is not read by default", () => {
+    expect(load('registry:\n  url: localhost:5000\n  insecure: true\n').config.chart.valuesFiles).toEqual([])
+    expect(loadConfig({cwd: tempProject()}).config.chart.valuesFiles).toEqual(['values-dev.yaml'])
+  })
+
+  test('a pullPolicy written in the file wins over the registry default', () => {
+    const {config} = load(
+      'registry:\n  url: localhost:5000\n  insecure: true\nservices:\n  backend:\n    image:\n      pullPolicy: Always\n',
+    )
+    expect(config.services.backend.image.pullPolicy).toBe('Always')
+    expect(config.services.frontend.image.pullPolicy).toBe('IfNotPresent')
+  })
+
+  test('with a registry, Never breaks k8s.pull-policy.registry at the key; without one, k8s.pull-policy.never holds', () => {
+    const registry = load(
+      'registry:\n  url: localhost:5000\n  insecure: true\nservices:\n  frontend:\n    image:\n      pullPolicy: Never\n',
+    )
+    const found = checkConfigRules(registry, 'remote').filter((v) => v.id.startsWith('k8s.pull-policy'))
+    expect(found.map((v) => [v.id, v.severity, v.keyPath, v.where])).toEqual([
+      [
+        'k8s.pull-policy.registry',
+        'error',
+        'services.frontend.image.pullPolicy',
+        expect.stringMatching(/todo-deploy\.yaml:7:\d+$/),
+      ],
+    ])
+    const local = checkConfigRules(loadConfig({cwd: tempProject()}), 'minikube')
+    expect(local.filter((v) => v.id.startsWith('k8s.pull-policy'))).toEqual([])
   })
 })

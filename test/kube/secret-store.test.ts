@@ -6,6 +6,7 @@ import {TodoDeployError} from '../../src/lib/errors.js'
 import {KubeClusterApi} from '../../src/lib/kube/kube-client.js'
 import {KubeConnection} from '../../src/lib/kube/kube-connection.js'
 import {KubeSecretStore} from '../../src/lib/kube/secret-store.js'
+import {RegistryCredential} from '../../src/lib/registry/registry-credential.js'
 import {SecretValue} from '../../src/lib/secrets/secret-value.js'
 import {FAKE_CONTEXT, FakeKubeApiServer, kubeConfigFor} from '../support/kube-api-server.js'
 
@@ -141,5 +142,62 @@ describe('KubeSecretStore against an API server over HTTP', () => {
     expect(error).toBeInstanceOf(TodoDeployError)
     expect((error as Error).message).toContain('create secrets/todo-app-secrets in namespace missing-ns')
     expect(inspect(error, {depth: 10})).not.toContain('test-secret-value-x')
+  })
+  describe('the image pull Secret', () => {
+    const PASSWORD = 'test-secret-value-registry'
+    const credential = new RegistryCredential('localhost:5000', 'the test Docker config', {
+      kind: 'password',
+      username: 'ci',
+      password: PASSWORD,
+    })
+
+    it("is a dockerconfigjson Secret with only that registry, labelled as the CLI's; applied again, nothing is written", async () => {
+      const request = {
+        namespace: NS,
+        name: 'todo-registry-pull',
+        credential,
+        labels: {'app.kubernetes.io/instance': 'todo'},
+      }
+      expect(await store.applyPullSecret(request)).toEqual({changed: true})
+      const created = server.get('secrets', NS, 'todo-registry-pull')
+      expect(created?.type).toBe('kubernetes.io/dockerconfigjson')
+      expect(created?.metadata.labels).toEqual({
+        'app.kubernetes.io/instance': 'todo',
+        'app.kubernetes.io/managed-by': 'todo-deploy',
+      })
+      const config = JSON.parse(decoded(created?.data)['.dockerconfigjson'] ?? '{}') as {
+        auths: Record<string, {username: string; password: string; auth: string}>
+      }
+      expect(config.auths).toEqual({
+        'localhost:5000': {
+          username: 'ci',
+          password: PASSWORD,
+          auth: Buffer.from(`ci:${PASSWORD}`).toString('base64'),
+        },
+      })
+      const version = created?.metadata.resourceVersion
+      expect(await store.applyPullSecret(request)).toEqual({changed: false})
+      expect(server.get('secrets', NS, 'todo-registry-pull')?.metadata.resourceVersion).toBe(version)
+    })
+
+    it('never lets the login into an error, even when the API server quotes the Secret back', async () => {
+      const body = Buffer.from(JSON.stringify({auths: {'localhost:5000': {password: PASSWORD}}})).toString(
+        'base64',
+      )
+      server.injectFault(
+        {kind: 'status', code: 422, message: `Secret "bad" is invalid: ${PASSWORD} ${body}`},
+        (request) => request.method === 'POST',
+      )
+      let error: unknown
+      try {
+        await store.applyPullSecret({namespace: NS, name: 'bad-pull', credential})
+      } catch (caught) {
+        error = caught
+      }
+      expect(error).toBeInstanceOf(TodoDeployError)
+      const everything = [inspect(error, {depth: 10}), JSON.stringify(error), String(error)].join('\n')
+      expect(everything).toContain('invalid')
+      expect(everything).not.toContain(PASSWORD)
+    })
   })
 })

@@ -1,3 +1,4 @@
+import {createHash} from 'node:crypto'
 import {mkdtempSync, readdirSync, readFileSync, rmSync, statSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -6,12 +7,15 @@ import {afterEach, expect, onTestFinished, test, vi} from 'vitest'
 
 import {useDependencies} from '../../src/cli/dependencies.js'
 import Down from '../../src/commands/down.js'
+import Rollback from '../../src/commands/rollback.js'
 import Status from '../../src/commands/status.js'
 import Up from '../../src/commands/up.js'
 import {secretChecksum} from '../../src/lib/kube/secret-store.js'
 import {contentHashCacheDir} from '../../src/lib/lifecycle/connect.js'
+import {pullSecretBody} from '../../src/lib/registry/pull-secret.js'
 import {SecretValue} from '../../src/lib/secrets/secret-value.js'
 import {createTestProject, FakeCluster, TEST_SECRET_NAMES} from '../support/fake-connection.js'
+import {REGISTRY_PASSWORD} from '../support/fake-registry.js'
 import {runCommand, type CommandRun} from '../support/run-command.js'
 
 afterEach(() => {
@@ -24,6 +28,29 @@ function filesUnder(dir: string): {file: string; text: string}[] {
     .map((relative) => path.join(dir, relative))
     .filter((file) => statSync(file).isFile())
     .map((file) => ({file, text: readFileSync(file).toString('latin1')}))
+}
+
+/** Where each forbidden string shows up: outputs, files, helm calls and values, recorded calls, state records. */
+function leaksOf(
+  forbidden: string[],
+  runs: CommandRun<unknown>[],
+  fake: FakeCluster,
+  dirs: string[],
+): string[] {
+  const places: {where: string; text: string}[] = [
+    ...runs.flatMap((entry, index) => [
+      {where: `stdout of run ${index}`, text: entry.stdout},
+      {where: `stderr of run ${index}`, text: entry.stderr},
+    ]),
+    ...dirs.flatMap((dir) => filesUnder(dir).map(({file, text}) => ({where: file, text}))),
+    {where: 'helm calls (arguments and values files)', text: JSON.stringify(fake.helm.upgrades)},
+    {where: 'every recorded call', text: JSON.stringify(fake.log.calls)},
+    {where: 'helm release values', text: JSON.stringify([...fake.helm.releases.values()])},
+    {where: 'state records', text: [...fake.state.texts.values()].join('\n')},
+  ]
+  return places.flatMap(({where, text}) =>
+    forbidden.filter((secret) => text.includes(secret)).map((secret) => `${secret} in ${where}`),
+  )
 }
 
 test('up, status --json, a failing up and down (all --verbose) leak no secret value anywhere, and the values do reach the Secret store', async () => {
@@ -76,22 +103,7 @@ test('up, status --json, a failing up and down (all --verbose) leak no secret va
   expect((await run(Down, ['--yes'])).exitCode).toBe(0)
 
   const forbidden = sentinels.flatMap(({value}) => [value, Buffer.from(value).toString('base64')])
-  const places: {where: string; text: string}[] = [
-    ...runs.flatMap((entry, index) => [
-      {where: `stdout of run ${index}`, text: entry.stdout},
-      {where: `stderr of run ${index}`, text: entry.stderr},
-    ]),
-    ...filesUnder(p.dir).map(({file, text}) => ({where: file, text})),
-    ...filesUnder(cacheHome).map(({file, text}) => ({where: file, text})),
-    {where: 'helm calls (arguments and values files)', text: JSON.stringify(fake.helm.upgrades)},
-    {where: 'every recorded call', text: JSON.stringify(fake.log.calls)},
-    {where: 'helm release values', text: JSON.stringify([...fake.helm.releases.values()])},
-    {where: 'state records', text: [...fake.state.texts.values()].join('\n')},
-  ]
-  const leaks = places.flatMap(({where, text}) =>
-    forbidden.filter((secret) => text.includes(secret)).map((secret) => `${secret} in ${where}`),
-  )
-  expect(leaks).toEqual([])
+  expect(leaksOf(forbidden, runs, fake, [p.dir, cacheHome])).toEqual([])
   // The scan saw real content: the cache was written, and the outputs are not empty.
   expect(filesUnder(cacheHome).length).toBeGreaterThan(0)
   expect(runs.every((entry) => entry.stdout.length + entry.stderr.length > 0)).toBe(true)
@@ -102,4 +114,64 @@ test('up, status --json, a failing up and down (all --verbose) leak no secret va
   expect(stored?.checksum).toBe(
     secretChecksum(sentinels.map(({name, value}) => new SecretValue(name, value, 'environment'))),
   )
+})
+
+test('with registry.url and a pull Secret, up, rollback and down --purge (all --verbose) leak no registry credential, and it does reach the pull Secret', async () => {
+  for (const name of TEST_SECRET_NAMES) vi.stubEnv(name, `test-secret-value-${name}`)
+  vi.stubEnv('NO_COLOR', '1')
+  const p = createTestProject({
+    extraConfig:
+      'registry:\n  url: localhost:5000/team\n  insecure: true\n  pullSecret: todo-registry-pull\n',
+  })
+  onTestFinished(() => p.remove())
+  const fake = new FakeCluster()
+  const registry = fake.useRegistry('localhost:5000/team')
+  fake.kubeletFollowsHelm(p.resolved)
+  const restore = useDependencies({connect: () => fake.connect()})
+  onTestFinished(restore)
+
+  const runs: CommandRun<unknown>[] = []
+  const run = async (command: Parameters<typeof runCommand>[0], argv: string[]): Promise<number> => {
+    const result = await runCommand<unknown>(command, [...argv, '--verbose'], {cwd: p.dir})
+    runs.push(result)
+    return result.exitCode
+  }
+  expect(await run(Up, [])).toBe(0)
+  const stored = {...fake.secrets.secrets.get('todo-app-dev/todo-registry-pull')}
+  p.write('backend/app/health', 'v2\n')
+  expect(await run(Up, ['--json'])).toBe(0)
+  expect(await run(Rollback, ['1'])).toBe(0)
+  // A rollback to a tag the registry lost fails, and its message is scanned too.
+  registry.tags.clear()
+  expect(await run(Rollback, ['2'])).toBe(2)
+  fake.log.onCall = (name) => {
+    if (name === 'workloads.watch')
+      setTimeout(() => fake.workloads.publish({deployments: [], pods: [], services: []}), 5)
+  }
+  expect(await run(Down, ['--yes', '--purge'])).toBe(0)
+
+  const login = `todo-user:${REGISTRY_PASSWORD}`
+  const forbidden = [
+    REGISTRY_PASSWORD,
+    Buffer.from(REGISTRY_PASSWORD).toString('base64'),
+    Buffer.from(login).toString('base64'),
+  ]
+  expect(leaksOf(forbidden, runs, fake, [p.dir])).toEqual([])
+  expect(fake.log.count('secrets.applyPullSecret')).toBe(2)
+
+  // It reached the pull Secret (which --purge removed): the store got the Docker config with this login.
+  expect(fake.secrets.secrets.has('todo-app-dev/todo-registry-pull')).toBe(false)
+  expect(stored.type).toBe('kubernetes.io/dockerconfigjson')
+  const credential = await registry.credential()
+  const body = pullSecretBody({
+    name: 'todo-registry-pull',
+    namespace: 'todo-app-dev',
+    credential: credential!,
+  })
+  const data = JSON.parse(Buffer.from(body.data!['.dockerconfigjson']!, 'base64').toString('utf8')) as {
+    auths: Record<string, {password: string}>
+  }
+  expect(Object.keys(data.auths)).toEqual(['localhost:5000'])
+  expect(data.auths['localhost:5000']?.password).toBe(REGISTRY_PASSWORD)
+  expect(stored.checksum).toBe(createHash('sha256').update(JSON.stringify(body.data)).digest('hex'))
 })

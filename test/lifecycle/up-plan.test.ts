@@ -385,3 +385,107 @@ describe('planUp: the values digest', () => {
     })
   })
 })
+
+describe('planUp: push, per service, with registry.url', () => {
+  const registryProject = createTestProject({
+    extraConfig: 'registry:\n  url: registry.example.com/team\n',
+  })
+  afterAll(() => registryProject.remove())
+  const REMOTE = 'sha256:' + 'a'.repeat(64)
+
+  function withRegistryObservation(
+    remote: {frontend: string | null; backend: string | null},
+    pushedAs: {frontend?: string[]; backend?: string[]} = {},
+  ): UpObservation['registry'] {
+    return {
+      host: 'registry.example.com',
+      images: {
+        frontend: {
+          ref: `registry.example.com/team/todo-frontend:${FRONTEND}`,
+          remoteDigest: remote.frontend,
+          pushedDigests: pushedAs.frontend ?? [],
+        },
+        backend: {
+          ref: `registry.example.com/team/todo-backend:${BACKEND}`,
+          remoteDigest: remote.backend,
+          pushedDigests: pushedAs.backend ?? [],
+        },
+      },
+    }
+  }
+
+  function withRegistry(
+    remote: {frontend: string | null; backend: string | null},
+    pushedAs: {frontend?: string[]; backend?: string[]} = {},
+  ) {
+    return planUp(registryProject.resolved, REQUEST, {
+      ...observed({exists: {frontend: true, backend: true}}),
+      registry: withRegistryObservation(remote, pushedAs),
+    })
+  }
+
+  test('a tag the registry lacks is pushed; one it has with this image digest is skipped, saying so', () => {
+    const plan = withRegistry({frontend: null, backend: REMOTE}, {backend: [REMOTE]})
+    expect(plan.services.map((service) => [service.service, service.push])).toEqual([
+      [
+        'frontend',
+        {
+          action: 'push',
+          reason: `registry registry.example.com has no registry.example.com/team/todo-frontend:${FRONTEND}`,
+        },
+      ],
+      [
+        'backend',
+        {
+          action: 'skip',
+          reason: `registry.example.com/team/todo-backend:${BACKEND} is already in registry.example.com with the same digest ${REMOTE}`,
+        },
+      ],
+    ])
+  })
+
+  test('the same tag with another digest is pushed again', () => {
+    const plan = withRegistry({frontend: REMOTE, backend: REMOTE}, {frontend: ['sha256:' + 'b'.repeat(64)]})
+    expect(plan.services[0]?.push).toEqual({
+      action: 'push',
+      reason: `registry registry.example.com holds ${REMOTE} under registry.example.com/team/todo-frontend:${FRONTEND}, which this image was not pushed as`,
+    })
+  })
+
+  test('with a registry nothing is loaded, and the release runs the registry images', () => {
+    const plan = withRegistry({frontend: null, backend: null})
+    for (const service of plan.services) {
+      expect(service.load).toEqual({
+        action: 'skip',
+        reason: 'images reach the cluster from registry.example.com',
+      })
+      expect(service.ref).toBe(`registry.example.com/team/todo-${service.service}:${service.tag}`)
+    }
+  })
+
+  test('--only keeps the deployed registry image of the other service and pushes nothing for it', () => {
+    const plan = planUp(
+      registryProject.resolved,
+      {...REQUEST, only: ['frontend']},
+      {
+        ...observed({
+          history: ['deployed'],
+          config: deployedValues({frontend: 'c-old000000000', backend: 'c-old111111111'}),
+          exists: {frontend: true, backend: true},
+        }),
+        registry: withRegistryObservation({frontend: null, backend: null}),
+      },
+    )
+    expect(plan.services[1]).toMatchObject({
+      ref: 'registry.example.com/team/todo-backend:c-old111111111',
+      push: {action: 'skip', reason: 'not in --only'},
+    })
+  })
+
+  test('without a registry nothing is pushed', () => {
+    expect(plan().services.map((service) => service.push)).toEqual([
+      {action: 'skip', reason: 'no registry.url: nothing is pushed'},
+      {action: 'skip', reason: 'no registry.url: nothing is pushed'},
+    ])
+  })
+})

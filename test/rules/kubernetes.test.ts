@@ -148,7 +148,23 @@ describe('checkRenderedObjects', () => {
     expect(summary(checkRenderedObjects(objects, OPTIONS))).toEqual([
       'k8s.pull-policy.never:error Deployment/todo-frontend container frontend spec.template.spec.containers[0].imagePullPolicy',
     ])
-    expect(checkRenderedObjects(objects, {...OPTIONS, localImages: false})).toEqual([])
+    // Images from a registry follow their own rule: the Never left on the other Deployment is its error.
+    expect(summary(checkRenderedObjects(objects, {...OPTIONS, localImages: false}))).toEqual([
+      'k8s.pull-policy.registry:error Deployment/todo-backend container backend spec.template.spec.containers[0].imagePullPolicy',
+    ])
+  })
+
+  it.each([
+    ['Never', ['k8s.pull-policy.registry:error']],
+    ['Always', ['k8s.pull-policy.registry:warn']],
+    ['IfNotPresent', []],
+  ])('registry images with imagePullPolicy %s (k8s.pull-policy.registry)', (policy, expected) => {
+    const objects = structuredClone(rendered)
+    for (const object of objects.filter((o) => o.kind === 'Deployment'))
+      backendContainer(object as Json).imagePullPolicy = policy
+    const found = checkRenderedObjects(objects, {...OPTIONS, localImages: false})
+    expect(found.map((v) => `${v.id}:${v.severity}`)).toEqual(expected.flatMap((e) => [e, e]))
+    if (policy === 'Never') expect(found[0]?.fix).toMatch(/pullPolicy: IfNotPresent/)
   })
 
   it('checks image references of containers (image.name-pattern)', () => {

@@ -64,7 +64,9 @@ import type {Connection, RolloutWaiter} from '../../src/lib/lifecycle/ports.js'
 import type {UpOptions} from '../../src/lib/lifecycle/up.js'
 import {imageTagsOf} from '../../src/lib/lifecycle/release-tags.js'
 import {ExecaProcessRunner} from '../../src/lib/process/runner.js'
+import {pullSecretBody, type PullSecretRequest} from '../../src/lib/registry/pull-secret.js'
 import {SecretValue} from '../../src/lib/secrets/secret-value.js'
+import {FakeRegistry} from './fake-registry.js'
 import {helmBinary} from './helm-binaries.js'
 
 /** One call a double received: `engine.build`, `helm.upgradeInstall`, … with its (copied) arguments. */
@@ -744,7 +746,10 @@ export class FakeRolloutWaiter implements RolloutWaiter {
  * keeps and find no secret value, as the real store keeps values only inside the cluster.
  */
 export class FakeSecretStore implements SecretStore {
-  readonly secrets = new Map<string, {checksum: string; keys: string[]; labels: Record<string, string>}>()
+  readonly secrets = new Map<
+    string,
+    {checksum: string; keys: string[]; labels: Record<string, string>; type?: string; registry?: string}
+  >()
   applyCount = 0
 
   constructor(private readonly log: CallLog) {}
@@ -765,6 +770,28 @@ export class FakeSecretStore implements SecretStore {
       labels: {...request.labels},
     })
     return {checksum, changed}
+  }
+
+  /** Keeps the type, the registry host, the labels and a hash of the body: never the credentials. */
+  async applyPullSecret(request: PullSecretRequest): Promise<{changed: boolean}> {
+    this.applyCount++
+    const body = pullSecretBody(request)
+    this.log.record('secrets.applyPullSecret', {
+      namespace: request.namespace,
+      name: request.name,
+      host: request.credential.host,
+    })
+    const checksum = createHash('sha256').update(JSON.stringify(body.data)).digest('hex')
+    const id = key(request.name, request.namespace)
+    const changed = this.secrets.get(id)?.checksum !== checksum
+    this.secrets.set(id, {
+      checksum,
+      keys: Object.keys(body.data ?? {}),
+      labels: {...request.labels},
+      type: body.type,
+      registry: request.credential.host,
+    })
+    return {changed}
   }
 
   async deleteSecret(namespace: string, name: string): Promise<{deleted: boolean}> {
@@ -1061,6 +1088,13 @@ export class FakeCluster {
         this.closed++
       },
     }
+  }
+
+  /** Adds registry.url's adapter to the connection (the configuration must set registry.url too). */
+  useRegistry(url?: string): FakeRegistry {
+    const registry = new FakeRegistry(this.log, this.engine, url)
+    this.connection.registry = registry
+    return registry
   }
 
   /**

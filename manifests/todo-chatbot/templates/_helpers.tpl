@@ -102,6 +102,12 @@ spec:
       securityContext:
         runAsNonRoot: true
         runAsUser: 1001
+      {{- with $values.imagePullSecrets }}
+      imagePullSecrets:
+        {{- range . }}
+        - name: {{ . }}
+        {{- end }}
+      {{- end }}
       containers:
         - name: {{ $c.containerName }}
           image: "{{ $c.image.repository }}:{{ $c.image.tag | toString }}"

@@ -4,13 +4,14 @@ import type {ClusterTarget} from './cluster-target.js'
 import {DockerDesktopCluster} from './docker-desktop-cluster.js'
 import {MinikubeCluster, type MinikubeTimeouts} from './minikube-cluster.js'
 import {K3dCluster, KindCluster} from './node-container-cluster.js'
+import type {PublishedAddresses} from './published-address.js'
 import {RemoteCluster} from './remote-cluster.js'
 
 /** The adapter for a detected cluster; the lifecycle sees only ClusterTarget. */
 export function createClusterTarget(
   detected: DetectedCluster,
   runner: ProcessRunner,
-  options: {timeouts?: Partial<MinikubeTimeouts>} = {},
+  options: {timeouts?: Partial<MinikubeTimeouts>; addresses?: PublishedAddresses} = {},
 ): ClusterTarget {
   switch (detected.kind) {
     case 'minikube':
@@ -22,6 +23,6 @@ export function createClusterTarget(
     case 'docker-desktop':
       return new DockerDesktopCluster(runner, {timeoutMs: options.timeouts?.commandMs})
     case 'remote':
-      return new RemoteCluster(detected.name)
+      return new RemoteCluster(detected.name, options.addresses)
   }
 }

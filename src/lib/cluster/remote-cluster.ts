@@ -1,5 +1,6 @@
-import {ExitCode, PrerequisiteError, TodoDeployError} from '../errors.js'
+import {ExitCode, TodoDeployError} from '../errors.js'
 import type {ClusterTarget, FrontendUrlRequest, LoadImageResult, NodeRuntime} from './cluster-target.js'
+import type {PublishedAddresses} from './published-address.js'
 
 /**
  * A cluster that is not on this machine: no tool of ours manages it, and its nodes pull the images
@@ -9,7 +10,11 @@ import type {ClusterTarget, FrontendUrlRequest, LoadImageResult, NodeRuntime} fr
 export class RemoteCluster implements ClusterTarget {
   readonly kind = 'remote' as const
 
-  constructor(private readonly context: string) {}
+  constructor(
+    private readonly context: string,
+    /** How the app is published (Ingress, LoadBalancer); without it, the port-forward line. */
+    private readonly addresses?: PublishedAddresses,
+  ) {}
 
   describe(): string {
     return `remote cluster (context "${this.context}")`
@@ -53,11 +58,27 @@ export class RemoteCluster implements ClusterTarget {
     return Promise.resolve(false)
   }
 
-  frontendUrl(request: FrontendUrlRequest): Promise<string> {
-    return Promise.reject(
-      new PrerequisiteError(`the app's address on ${this.describe()} is not known yet`, {
-        fix: `reach it with \`kubectl port-forward -n ${request.namespace} service/${request.service} 8080:<its port>\` and open http://localhost:8080`,
-      }),
-    )
+  /**
+   * The Ingress host when an Ingress serves it and has an address; the load balancer's address when
+   * the Service is a LoadBalancer that has one; otherwise the port-forward command that reaches it
+   * from this machine (nothing else does: the nodes' addresses are not known to be reachable).
+   */
+  async frontendUrl(request: FrontendUrlRequest): Promise<string> {
+    const {namespace, service: name} = request
+    // Reading these is a convenience: a cluster that forbids it still deploys, with the port-forward line.
+    const ingress =
+      request.ingressHost !== undefined &&
+      (await this.addresses?.ingressServes(namespace, request.ingressHost).catch(() => false))
+    if (ingress) return `http://${request.ingressHost}`
+    const service = await this.addresses?.service(namespace, name).catch(() => null)
+    if (service?.type === 'LoadBalancer' && service.loadBalancer !== null) {
+      const host = service.loadBalancer.includes(':') ? `[${service.loadBalancer}]` : service.loadBalancer
+      return `http://${host}${service.port === 80 ? '' : `:${service.port}`}`
+    }
+    const port = service?.port ?? 80
+    return `kubectl --context ${this.context} -n ${namespace} port-forward service/${name} ${LOCAL_PORT}:${port}, then http://localhost:${LOCAL_PORT}`
   }
 }
+
+/** The local end of the suggested port-forward. */
+const LOCAL_PORT = 8080

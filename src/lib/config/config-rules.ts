@@ -28,7 +28,7 @@ export function checkConfigRules(resolved: ResolvedConfig, clusterKind: string):
     objects.push(plannedDeployment(resolved, name))
   }
   const violations = checkRenderedObjects(objects, {
-    localImages: true,
+    localImages: config.registry.url === null,
     clusterKind,
     secretKeyNames: [...new Set(SERVICE_NAMES.flatMap((name) => config.services[name].secretKeys))],
   })

@@ -16,6 +16,9 @@ const probes = () =>
     startup: {enabled: false, periodSeconds: 5, timeoutSeconds: 5, failureThreshold: 30},
   }) as const
 
+/** The services' pullPolicy when registry.url is set: the nodes pull the content-tagged image once. */
+export const REGISTRY_PULL_POLICY = 'IfNotPresent'
+
 export const DEFAULT_CONFIG = {
   release: 'todo-chatbot',
   namespace: 'todo-app-dev',

@@ -6,7 +6,7 @@ import type {z} from 'zod'
 
 import {BadInputError} from '../errors.js'
 import {packageRootOf} from '../package-root.js'
-import {DEFAULT_CONFIG} from './defaults.js'
+import {DEFAULT_CONFIG, REGISTRY_PULL_POLICY} from './defaults.js'
 import {inputExcerpt} from './input-excerpt.js'
 import {configSchema, SERVICE_NAMES, type ServiceName, type TodoDeployConfig} from './schema.js'
 
@@ -121,7 +121,7 @@ export function loadConfig(options: LoadOptions = {}): ResolvedConfig {
   }
 
   const merged = deepMerge(
-    structuredClone(DEFAULT_CONFIG) as unknown as Record<string, unknown>,
+    defaultsFor((userValue ?? {}) as Record<string, unknown>),
     (userValue ?? {}) as Record<string, unknown>,
   )
   const flagPaths = new Map<string, string>()
@@ -414,6 +414,22 @@ function positionOf(
   if (offset === undefined) return undefined
   const {line, col} = lineCounter.linePos(offset)
   return `${displayFile}:${line}:${col}`
+}
+
+/**
+ * The built-in configuration the user's file is merged over. With a registry, images are pulled, not
+ * loaded: the services' pullPolicy default becomes IfNotPresent, and the chart's values-dev.yaml (which
+ * pins Never for minikube) is no longer read by default. What the user wrote still wins.
+ */
+function defaultsFor(user: Record<string, unknown>): Record<string, unknown> {
+  const defaults = structuredClone(DEFAULT_CONFIG) as unknown as Record<string, unknown>
+  const registry = user.registry
+  if (isPlainObject(registry) && typeof registry.url === 'string') {
+    for (const service of Object.values(defaults.services as Record<string, {image: {pullPolicy: string}}>))
+      service.image.pullPolicy = REGISTRY_PULL_POLICY
+    ;(defaults.chart as {valuesFiles: string[]}).valuesFiles = []
+  }
+  return defaults
 }
 
 function deepMerge(base: Record<string, unknown>, overlay: Record<string, unknown>): Record<string, unknown> {

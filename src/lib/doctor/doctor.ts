@@ -341,7 +341,11 @@ function ruleChecks(resolved: ResolvedConfig, clusterKind: string): DoctorCheck[
     )
   }
 
-  return STATIC_RULES.map((id) => {
+  // One pull-policy rule applies: Never for loaded images, IfNotPresent for images from registry.url.
+  const rules = STATIC_RULES.map((id) =>
+    id === 'k8s.pull-policy.never' && resolved.config.registry.url !== null ? 'k8s.pull-policy.registry' : id,
+  )
+  return rules.map((id) => {
     const mine = findings.filter((finding) => finding.id === id)
     const status: CheckStatus = mine.some((f) => f.severity === 'error')
       ? 'fail'

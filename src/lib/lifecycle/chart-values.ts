@@ -1,5 +1,6 @@
 import type {ResolvedConfig} from '../config/load.js'
-import {SERVICE_NAMES, type ServiceConfig, type ServiceName} from '../config/schema.js'
+import {SERVICE_NAMES, type ServiceName, type TodoDeployConfig} from '../config/schema.js'
+import {parseRegistryUrl, registryRepository} from '../registry/registry-address.js'
 
 /** The value keys the CLI sets on every deploy (`--set-string`): tags, the Secret checksum, the deploy digest. */
 export const IMAGE_TAG_KEY = (service: ServiceName): string => `${service}.image.tag`
@@ -22,12 +23,25 @@ export function chartValuesFromConfig(resolved: ResolvedConfig): Record<string, 
       className: config.ingress.className,
       host: config.ingress.host,
     },
+    // Only the Secret's name: the CLI creates it from the Docker login, the chart refers to it.
+    imagePullSecrets: config.registry.pullSecret === null ? [] : [config.registry.pullSecret],
   }
-  for (const name of SERVICE_NAMES) values[name] = serviceValues(name, config.services[name])
+  for (const name of SERVICE_NAMES) values[name] = serviceValues(name, config)
   return values
 }
 
-function serviceValues(name: ServiceName, service: ServiceConfig): Record<string, unknown> {
+/**
+ * The image repository the cluster runs for a service: `services.<s>.image.repository`, under
+ * registry.url when one is set (`registry.example.com/team/todo-frontend`), where the push puts it.
+ */
+export function deployedRepository(config: TodoDeployConfig, service: ServiceName): string {
+  const {repository} = config.services[service].image
+  const {url, insecure} = config.registry
+  return url === null ? repository : registryRepository(parseRegistryUrl(url, insecure), repository)
+}
+
+function serviceValues(name: ServiceName, config: TodoDeployConfig): Record<string, unknown> {
+  const service = config.services[name]
   const probe = (kind: 'readiness' | 'liveness') => ({
     path: service.probes[kind].path ?? service.healthPath,
     initialDelaySeconds: service.probes[kind].initialDelaySeconds,
@@ -42,7 +56,7 @@ function serviceValues(name: ServiceName, service: ServiceConfig): Record<string
     tier: name,
     containerName: service.container,
     replicaCount: service.replicas,
-    image: {repository: service.image.repository, pullPolicy: service.image.pullPolicy},
+    image: {repository: deployedRepository(config, name), pullPolicy: service.image.pullPolicy},
     containerPort: service.port,
     service: {
       name: service.service.name,

@@ -8,6 +8,7 @@ import {CachedClusterTarget} from '../cluster/cached-cluster-target.js'
 import {SharedNodeReader} from '../cluster/cluster-nodes.js'
 import {detectClusterKind} from '../cluster/cluster-kind.js'
 import {createClusterTarget} from '../cluster/create-cluster-target.js'
+import {KubePublishedAddresses} from '../cluster/published-address.js'
 import type {ResolvedConfig} from '../config/load.js'
 import {HelmCli} from '../helm/helm-cli.js'
 import {KubeClusterApi} from '../kube/kube-client.js'
@@ -21,6 +22,9 @@ import {KubeWorkloadSource} from '../kube/workload-source.js'
 import {KubePodLogSource} from '../kube/rollout/pod-logs.js'
 import {KubeContainerLogSource} from '../logs/kube-log-source.js'
 import type {ProcessRunner} from '../process/runner.js'
+import {DockerCredentials} from '../registry/docker-credentials.js'
+import {DockerConfigRegistry} from '../registry/image-registry.js'
+import {parseRegistryUrl} from '../registry/registry-address.js'
 import type {Connection} from './ports.js'
 
 export interface ConnectOptions {
@@ -57,7 +61,7 @@ export function connect(resolved: ResolvedConfig, options: ConnectOptions): Conn
     server: loaded.server,
     clusterKind: detected.kind,
     cluster: new CachedClusterTarget(
-      createClusterTarget(detected, options.runner),
+      createClusterTarget(detected, options.runner, {addresses: new KubePublishedAddresses(loaded.kc)}),
       nodes,
       clusterFactsCacheFile(loaded.context, env),
     ),
@@ -94,6 +98,15 @@ export function connect(resolved: ResolvedConfig, options: ConnectOptions): Conn
         return new DockerImageBuilder(dockerFromEnv(builderEnv ?? env))
       }),
     tagger: new ContentTagger({cacheDir: contentHashCacheDir(resolved.projectDir, env)}),
+    ...(config.registry.url === null
+      ? {}
+      : {
+          registry: new DockerConfigRegistry(
+            parseRegistryUrl(config.registry.url, config.registry.insecure),
+            new DockerCredentials({runner: options.runner, env}),
+            env,
+          ),
+        }),
     close: () => {
       for (const controller of controllers) controller.abort()
     },

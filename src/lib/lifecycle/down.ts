@@ -21,6 +21,8 @@ export interface DownOptions {
 
 export interface PurgeReport {
   secret: boolean
+  /** registry.pullSecret, when one is configured: deleted (true) or absent. The registry is never touched. */
+  pullSecret?: boolean
   stateRecord: boolean
   namespace: boolean
   /** Why the namespace stayed, when it did. */
@@ -223,6 +225,11 @@ async function purge(
   }
   report(`deleting Secret ${secrets.name}`)
   purged.secret = (await connection.secrets.deleteSecret(namespace, secrets.name)).deleted
+  const {pullSecret} = resolved.config.registry
+  if (pullSecret !== null) {
+    report(`deleting pull Secret ${pullSecret}`)
+    purged.pullSecret = (await connection.secrets.deleteSecret(namespace, pullSecret)).deleted
+  }
   stopIfInterrupted()
   await recorder.detach()
   await connection.state.delete(namespace, release)

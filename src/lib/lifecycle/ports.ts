@@ -10,6 +10,7 @@ import type {RolloutOutcome, TrackRequest} from '../kube/rollout/rollout-tracker
 import type {SecretStore} from '../kube/secret-store.js'
 import type {StateRecordStore} from '../kube/state-record.js'
 import type {WorkloadSource} from '../kube/workload-source.js'
+import type {ImageRegistry} from '../registry/image-registry.js'
 import type {PodLogSource} from '../kube/rollout/pod-logs.js'
 import type {ContainerLogSource} from '../logs/log-source.js'
 
@@ -44,6 +45,8 @@ export interface Connection {
   /** The engine images are built in: the local one, or the node's own with `docker-env` variables. */
   images(builderEnv: Record<string, string> | null): ImageBuilder
   tagger: ContentTagger
+  /** `registry.url`: where images are pushed and the nodes pull them from; absent without one. */
+  registry?: ImageRegistry
   /** Stops the connection's background work (watches, timers). */
   close(): void
 }

@@ -10,6 +10,8 @@ import {OperationRecorder, type LifecycleState, type PhaseResult} from './operat
 import {lockRelease, phaseFactory, runOperation, type Renderer} from './phase-runner.js'
 import {releaseSelector} from '../kube/kube-client.js'
 import type {Connection} from './ports.js'
+import {deployedRepository} from './chart-values.js'
+import {assertRevisionImagesInRegistry, configuredRegistry} from './registry.js'
 import {imageTagsOf} from './release-tags.js'
 import {rollBackTo, rolloutFailure} from './rollback-step.js'
 import {awaitRollout} from './rollout-phase.js'
@@ -61,8 +63,11 @@ export interface RollbackPlan {
   description: string
   /** The content tags the target revision deploys, per service. */
   tags: Partial<Record<ServiceName, string>>
-  /** The images the target revision runs: each must be in the cluster, or reloaded from the engine. */
-  images: {service: ServiceName; ref: string}[]
+  /**
+   * The images the target revision runs: each must be in the cluster, or reloaded from the engine; with
+   * registry.url, in the registry.
+   */
+  images: {service: ServiceName; ref: string; tag: string}[]
 }
 
 /** `rollback --list`: every revision with its status, description and the tags it deploys. */
@@ -145,7 +150,7 @@ export function planRollback(
   const tags = imageTagsOf(targetValues)
   const images = SERVICE_NAMES.filter((name) => config.services[name].enabled).flatMap((service) => {
     const tag = tags[service]
-    return tag ? [{service, ref: `${config.services[service].image.repository}:${tag}`}] : []
+    return tag ? [{service, ref: `${deployedRepository(config, service)}:${tag}`, tag}] : []
   })
   return {from: choice.from, to: choice.target.revision, description: choice.target.description, tags, images}
 }
@@ -199,6 +204,8 @@ export async function runRollback(
       const plan = planRollback(resolved, choice, values)
       run.plan = plan
       Object.assign(result, {plan, fromRevision: plan.from, toRevision: plan.to, tags: plan.tags})
+      const registry = configuredRegistry(resolved, connection)
+      if (registry) await assertRevisionImagesInRegistry(resolved, registry, plan.to, plan.images)
       await connection.cluster.ensureRunning()
       run.lock = await lockRelease(connection, recorder, {
         namespace,
@@ -211,6 +218,8 @@ export async function runRollback(
     }),
     phase('load', 'Make sure its images are in the cluster', 'Loading', async (task) => {
       const plan = planned()
+      if (config.registry.url !== null)
+        return {skip: `the nodes pull its images from ${config.registry.url} (each tag checked there)`}
       for (const image of plan.images) {
         const loaded = await ensureRevisionImage(connection, plan, image, signal, (line) => {
           task.output = line

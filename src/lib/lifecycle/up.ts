@@ -6,6 +6,7 @@ import type {Connection} from './ports.js'
 import {deployRelease} from './up/deploy.js'
 import {imagesTask} from './up/images.js'
 import {preflightAndLock, preflightOnly} from './up/preflight.js'
+import {pushImages} from './up/push.js'
 import {renderPlan} from './up/render.js'
 import {awaitUpRollout} from './up/rollout.js'
 import type {UpOptions, UpResult, UpRun} from './up/run.js'
@@ -23,7 +24,8 @@ type UpStep = (run: UpRun, report: (line: string) => void) => Promise<PhaseOutco
 /**
  * `todo-deploy up`: observe, plan, then apply the plan phase by phase (helm pkg/action: Run →
  * prepare, pure → perform, side effects). Preflight observes and plans; build → load (each service on
- * its own, side by side) → Secret → helm upgrade --install → rollout → health → URL carry the plan out. `--dry-run` is the preflight
+ * its own, side by side; or push, with registry.url) → Secret → helm upgrade --install → rollout → health
+ * → URL carry the plan out. `--dry-run` is the preflight
  * without the lock plus `helm template`: the other phases never run, so none of them knows about it.
  */
 export async function runUp(
@@ -59,6 +61,10 @@ export async function runUp(
     : [
         phase('preflight', 'Preflight', 'Initial', step(preflightAndLock)),
         imagesTask(run),
+        // Only with registry.url: the nodes pull what this pushes.
+        ...(resolved.config.registry.url === null
+          ? []
+          : [phase('push', `Push images to ${resolved.config.registry.url}`, 'Loading', step(pushImages))]),
         phase('secret', `Apply Secret ${resolved.config.secrets.name}`, 'Deploying', step(applySecret)),
         phase('deploy', 'Deploy the Helm release', 'Deploying', step(deployRelease)),
         phase(

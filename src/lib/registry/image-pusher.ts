@@ -72,6 +72,11 @@ export class DockerImagePusher implements ImagePusher {
       tag,
     )
     const knownDigests = await this.repoDigests(localRef, repository)
+    if (knownDigests === null) {
+      throw new PrerequisiteError(`the local Docker Engine has no image ${localRef} to push`, {
+        fix: 'build it first (`todo-deploy up` builds before it pushes)',
+      })
+    }
     if (remoteDigest !== null && knownDigests.includes(remoteDigest)) {
       onProgress(`${ref} is already in the registry with digest ${remoteDigest}: push skipped`)
       return {ref, digest: remoteDigest, pushed: false}
@@ -92,19 +97,23 @@ export class DockerImagePusher implements ImagePusher {
     return {ref, digest, pushed: true}
   }
 
-  /** The digests this image is known under in `repository` (`repo@sha256:…` entries of RepoDigests). */
-  private async repoDigests(localRef: string, repository: string): Promise<string[]> {
+  /**
+   * The digests the local image was pushed as to `repository` (its full registry name), or [] when the
+   * engine has no such image yet (it is about to be built): what a plan compares with the registry's.
+   */
+  async pushedDigests(localRef: string, repository: string): Promise<string[]> {
+    return (await this.repoDigests(localRef, repository)) ?? []
+  }
+
+  /** The digests this image is known under in `repository` (`repo@sha256:…` entries of RepoDigests); null without the image. */
+  private async repoDigests(localRef: string, repository: string): Promise<string[] | null> {
     try {
       const image = await this.engine.docker.getImage(localRef).inspect()
       return (image.RepoDigests ?? [])
         .filter((entry) => entry.startsWith(`${repository}@`))
         .map((entry) => entry.slice(repository.length + 1))
     } catch (error) {
-      if ((error as {statusCode?: number}).statusCode === 404) {
-        throw new PrerequisiteError(`the local Docker Engine has no image ${localRef} to push`, {
-          fix: 'build it first (`todo-deploy up` builds before it pushes)',
-        })
-      }
+      if ((error as {statusCode?: number}).statusCode === 404) return null
       throw this.engineError(error, `looking up ${localRef}`)
     }
   }

@@ -57,7 +57,12 @@ export const RULES = {
   'k8s.pull-policy.never': {
     title: 'pullPolicy Never for local images',
     description:
-      'Images loaded into the cluster use imagePullPolicy: Never, so the node never tries a registry.',
+      'Images loaded into the cluster (no registry.url) use imagePullPolicy: Never, so the node never tries a registry.',
+  },
+  'k8s.pull-policy.registry': {
+    title: 'pullPolicy IfNotPresent for registry images',
+    description:
+      'Images pushed to registry.url use imagePullPolicy: IfNotPresent, so the nodes pull each content tag once; Never is an error (nothing would pull them), Always a warning.',
   },
   'k8s.replicas.range': {
     title: 'replica count',

@@ -5,7 +5,10 @@ import {formatCpu, formatMemory, parseQuantity} from './quantity.js'
 import {isSecretName, scanForSecrets} from './secret-scan.js'
 
 export interface RenderedObjectsCheckOptions {
-  /** Images are loaded into the cluster, not pulled: pullPolicy must be Never. */
+  /**
+   * Images are loaded into the cluster, not pulled: pullPolicy must be Never (k8s.pull-policy.never).
+   * False when they come from registry.url: the nodes must pull them (k8s.pull-policy.registry).
+   */
   localImages: boolean
   /** `minikube`, `kind`, `k3d`, `docker-desktop`, ...: a single-node cluster bounds the replica count. */
   clusterKind: string
@@ -156,6 +159,7 @@ function checkContainer(
       'set image.pullPolicy: Never',
     )
   }
+  if (!options.localImages) checkRegistryPullPolicy(container.imagePullPolicy, report)
 
   checkResources(record(container.resources), report)
 
@@ -374,4 +378,29 @@ function record(value: unknown): Record<string, unknown> {
 
 function strings(value: unknown): Record<string, string> {
   return Object.fromEntries(Object.entries(record(value)).map(([k, v]) => [k, String(v)]))
+}
+
+/**
+ * k8s.pull-policy.registry: an image pushed to registry.url reaches the nodes only by a pull. Never would
+ * keep every pod waiting (ErrImageNeverPull); Always works but asks the registry on every pod start,
+ * which a content tag (the same tag is always the same image) makes needless.
+ */
+function checkRegistryPullPolicy(policy: unknown, report: Report): void {
+  if (policy === 'Never') {
+    report(
+      'k8s.pull-policy.registry',
+      'error',
+      'imagePullPolicy',
+      'imagePullPolicy is Never for an image from registry.url: the nodes would never pull it (ErrImageNeverPull)',
+      'set image.pullPolicy: IfNotPresent (or leave it out: with registry.url it is the default)',
+    )
+  } else if (policy === 'Always') {
+    report(
+      'k8s.pull-policy.registry',
+      'warn',
+      'imagePullPolicy',
+      'imagePullPolicy is Always for an image from registry.url: every pod start asks the registry, though a content tag never changes its image',
+      'set image.pullPolicy: IfNotPresent',
+    )
+  }
 }

@@ -11,6 +11,9 @@ export interface UpImageJson {
   loaded: boolean
   buildSkipReason?: string
   loadSkipReason?: string
+  /** With registry.url: whether this run pushed it, and the digest the registry holds. */
+  pushed?: boolean
+  digest?: string
 }
 
 export interface UpJson {

@@ -7,6 +7,8 @@ import {fileURLToPath} from 'node:url'
 import which from 'which'
 import {stringify} from 'yaml'
 
+import {isLoopbackHost} from '../../../src/lib/registry/registry-address.js'
+
 const FIXTURE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'e2e')
 const SERVICES = ['frontend', 'backend'] as const
 export type E2eService = (typeof SERVICES)[number]
@@ -33,7 +35,11 @@ export class E2eProject {
   private readonly readinessDelay: Record<E2eService, number> = {frontend: 1, backend: 1}
   private frontendNodePort: number | null = null
 
-  constructor(readonly context: string) {
+  constructor(
+    readonly context: string,
+    /** `host:port` of a registry the nodes pull from: the project pushes there (registry.url). */
+    private readonly options: {registry?: string} = {},
+  ) {
     this.dir = mkdtempSync(path.join(tmpdir(), 'todo-deploy-e2e-'))
     cpSync(path.join(FIXTURE_DIR, 'app'), this.dir, {recursive: true})
     const busybox = which.sync('busybox', {nothrow: true}) ?? '/bin/busybox'
@@ -111,6 +117,15 @@ export class E2eProject {
       cluster: {kind: 'auto', context: this.context},
       rollout: {timeout: '3m', crashLoopRestarts: 2},
       services: {frontend: service('frontend'), backend: service('backend')},
+      ...(this.options.registry === undefined
+        ? {}
+        : {
+            registry: {
+              url: `${this.options.registry}/todo-e2e`,
+              // Plain HTTP is allowed (and what local registries speak) only on this machine.
+              insecure: isLoopbackHost(this.options.registry),
+            },
+          }),
     }
     writeFileSync(path.join(this.dir, 'todo-deploy.yaml'), stringify(config))
   }

@@ -13,9 +13,10 @@ export interface E2eSession {
 
 /**
  * Registers the hooks of one flow (call it inside the flow's describe): beforeAll proves the cluster
- * answers (or fails the flow at once) and creates a fresh project; afterAll removes the release.
+ * answers (or fails the flow at once) and creates a fresh project (pushing to `registry` when given);
+ * afterAll removes the release.
  */
-export function useE2eSession(): E2eSession {
+export function useE2eSession(options: {registry?: string} = {}): E2eSession {
   let state: E2eSession | undefined
   const current = (): E2eSession => {
     if (state === undefined) throw new Error('the e2e session is not set up (its beforeAll failed)')
@@ -24,7 +25,7 @@ export function useE2eSession(): E2eSession {
 
   beforeAll(async () => {
     const tools = await ClusterTools.connect()
-    const project = new E2eProject(tools.context)
+    const project = new E2eProject(tools.context, options)
     const cli = new TodoDeployCli({cwd: project.dir, env: project.cliEnv(tools.cliPath())})
     state = {tools, project, cli}
   })

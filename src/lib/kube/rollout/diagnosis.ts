@@ -1,4 +1,5 @@
 import type {CoreV1Event, V1Pod} from '@kubernetes/client-node'
+import {looksLikeRegistryHost} from '../../registry/registry-address.js'
 import type {LogTail} from './pod-logs.js'
 
 export interface DiagnosisEvent {
@@ -27,10 +28,25 @@ export interface Diagnosis {
   memoryLimit?: string
   logs?: LogTail
   events: DiagnosisEvent[]
+  /** An image from a registry that the nodes could not pull: where from, and why as far as the kubelet says. */
+  pull?: PullFailure
   /** What to do about it, one sentence. */
   fix: string
   /** Ready-to-paste kubectl commands that show more. */
   commands: string[]
+}
+
+/** Why the kubelet could not pull an image from a registry, read from its own message. */
+export interface PullFailure {
+  /** The registry host (`registry.example.com`, `localhost:5000`). */
+  registry: string
+  /** The image reference the pod asks for. */
+  image: string
+  tag: string
+  /** tag-not-found: never pushed or deleted; unauthorized: no or a refused pull Secret; unreachable: the nodes cannot connect. */
+  cause: 'tag-not-found' | 'unauthorized' | 'unreachable' | 'unknown'
+  /** The kubelet's words for the last failed pull (the `Failed` event, or the ErrImagePull state). */
+  kubeletMessage: string
 }
 
 export interface DiagnosisInput {
@@ -73,6 +89,7 @@ export function buildDiagnosis(input: DiagnosisInput): Diagnosis {
       ? `kubectl -n ${namespace} describe deployment ${input.deployment}`
       : `kubectl -n ${namespace} describe pod ${podName}`,
   )
+  const pull = pullFailure(input.reason, input.message, spec?.image, events)
   return {
     namespace,
     deployment: input.deployment,
@@ -92,8 +109,72 @@ export function buildDiagnosis(input: DiagnosisInput): Diagnosis {
     memoryLimit,
     logs: input.logs,
     events,
-    fix: fixFor(input.reason, input.message, {image: spec?.image, container, memoryLimit, events}),
+    ...(pull ? {pull} : {}),
+    fix: pull
+      ? pullFix(
+          pull,
+          (pod?.spec?.imagePullSecrets ?? []).map((entry) => entry.name ?? ''),
+        )
+      : fixFor(input.reason, input.message, {image: spec?.image, container, memoryLimit, events}),
     commands,
+  }
+}
+
+/**
+ * For ErrImagePull / ImagePullBackOff of an image whose name starts with a registry host: that host,
+ * the tag, and the cause the kubelet's message points at. Null for other reasons and for Docker Hub
+ * names (`nginx:1.27`), whose pull failures keep the general fix.
+ */
+function pullFailure(
+  reason: string,
+  message: string,
+  image: string | undefined,
+  events: DiagnosisEvent[],
+): PullFailure | undefined {
+  if ((reason !== 'ErrImagePull' && reason !== 'ImagePullBackOff') || image === undefined) return undefined
+  const slash = image.indexOf('/')
+  const host = slash < 0 ? '' : image.slice(0, slash)
+  if (!looksLikeRegistryHost(host)) return undefined
+  const colon = image.lastIndexOf(':')
+  const tag = colon > slash ? image.slice(colon + 1) : 'latest'
+  // ImagePullBackOff's own message only says "Back-off pulling image": the last Failed event has the why.
+  const failed = events
+    .filter((e) => e.reason === 'Failed' && e.message.startsWith('Failed to pull image'))
+    .at(-1)
+  const kubeletMessage = reason === 'ErrImagePull' ? message : (failed?.message ?? message)
+  return {registry: host, image, tag, cause: pullCause(kubeletMessage), kubeletMessage}
+}
+
+function pullCause(message: string): PullFailure['cause'] {
+  if (
+    /dial tcp|no such host|connection refused|i\/o timeout|network is unreachable|server gave HTTP response to HTTPS client|x509|tls: /i.test(
+      message,
+    )
+  )
+    return 'unreachable'
+  if (
+    /\b401\b|\b403\b|unauthorized|forbidden|no basic auth credentials|authorization failed|denied/i.test(
+      message,
+    )
+  )
+    return 'unauthorized'
+  if (/not found|manifest unknown|code = NotFound/i.test(message)) return 'tag-not-found'
+  return 'unknown'
+}
+
+function pullFix(pull: PullFailure, pullSecrets: string[]): string {
+  const {registry, image, tag} = pull
+  switch (pull.cause) {
+    case 'tag-not-found':
+      return `The registry ${registry} has no tag ${tag} for ${image}: it was never pushed there or was deleted; run \`todo-deploy up\` to push it (or roll back to a revision whose tag is still there).`
+    case 'unauthorized':
+      return pullSecrets.length === 0
+        ? `The registry ${registry} wants a login and the pods name no pull Secret: set registry.pullSecret in todo-deploy.yaml and run \`todo-deploy up\` (it creates the Secret from your \`docker login ${registry}\`).`
+        : `The registry ${registry} refused the login in the pull Secret ${pullSecrets.join(', ')}: run \`docker login ${registry}\` as a user who may pull, then \`todo-deploy up\` to renew the Secret.`
+    case 'unreachable':
+      return `The cluster's nodes cannot reach the registry ${registry}: it must be reachable at that address from the nodes, not only from this machine (localhost on a node is the node itself); use an address the nodes resolve, and for plain HTTP let the nodes' container runtime trust that registry.`
+    case 'unknown':
+      return `The nodes cannot pull ${image} from ${registry} (the kubelet's message is above): check that the tag was pushed (\`todo-deploy up\`), that the pull Secret holds a valid login, and that the nodes reach ${registry}.`
   }
 }
 
@@ -222,6 +303,10 @@ export function renderDiagnosis(d: Diagnosis, options: {includeFix?: boolean} = 
     )
   }
   if (d.memoryLimit) lines.push(`  Memory limit: ${d.memoryLimit}`)
+  if (d.pull) {
+    lines.push(`  Registry: ${d.pull.registry}, tag ${d.pull.tag} (${d.pull.cause})`)
+    if (d.pull.kubeletMessage !== d.message) lines.push(`  Kubelet: ${d.pull.kubeletMessage}`)
+  }
   if (d.logs) lines.push(...renderLogs(d.logs))
   if (d.events.length > 0) {
     lines.push('  Events:')

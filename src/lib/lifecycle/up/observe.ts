@@ -8,9 +8,11 @@ import {ReleasePendingError} from '../../helm/helm-errors.js'
 import {inspectRelease, isPending, type ReleaseInspection} from '../../helm/release-state.js'
 import {assertNodePortsFree} from '../../kube/node-port-check.js'
 import {secretChecksum} from '../../kube/secret-store.js'
+import type {RegistryImageState} from '../../registry/image-registry.js'
 import type {SecretValue} from '../../secrets/secret-value.js'
 import {readDigestSources} from '../deploy-digest.js'
 import type {Connection} from '../ports.js'
+import {configuredRegistry} from '../registry.js'
 import type {UpObservation, UpRequest} from './plan.js'
 
 /** What the cluster, helm and the release look like: the first half of the observation. */
@@ -49,11 +51,15 @@ export async function observeCluster(
   }
   // A nodePort another Service holds would fail Helm half-way: refused here, before anything is built.
   await assertNodePortsFree(resolved, connection.api)
-  const imageLoad = chooseImageLoadStrategy({
-    configured: cluster.imageLoad,
-    clusterKind: connection.clusterKind,
-    runtime: settled(runtime),
-  })
+  // With a registry the nodes pull: images are built in the local engine, which pushes them.
+  const imageLoad =
+    resolved.config.registry.url !== null
+      ? 'none'
+      : chooseImageLoadStrategy({
+          configured: cluster.imageLoad,
+          clusterKind: connection.clusterKind,
+          runtime: settled(runtime),
+        })
   return {
     cluster: connection.cluster.describe(),
     helmVersion: settled(helmVersion).version,
@@ -105,6 +111,7 @@ export async function observeSources(
       )
     }),
   ])
+  const registry = await observeRegistry(resolved, connection, images, input.onLine)
   return {
     cluster: cluster.cluster,
     helmVersion: cluster.helmVersion,
@@ -115,7 +122,32 @@ export async function observeSources(
     images,
     sources,
     secret: {keys: input.secrets.map((secret) => secret.name), checksum: secretChecksum(input.secrets)},
+    ...(registry ? {registry} : {}),
   }
+}
+
+/**
+ * With registry.url: which digest the registry holds under each service's content tag, and which
+ * digests the local image was pushed as, so the plan can skip a push the registry already has.
+ */
+async function observeRegistry(
+  resolved: ResolvedConfig,
+  connection: Connection,
+  images: Partial<Record<ServiceName, ServiceImagePlan>>,
+  onLine: (line: string) => void,
+): Promise<UpObservation['registry']> {
+  const registry = configuredRegistry(resolved, connection)
+  if (!registry) return undefined
+  onLine(`asking registry ${registry.address.host} which tags it has`)
+  const states: Partial<Record<ServiceName, RegistryImageState>> = {}
+  await Promise.all(
+    Object.entries(images).map(async ([service, image]) => {
+      const name = service as ServiceName
+      const {repository} = resolved.config.services[name].image
+      states[name] = await registry.inspect(image.ref, repository, image.contentTag)
+    }),
+  )
+  return {host: registry.address.host, images: states}
 }
 
 /** The value of a settled promise already known to be fulfilled. */

@@ -8,9 +8,11 @@ import {SERVICE_NAMES, type ServiceName} from '../../config/schema.js'
 import {BadInputError} from '../../errors.js'
 import type {ReleaseInfo} from '../../helm/helm-client.js'
 import {isPending, planPendingRecovery, type ReleaseInspection} from '../../helm/release-state.js'
+import type {RegistryImageState} from '../../registry/image-registry.js'
 import {
   chartValuesFromConfig,
   DEPLOY_DIGEST_KEY,
+  deployedRepository,
   IMAGE_TAG_KEY,
   SECRET_CHECKSUM_KEY,
 } from '../chart-values.js'
@@ -47,6 +49,8 @@ export interface UpObservation {
   sources: DigestSources
   /** The names of the Secret's keys (never the values) and the checksum of the values. */
   secret: {keys: string[]; checksum: string}
+  /** With registry.url: what the registry holds under each service's content tag. */
+  registry?: {host: string; images: Partial<Record<ServiceName, RegistryImageState>>}
 }
 
 /** One decision of the plan and why it was taken. */
@@ -55,13 +59,10 @@ export interface Decision<Action extends string> {
   reason: string
 }
 
-/**
- * One service in the plan. A later registry step adds a `push` decision beside `load`; a watch loop
- * compares two plans service by service.
- */
+/** One service in the plan; a watch loop compares two plans service by service. */
 export interface ServicePlan {
   service: ServiceName
-  /** The image the release will run: `repository:tag`. */
+  /** The image the release will run: `repository:tag`, under registry.url when one is set. */
   ref: string
   tag: string
   /** The content tag of the current source (differs from `tag` when `--only` keeps the deployed one). */
@@ -69,6 +70,8 @@ export interface ServicePlan {
   build: Decision<'build' | 'skip'>
   /** `load` means "make sure the cluster has it": the cluster target skips an image it already has. */
   load: Decision<'load' | 'skip'>
+  /** With registry.url: push it, or skip because the registry has that tag with this image's digest. */
+  push: Decision<'push' | 'skip'>
 }
 
 export type PendingRecoveryDecision = (Decision<'rollback'> & {revision: number}) | Decision<'uninstall'>
@@ -144,7 +147,7 @@ function planService(
 ): ServicePlan {
   const image = observed.images[service]
   if (!image) throw new Error(`no observation of the ${service} image`)
-  const {repository} = resolved.config.services[service].image
+  const repository = deployedRepository(resolved.config, service)
   const kept = imageTagsOf(observed.release?.config)[service]
   const selected = request.only === undefined || request.only.includes(service)
   if (!selected && kept) {
@@ -156,17 +159,37 @@ function planService(
       contentTag: image.contentTag,
       build: {action: 'skip', reason: `not in --only: keeps the deployed ${ref}`},
       load: {action: 'skip', reason: 'not in --only'},
+      push: {action: 'skip', reason: 'not in --only'},
     }
   }
   // Nothing of it runs yet (first install): left out, the cluster would have no image to start.
   if (!selected) warnings.push(`--only: ${service} has no deployed image yet, so it is built and loaded too`)
+  const pushed = observed.registry?.images[service]
   return {
     service,
-    ref: image.ref,
+    ref: pushed?.ref ?? image.ref,
     tag: image.contentTag,
     contentTag: image.contentTag,
     build: planBuild(request, image, service),
-    load: planLoad(observed, image.ref),
+    load: observed.registry
+      ? {action: 'skip', reason: `images reach the cluster from ${observed.registry.host}`}
+      : planLoad(observed, image.ref),
+    push: planPush(observed, pushed),
+  }
+}
+
+/** Push unless the registry holds the content tag with a digest this very image was pushed as. */
+function planPush(observed: UpObservation, pushed: RegistryImageState | undefined): ServicePlan['push'] {
+  const registry = observed.registry
+  if (!registry) return {action: 'skip', reason: 'no registry.url: nothing is pushed'}
+  if (!pushed) throw new Error('no registry observation of an enabled service')
+  const {ref, remoteDigest} = pushed
+  if (remoteDigest === null) return {action: 'push', reason: `registry ${registry.host} has no ${ref}`}
+  if (pushed.pushedDigests.includes(remoteDigest))
+    return {action: 'skip', reason: `${ref} is already in ${registry.host} with the same digest ${remoteDigest}`}
+  return {
+    action: 'push',
+    reason: `registry ${registry.host} holds ${remoteDigest} under ${ref}, which this image was not pushed as`,
   }
 }
 

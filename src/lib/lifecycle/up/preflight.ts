@@ -73,6 +73,9 @@ async function makePlan(
     loaded: false,
     ...(service.build.action === 'skip' ? {buildSkipReason: service.build.reason} : {}),
     ...(service.load.action === 'skip' ? {loadSkipReason: service.load.reason} : {}),
+    ...(run.observed?.registry
+      ? {pushed: false, ...(service.push.action === 'skip' ? {pushSkipReason: service.push.reason} : {})}
+      : {}),
   }))
   run.recorder.set({tags: Object.fromEntries(plan.services.map((service) => [service.service, service.tag]))})
 }

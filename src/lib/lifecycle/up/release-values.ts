@@ -43,7 +43,7 @@ export async function withReleaseValues<T>(
 export async function renderChecked(run: UpRun, values: ReleaseValues): Promise<string> {
   const manifests = await run.connection.helm.template(values)
   const violations = checkRenderedObjects(parseManifests(manifests), {
-    localImages: true,
+    localImages: run.resolved.config.registry.url === null,
     clusterKind: run.connection.clusterKind,
     secretKeyNames: run.secrets.map((secret) => secret.name),
   })

@@ -44,6 +44,10 @@ export interface ServiceImageOutcome {
   loaded: boolean
   buildSkipReason?: string
   loadSkipReason?: string
+  /** With registry.url: whether this run pushed it, and the digest the registry holds for its tag. */
+  pushed?: boolean
+  digest?: string
+  pushSkipReason?: string
   sizeWarning?: string
 }
 
