@@ -47,7 +47,6 @@ async function buildAndDeliver(run: UpRun, report: (line: string) => void): Prom
     return {skip: result.images.map((image) => `${image.ref}: ${image.loadSkipReason}`).join('; ')}
   })
   build.skipWhenNone(() => result.images.map((image) => image.buildSkipReason).join('; '))
-  load.skipWhenNone(() => [...new Set(plan.services.map((service) => service.load.reason))].join('; '))
   // The state says what is going on: Building while any build runs, then Loading.
   const settleState = (): void => {
     if (build.running) recorder.setState('Building')
@@ -79,6 +78,8 @@ async function buildAndDeliver(run: UpRun, report: (line: string) => void): Prom
     load.fail(message)
     throw error
   }
+  // Recorded after the builds, so the phases read in the order the work happens.
+  load.skipWhenNone(() => [...new Set(plan.services.map((service) => service.load.reason))].join('; '))
   const built = refs('built')
   const loaded = refs('loaded')
   if (built.length === 0 && loaded.length === 0)
