@@ -7,7 +7,7 @@ import {runRollback, type RollbackResult} from '../../src/lib/lifecycle/rollback
 import {runUp, type UpOptions, type UpResult} from '../../src/lib/lifecycle/up.js'
 import {DOCKER_CONFIG_JSON_TYPE} from '../../src/lib/registry/pull-secret.js'
 import {createTestProject, FakeCluster, testSecrets, type TestProject} from '../support/fake-connection.js'
-import type {FakeRegistry} from '../support/fake-registry.js'
+import type {FakeRegistry} from '../support/fakes/fake-registry.js'
 import {HOLDER, NAMESPACE, RELEASE, UP_OPTIONS} from '../support/lifecycle-fixtures.js'
 
 const REGISTRY = 'localhost:5000/team'

@@ -15,7 +15,7 @@ import {contentHashCacheDir} from '../../src/lib/lifecycle/connect.js'
 import {pullSecretBody} from '../../src/lib/registry/pull-secret.js'
 import {SecretValue} from '../../src/lib/secrets/secret-value.js'
 import {createTestProject, FakeCluster, TEST_SECRET_NAMES} from '../support/fake-connection.js'
-import {REGISTRY_PASSWORD} from '../support/fake-registry.js'
+import {REGISTRY_PASSWORD} from '../support/fakes/fake-registry.js'
 import {runCommand, type CommandRun} from '../support/run-command.js'
 
 afterEach(() => {

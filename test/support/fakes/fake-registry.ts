@@ -1,15 +1,16 @@
 import {createHash} from 'node:crypto'
 
-import {PrerequisiteError} from '../../src/lib/errors.js'
-import type {ImageRegistry, RegistryImageState} from '../../src/lib/registry/image-registry.js'
-import type {PushedImage, PushRequest} from '../../src/lib/registry/image-pusher.js'
+import {PrerequisiteError} from '../../../src/lib/errors.js'
+import type {ImageRegistry, RegistryImageState} from '../../../src/lib/registry/image-registry.js'
+import type {PushedImage, PushRequest} from '../../../src/lib/registry/image-pusher.js'
 import {
   parseRegistryUrl,
   registryRepository,
   type RegistryAddress,
-} from '../../src/lib/registry/registry-address.js'
-import {RegistryCredential} from '../../src/lib/registry/registry-credential.js'
-import type {CallLog, FakeImageEngine} from './fake-connection.js'
+} from '../../../src/lib/registry/registry-address.js'
+import {RegistryCredential} from '../../../src/lib/registry/registry-credential.js'
+import type {CallLog} from './call-log.js'
+import type {FakeImageEngine} from './fake-image-engine.js'
 
 /** The password of the fake Docker login: a sentinel the hygiene tests look for everywhere. */
 export const REGISTRY_PASSWORD = 'test-secret-value-registry-password'

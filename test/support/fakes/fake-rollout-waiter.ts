@@ -1,0 +1,132 @@
+import {fixFor, type Diagnosis} from '../../../src/lib/kube/rollout/diagnosis.js'
+import type {RolloutOutcome, TrackRequest} from '../../../src/lib/kube/rollout/rollout-tracker.js'
+import type {RolloutWaiter} from '../../../src/lib/lifecycle/ports.js'
+import {work} from './abortable-work.js'
+import type {CallLog} from './call-log.js'
+
+/** What the fake rollout waiter does on one call. */
+export type ScriptedRollout =
+  | {status: 'rolled-out'}
+  | {status: 'failed'; reason: TerminalReason}
+  | {status: 'timed-out'}
+  /** Waits until the signal aborts (a rollout that never ends), for Ctrl-C tests. */
+  | {status: 'hang'}
+
+export const TERMINAL_REASONS = [
+  'ErrImageNeverPull',
+  'CrashLoopBackOff',
+  'OOMKilled',
+  'CreateContainerConfigError',
+  'Unschedulable',
+  'ProgressDeadlineExceeded',
+  'ImagePullBackOff',
+  'InvalidImageName',
+] as const
+export type TerminalReason = (typeof TERMINAL_REASONS)[number]
+
+const REASON_MESSAGES: Record<TerminalReason | 'timed-out', string> = {
+  ErrImageNeverPull: 'Container image "todo-backend:c-0123456789ab" is not present with pull policy of Never',
+  CrashLoopBackOff:
+    'back-off 40s restarting failed container=backend pod=todo-backend-7d9f8b6c4-x2x7q_todo-app-dev',
+  OOMKilled: 'the container was killed for using more memory than its limit',
+  CreateContainerConfigError: "couldn't find key JWT_SECRET in Secret todo-app-dev/todo-app-secrets",
+  Unschedulable: '0/1 nodes are available: 1 Insufficient memory.',
+  ProgressDeadlineExceeded: 'ReplicaSet "todo-backend-7d9f8b6c4" has timed out progressing.',
+  ImagePullBackOff: 'Back-off pulling image "todo-backend:c-0123456789ab"',
+  InvalidImageName:
+    'Failed to apply default image tag "Todo-Backend:c-0123456789ab": couldn\'t parse image name',
+  'timed-out': 'Readiness probe failed: HTTP probe failed with statuscode: 503',
+}
+
+/** A diagnosis as the RolloutTracker builds it for the backend's pod failing with `reason`. */
+export function diagnosisFor(reason: TerminalReason | 'timed-out', namespace = 'todo-app-dev'): Diagnosis {
+  const pod = 'todo-backend-7d9f8b6c4-x2x7q'
+  const message = REASON_MESSAGES[reason]
+  const unschedulable = reason === 'Unschedulable'
+  const crashed = reason === 'CrashLoopBackOff' || reason === 'OOMKilled'
+  const events = [
+    {
+      type: 'Warning',
+      reason: reason === 'timed-out' ? 'Unhealthy' : reason === 'Unschedulable' ? 'FailedScheduling' : reason,
+      message: reason === 'timed-out' ? message : `${reason}: ${message}`,
+      count: 3,
+      object: `Pod/${pod}`,
+      age: '4s',
+    },
+  ]
+  const memoryLimit = reason === 'OOMKilled' ? '512Mi' : undefined
+  return {
+    namespace,
+    deployment: 'todo-backend',
+    pod,
+    container: unschedulable ? undefined : 'backend',
+    reason: reason === 'timed-out' ? 'ReadinessProbeFailing' : reason,
+    message,
+    restartCount: crashed ? 4 : 0,
+    lastTerminated: crashed
+      ? {exitCode: reason === 'OOMKilled' ? 137 : 1, reason: reason === 'OOMKilled' ? 'OOMKilled' : 'Error'}
+      : undefined,
+    memoryLimit,
+    logs: crashed
+      ? {source: 'previous', lines: ['Traceback (most recent call last):', 'KeyError: DATABASE_URL']}
+      : undefined,
+    events,
+    fix: fixFor(reason === 'timed-out' ? 'ReadinessProbeFailing' : reason, message, {
+      image: 'todo-backend:c-0123456789ab',
+      container: 'backend',
+      memoryLimit,
+      events,
+    }),
+    commands: [
+      `kubectl -n ${namespace} logs ${pod} -c backend${crashed ? ' --previous' : ''}`,
+      `kubectl -n ${namespace} describe pod ${pod}`,
+    ],
+  }
+}
+
+/** Answers each wait from `script` (one entry per call, in order); rolled out once the script is used up. */
+export class FakeRolloutWaiter implements RolloutWaiter {
+  readonly script: ScriptedRollout[] = []
+  readonly requests: Omit<TrackRequest, 'signal' | 'onProgress'>[] = []
+  readonly sawAbort: string[] = []
+  /** Runs as each wait starts (FakeCluster.kubeletFollowsHelm makes the pods match helm's revision here). */
+  beforeWait: (() => void) | undefined
+
+  constructor(private readonly log: CallLog) {}
+
+  async wait(request: TrackRequest): Promise<RolloutOutcome> {
+    const {signal, onProgress, ...recorded} = request
+    this.requests.push(recorded)
+    this.log.record('rollout.wait', recorded)
+    this.beforeWait?.()
+    const next = this.script.shift() ?? {status: 'rolled-out'}
+    const deployments = request.deployments ?? []
+    await work(next.status === 'hang' ? 60 * 60 * 1000 : 0, signal, 'rollout wait', this.sawAbort)
+    for (const name of deployments) {
+      onProgress?.({
+        deployment: name,
+        desired: 1,
+        ready: 1,
+        updated: 1,
+        available: 1,
+        rolledOut: next.status === 'rolled-out',
+        state: 'Running, ready',
+      })
+    }
+    switch (next.status) {
+      case 'failed':
+        return {
+          status: 'failed',
+          reason: next.reason,
+          diagnosis: diagnosisFor(next.reason, request.namespace),
+        }
+      case 'timed-out':
+        return {status: 'timed-out', diagnosis: diagnosisFor('timed-out', request.namespace)}
+      default:
+        return {
+          status: 'rolled-out',
+          deployments: deployments.map((name) => ({name, replicas: 1, revision: '1', images: []})),
+        }
+    }
+  }
+}
