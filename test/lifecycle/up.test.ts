@@ -237,6 +237,23 @@ describe('up: failures and their exit codes', () => {
     expect(names.indexOf('helm.upgradeInstall')).toBeGreaterThan(names.lastIndexOf('cluster.loadImage'))
   })
 
+  test('the chart is rendered and checked while the images build, not after them', async () => {
+    const p = tempProject()
+    const fake = new FakeCluster()
+    fake.engine.buildMs = 500
+    const loadsAtTemplate: number[] = []
+    fake.log.onCall = (name) => {
+      if (name === 'helm.template') loadsAtTemplate.push(fake.cluster.loads.length)
+    }
+    const result = await up(p, fake)
+
+    expect(loadsAtTemplate).toEqual([0])
+    expect(fake.helm.templates).toHaveLength(1)
+    expect(result.state).toBe('Healthy')
+    const names = fake.log.names()
+    expect(names.indexOf('helm.upgradeInstall')).toBeGreaterThan(names.lastIndexOf('cluster.loadImage'))
+  })
+
   test('a failing image load ends with the load error and its exit code (5)', async () => {
     const p = tempProject()
     const fake = new FakeCluster()

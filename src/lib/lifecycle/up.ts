@@ -91,6 +91,8 @@ export async function runUp(
     result: run.result,
     succeeded: () => (options.dryRun ? 'Initial' : !options.wait ? 'Deploying' : run.recorder.lifecycleState),
   })
+  // An up that stopped before deploy leaves no render running (nor its values file) behind.
+  await run.rendered?.catch(() => undefined)
   return run.result
 }
 

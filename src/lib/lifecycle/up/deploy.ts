@@ -16,7 +16,7 @@ export async function deployRelease(run: UpRun, report: (line: string) => void):
   }
   return withReleaseValues(run, plan, async (values) => {
     report('rendering the chart (helm template) and checking the rules')
-    await renderChecked(run, values)
+    await (run.rendered ?? renderChecked(run, values))
     if (helm.recover) await recoverPendingRelease(run, helm.recover, report)
     report(`helm upgrade --install ${plan.release}`)
     const {revision} = await connection.helm

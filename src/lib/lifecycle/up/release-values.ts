@@ -8,7 +8,7 @@ import {BadInputError} from '../../errors.js'
 import type {ReleaseValues} from '../../helm/helm-client.js'
 import {checkRenderedObjects, type K8sObject} from '../../rules/index.js'
 import {configValuesText, type UpPlan} from './plan.js'
-import type {UpRun} from './run.js'
+import {planOf, type UpRun} from './run.js'
 
 /**
  * Runs `use` with the chart and values of the plan, the configuration's values in a private temporary
@@ -61,6 +61,19 @@ export async function renderChecked(run: UpRun, values: ReleaseValues): Promise<
     run.result.warnings.push(`${warning.object} ${warning.field}: ${warning.message} [${warning.id}]`)
   }
   return manifests
+}
+
+/**
+ * Starts rendering and checking the chart of a plan that changes the release, so `helm template` runs
+ * while the images build: its values (the content tags among them) are known from the plan. The deploy
+ * phase awaits it (and reports its failure); a rejection nobody awaits (up stopped before deploy) is
+ * not an unhandled one.
+ */
+export function renderAhead(run: UpRun): void {
+  const plan = planOf(run)
+  if (plan.helm.action === 'skip') return
+  run.rendered = withReleaseValues(run, plan, (values) => renderChecked(run, values))
+  run.rendered.catch(() => {})
 }
 
 function parseManifests(text: string): K8sObject[] {

@@ -92,6 +92,8 @@ export interface UpRun {
   builderEnv?: Record<string, string> | null
   /** The engine's image ID per service, once built or found: the load checks the cluster has that one. */
   imageIds: Partial<Record<ServiceName, string>>
+  /** `helm template` of the plan, checked against the rules, started while the images build (deploy awaits it). */
+  rendered?: Promise<string>
 }
 
 /** What `uninstallFailedFirstInstall` needs for this run's release. */
