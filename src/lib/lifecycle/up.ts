@@ -81,18 +81,24 @@ export async function runUp(
         ),
       ]
 
-  await runOperation({
-    command: 'up',
-    recorder: run.recorder,
-    tasks,
-    ctx: run,
-    renderer: options.renderer,
-    signal: options.signal,
-    result: run.result,
-    succeeded: () => (options.dryRun ? 'Initial' : !options.wait ? 'Deploying' : run.recorder.lifecycleState),
-  })
-  // An up that stopped before deploy leaves no render running (nor its values file) behind.
-  await run.rendered?.catch(() => undefined)
+  try {
+    await runOperation({
+      command: 'up',
+      recorder: run.recorder,
+      tasks,
+      ctx: run,
+      renderer: options.renderer,
+      signal: options.signal,
+      result: run.result,
+      succeeded: () =>
+        options.dryRun ? 'Initial' : !options.wait ? 'Deploying' : run.recorder.lifecycleState,
+    })
+  } finally {
+    // An up that stopped between helm and its rollout phase leaves no watch behind, and one that
+    // stopped before deploy no render running (nor its values file).
+    run.rollout?.stop()
+    await run.rendered?.catch(() => undefined)
+  }
   return run.result
 }
 
