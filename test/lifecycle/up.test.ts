@@ -1,4 +1,4 @@
-import {describe, expect, test} from 'vitest'
+import {describe, expect, test, vi} from 'vitest'
 
 import {
   BadInputError,
@@ -235,6 +235,31 @@ describe('up: failures and their exit codes', () => {
     expect(Date.parse(load.startedAt)).toBeLessThan(Date.parse(build.endedAt!))
     const names = fake.log.names()
     expect(names.indexOf('helm.upgradeInstall')).toBeGreaterThan(names.lastIndexOf('cluster.loadImage'))
+  })
+
+  test('the build contexts are hashed while the cluster is still being asked', async () => {
+    const p = tempProject()
+    const fake = new FakeCluster()
+    const tag = fake.connection.tagger.tag.bind(fake.connection.tagger)
+    let tagged = 0
+    let bothTagged: () => void = () => {}
+    const hashed = new Promise<void>((resolve) => (bothTagged = resolve))
+    vi.spyOn(fake.connection.tagger, 'tag').mockImplementation(async (input) => {
+      const result = await tag(input)
+      if (++tagged === 2) bothTagged()
+      return result
+    })
+    // The cluster answers once both contexts are hashed, or after 2 s if hashing waits for it.
+    const ensureRunning = fake.cluster.ensureRunning.bind(fake.cluster)
+    let taggedWhenClusterAnswered = -1
+    fake.cluster.ensureRunning = async () => {
+      await Promise.race([hashed, new Promise((resolve) => setTimeout(resolve, 2000))])
+      taggedWhenClusterAnswered = tagged
+      return ensureRunning()
+    }
+    const result = await up(p, fake)
+    expect(taggedWhenClusterAnswered).toBe(2)
+    expect(result.state).toBe('Healthy')
   })
 
   test('the chart is rendered and checked while the images build, not after them', async () => {
