@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
+import {onOutputClosed} from '../cli/closed-output.js'
 import {abortOnSignals} from '../cli/interrupts.js'
 import {colorFor, LogView, logJsonLine} from '../cli/log-view.js'
 import {withSpinner} from '../cli/spinner.js'
@@ -105,18 +106,24 @@ picked up (by watch), and a stream that ends while its container runs is reopene
       sinceSeconds: this.flags.since,
     }
     const interrupts = follow ? abortOnSignals() : undefined
+    // `logs | head`: the reader is gone, so reading stops and the command ends with exit 0.
+    const outputGone = new AbortController()
+    const releaseOutput = onOutputClosed(process.stdout, () => outputGone.abort())
+    const signal = interrupts ? AbortSignal.any([interrupts.signal, outputGone.signal]) : outputGone.signal
     let result: ReleaseLogsResult
     try {
       result = await this.connected(resolved, (connection) =>
         follow
-          ? streamReleaseLogs(resolved, connection, options, onEvent, interrupts?.signal)
+          ? streamReleaseLogs(resolved, connection, options, onEvent, signal)
           : withSpinner(`reading the logs of release ${resolved.config.release}`, !json, () =>
-              streamReleaseLogs(resolved, connection, options, onEvent),
+              streamReleaseLogs(resolved, connection, options, onEvent, signal),
             ),
       )
     } finally {
       interrupts?.dispose()
+      releaseOutput()
     }
+    if (outputGone.signal.aborted) return
     const {namespace, release} = resolved.config
     if (!result.deployed) {
       process.stderr.write(

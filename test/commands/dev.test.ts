@@ -136,6 +136,22 @@ describe('todo-deploy dev (real watcher on a temp project, in-memory cluster)', 
     expect(fake.lock.isHeld(RELEASE, NAMESPACE)).toBe(false)
   })
 
+  test('output into a closed pipe (`dev | head`) stops dev as Ctrl-C does: exit 0, the app left deployed, the lock freed', async () => {
+    const p = tempProject()
+    fake.kubeletFollowsHelm(p.resolved)
+    const running = runCommand<void>(Dev, ['--no-logs'], {cwd: p.dir})
+    await vi.waitFor(() => expect(fake.lock.isHeld(RELEASE, NAMESPACE)).toBe(true), {timeout: 15_000})
+    await vi.waitFor(() => expect(fake.helm.upgrades).toHaveLength(1), {timeout: 15_000})
+    // What a write into a pipe whose reader has gone meets (Node ignores SIGPIPE).
+    process.stdout.emit('error', Object.assign(new Error('write EPIPE'), {code: 'EPIPE', syscall: 'write'}))
+    const run = await running
+    expect(run.exitCode).toBe(0)
+    expect(run.stderr).not.toContain('EPIPE')
+    expect(fake.helm.uninstalls).toEqual([])
+    expect(fake.helm.revisions(RELEASE, NAMESPACE).at(-1)?.status).toBe('deployed')
+    expect(fake.lock.isHeld(RELEASE, NAMESPACE)).toBe(false)
+  })
+
   test.each([['abc'], ['-5'], ['1.5'], ['600000']])(
     '--debounce %s exits 2 naming the flag',
     async (value) => {
