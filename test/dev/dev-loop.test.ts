@@ -162,6 +162,49 @@ describe('dev: one recomputed up plan per change', () => {
     await dev.stop()
   })
 
+  test('an iteration that changes only image tags reuses the checked render (no helm template); a values file or configuration change renders again', async () => {
+    const p = tempProject({
+      extraConfig: 'chart: {extraValuesFiles: [values-dev.yaml]}',
+      files: {'values-dev.yaml': 'frontend: {replicas: 1}\n'},
+    })
+    const fake = new FakeCluster()
+    const dev = await startDev(p, fake)
+    expect(fake.helm.templates).toHaveLength(1)
+
+    p.write('frontend/app/index.html', '<h1>v2</h1>\n')
+    expect(await dev.iterate(changed('frontend'))).toMatchObject({status: 'deployed'})
+    expect(fake.helm.upgrades).toHaveLength(2)
+    expect(tagsOf(fake, 1).frontend).not.toBe(tagsOf(fake, 0).frontend)
+    expect(fake.helm.templates).toHaveLength(1)
+
+    p.write('backend/app/health', 'v2\n')
+    expect(await dev.iterate(changed('backend', ['app/health']))).toMatchObject({status: 'deployed'})
+    expect(fake.helm.templates).toHaveLength(1)
+
+    writeFileSync(path.join(p.dir, 'values-dev.yaml'), 'frontend: {replicas: 2}\n')
+    expect(await dev.iterate({...changed('frontend'), services: [], chart: true})).toMatchObject({
+      status: 'deployed',
+    })
+    expect(fake.helm.templates).toHaveLength(2)
+
+    p.write(
+      'todo-deploy.yaml',
+      [
+        'services:',
+        '  frontend:',
+        '    build: {context: frontend, dockerfile: frontend/Dockerfile}',
+        '    replicas: 3',
+        '  backend:',
+        '    build: {context: backend, dockerfile: backend/Dockerfile}',
+        'chart: {extraValuesFiles: [values-dev.yaml]}',
+      ].join('\n'),
+    )
+    expect(await dev.iterate(CONFIG_CHANGED)).toMatchObject({status: 'deployed'})
+    expect(fake.helm.templates).toHaveLength(3)
+    expect(fake.helm.upgrades).toHaveLength(5)
+    await dev.stop()
+  })
+
   test('a failed rollout is diagnosed and rolled back to the last good revision; the next change deploys', async () => {
     const p = tempProject()
     const fake = new FakeCluster()

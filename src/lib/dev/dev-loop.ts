@@ -6,7 +6,7 @@ import type {LockHandle} from '../kube/release-lock.js'
 import type {PhaseResult} from '../lifecycle/operation.js'
 import type {Renderer} from '../lifecycle/phase-runner.js'
 import type {Connection} from '../lifecycle/ports.js'
-import {defaultTimeoutMs, runUp, type UpOptions, type UpResult} from '../lifecycle/up.js'
+import {CheckedRenders, defaultTimeoutMs, runUp, type UpOptions, type UpResult} from '../lifecycle/up.js'
 import {chooseServices} from '../logs/release-logs.js'
 import {LogMultiplexer, type LogEvent} from '../logs/log-multiplexer.js'
 import type {SecretValue} from '../secrets/secret-value.js'
@@ -98,6 +98,7 @@ export class DevLoop {
   #stopRequested = false
   #upController: AbortController | undefined
   readonly #logs = new AbortController()
+  readonly #checkedRenders = new CheckedRenders()
   /** The running watcher and what it watches: re-pointed when a new configuration moves the sources. */
   #watcher: {targets: WatchTargets; handle: {close(): void}} | undefined
 
@@ -279,6 +280,7 @@ export class DevLoop {
       renderer,
       signal,
       heldLock: {lock: this.#lock, command: 'dev'},
+      checkedRenders: this.#checkedRenders,
     }
   }
 
