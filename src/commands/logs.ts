@@ -9,7 +9,7 @@ import {inputExcerpt} from '../lib/config/input-excerpt.js'
 import {MAX_DURATION_MS, parseDuration, SERVICE_NAMES} from '../lib/config/schema.js'
 import {BadInputError} from '../lib/errors.js'
 import type {LogEvent} from '../lib/logs/log-multiplexer.js'
-import {streamReleaseLogs, type ReleaseLogsResult} from '../lib/logs/release-logs.js'
+import {chooseServices, streamReleaseLogs, type ReleaseLogsResult} from '../lib/logs/release-logs.js'
 
 const DEFAULT_TAIL = 50
 
@@ -105,6 +105,8 @@ picked up (by watch), and a stream that ends while its container runs is reopene
       tail: tail === -1 ? ('all' as const) : tail,
       sinceSeconds: this.flags.since,
     }
+    // A service name that cannot be is bad input before any connection is made.
+    chooseServices(resolved, options.services)
     const interrupts = follow ? abortOnSignals() : undefined
     // `logs | head`: the reader is gone, so reading stops and the command ends with exit 0.
     const outputGone = new AbortController()
