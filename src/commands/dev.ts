@@ -166,7 +166,8 @@ s prints the status, q quits.`
           holder,
           renderer: this.renderer,
         })
-        if (json) process.stdout.write(`${JSON.stringify({event: 'down', result})}\n`)
+        if (json)
+          process.stdout.write(`${JSON.stringify({event: 'down', at: new Date().toISOString(), result})}\n`)
         else this.log(renderDownResult(result))
       }
     })

@@ -152,6 +152,25 @@ describe('todo-deploy dev (real watcher on a temp project, in-memory cluster)', 
     expect(fake.lock.isHeld(RELEASE, NAMESPACE)).toBe(false)
   })
 
+  test('--cleanup --json ends with a down event that has its time, like every other event', async () => {
+    const p = tempProject()
+    fake.kubeletFollowsHelm(p.resolved)
+    fake.log.onCall = (name) => {
+      if (name === 'helm.uninstall')
+        setTimeout(() => fake.workloads.publish({deployments: [], pods: [], services: []}), 5)
+    }
+    const run = await runDev(p.dir, ['--cleanup', '--json'], untilFollowingLogs)
+    expect(run.exitCode).toBe(0)
+    const events = run.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as {event: string; at?: string})
+    expect(events.every((event) => typeof event.at === 'string' && !Number.isNaN(Date.parse(event.at)))).toBe(
+      true,
+    )
+    expect(events.at(-1)).toMatchObject({event: 'down', result: {command: 'down'}})
+  })
+
   test.each([['abc'], ['-5'], ['1.5'], ['600000']])(
     '--debounce %s exits 2 naming the flag',
     async (value) => {
