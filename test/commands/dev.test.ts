@@ -80,6 +80,9 @@ describe('todo-deploy dev (real watcher on a temp project, in-memory cluster)', 
     expect(fake.helm.uninstalls).toEqual([])
     expect(fake.lock.isHeld(RELEASE, NAMESPACE)).toBe(false)
     expect(`${run.stdout}${run.stderr}`).not.toContain('test-secret-value')
+    // --no-logs: the app's pods were never followed for their logs.
+    expect(fake.log.count('workloads.watch')).toBe(0)
+    expect(fake.logStreams.requests).toEqual([])
   })
 
   test('--json prints one event per line: reachable, up, watching, the app log lines, stopping, stopped', async () => {
