@@ -54,6 +54,14 @@ async function untilFollowingLogs(): Promise<void> {
   await vi.waitFor(() => expect(fake.log.count('workloads.watch')).toBeGreaterThan(0), {timeout: 15_000})
 }
 
+/** The kubelet removes the pods once helm uninstalled the release (`down` waits for them). */
+function podsGoOnUninstall(): void {
+  fake.log.onCall = (name) => {
+    if (name === 'helm.uninstall')
+      setTimeout(() => fake.workloads.publish({deployments: [], pods: [], services: []}), 5)
+  }
+}
+
 describe('todo-deploy dev (real watcher on a temp project, in-memory cluster)', () => {
   test('editing a frontend file makes one iteration that redeploys the frontend only; Ctrl-C exits 0 and leaves the app', async () => {
     const p = tempProject()
@@ -127,11 +135,7 @@ describe('todo-deploy dev (real watcher on a temp project, in-memory cluster)', 
   test('--cleanup runs down when dev stops', async () => {
     const p = tempProject()
     fake.kubeletFollowsHelm(p.resolved)
-    // The kubelet removes the pods once helm uninstalled the release (down waits for them).
-    fake.log.onCall = (name) => {
-      if (name === 'helm.uninstall')
-        setTimeout(() => fake.workloads.publish({deployments: [], pods: [], services: []}), 5)
-    }
+    podsGoOnUninstall()
     const run = await runDev(p.dir, ['--cleanup'], untilFollowingLogs)
     expect(run.exitCode).toBe(0)
     expect(fake.helm.uninstalls).toEqual([{release: RELEASE, namespace: NAMESPACE}])
@@ -158,10 +162,7 @@ describe('todo-deploy dev (real watcher on a temp project, in-memory cluster)', 
   test('--cleanup --json ends with a down event that has its time, like every other event', async () => {
     const p = tempProject()
     fake.kubeletFollowsHelm(p.resolved)
-    fake.log.onCall = (name) => {
-      if (name === 'helm.uninstall')
-        setTimeout(() => fake.workloads.publish({deployments: [], pods: [], services: []}), 5)
-    }
+    podsGoOnUninstall()
     const run = await runDev(p.dir, ['--cleanup', '--json'], untilFollowingLogs)
     expect(run.exitCode).toBe(0)
     const events = run.stdout

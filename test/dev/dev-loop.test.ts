@@ -35,6 +35,23 @@ function changed(service: 'frontend' | 'backend', paths = ['app/index.html']): C
 
 const CONFIG_CHANGED: ChangeSet = {services: [], config: true, chart: false, env: false, manual: false}
 
+/** The test project's todo-deploy.yaml, with lines added under each service and at the top level. */
+function configText(
+  options: {frontendContext?: string; frontend?: string[]; backend?: string[]; top?: string[]} = {},
+): string {
+  const context = options.frontendContext ?? 'frontend'
+  const backend = options.backend ?? ['build: {context: backend, dockerfile: backend/Dockerfile}']
+  return [
+    'services:',
+    '  frontend:',
+    `    build: {context: ${context}, dockerfile: ${context}/Dockerfile}`,
+    ...(options.frontend ?? []).map((line) => `    ${line}`),
+    '  backend:',
+    ...backend.map((line) => `    ${line}`),
+    ...(options.top ?? []),
+  ].join('\n')
+}
+
 /** The cluster's URL answers from here unless a test says otherwise; a forward is a fake local URL. */
 function fakeReach(answers = true): AppReach & {forwards: string[]; refreshes: number} {
   const reach = {
@@ -189,15 +206,7 @@ describe('dev: one recomputed up plan per change', () => {
 
     p.write(
       'todo-deploy.yaml',
-      [
-        'services:',
-        '  frontend:',
-        '    build: {context: frontend, dockerfile: frontend/Dockerfile}',
-        '    replicas: 3',
-        '  backend:',
-        '    build: {context: backend, dockerfile: backend/Dockerfile}',
-        'chart: {extraValuesFiles: [values-dev.yaml]}',
-      ].join('\n'),
+      configText({frontend: ['replicas: 3'], top: ['chart: {extraValuesFiles: [values-dev.yaml]}']}),
     )
     expect(await dev.iterate(CONFIG_CHANGED)).toMatchObject({status: 'deployed'})
     expect(fake.helm.templates).toHaveLength(3)
@@ -268,17 +277,7 @@ describe('dev: one recomputed up plan per change', () => {
       failed.type === 'iteration-failed' && isTodoDeployError(failed.error) && failed.error.exitCode,
     ).toBe(2)
 
-    p.write(
-      'todo-deploy.yaml',
-      [
-        'services:',
-        '  frontend:',
-        '    build: {context: frontend, dockerfile: frontend/Dockerfile}',
-        '    replicas: 3',
-        '  backend:',
-        '    build: {context: backend, dockerfile: backend/Dockerfile}',
-      ].join('\n'),
-    )
+    p.write('todo-deploy.yaml', configText({frontend: ['replicas: 3']}))
     expect(await dev.iterate(CONFIG_CHANGED)).toMatchObject({status: 'deployed'})
     expect(fake.helm.upgrades).toHaveLength(2)
     expect(fake.engine.buildCount).toBe(2)
@@ -301,16 +300,7 @@ describe('dev: one recomputed up plan per change', () => {
     const finished = () =>
       dev.events.filter((e) => e.type === 'iteration-finished' || e.type === 'iteration-failed')
     fake.helm.upgradeMs = 400
-    writeFileSync(
-      path.join(p.dir, 'todo-deploy.yaml'),
-      [
-        'services:',
-        '  frontend:',
-        '    build: {context: web, dockerfile: web/Dockerfile}',
-        '  backend:',
-        '    build: {context: backend, dockerfile: backend/Dockerfile}',
-      ].join('\n'),
-    )
+    writeFileSync(path.join(p.dir, 'todo-deploy.yaml'), configText({frontendContext: 'web'}))
     // The configuration's iteration re-points the watcher before it upgrades: an edit of the new
     // context during the upgrade is queued for one more iteration.
     await vi.waitFor(() => expect(fake.helm.upgrades).toHaveLength(2), {timeout: 20_000})
@@ -348,16 +338,7 @@ describe('dev: one recomputed up plan per change', () => {
       },
     })
     expect(targets).toEqual([[path.join(p.dir, 'frontend'), path.join(p.dir, 'backend')]])
-    writeFileSync(
-      path.join(p.dir, 'todo-deploy.yaml'),
-      [
-        'services:',
-        '  frontend:',
-        '    build: {context: frontend, dockerfile: frontend/Dockerfile}',
-        '  backend:',
-        '    enabled: false',
-      ].join('\n'),
-    )
+    writeFileSync(path.join(p.dir, 'todo-deploy.yaml'), configText({backend: ['enabled: false']}))
     onChange?.(CONFIG_CHANGED)
     await vi.waitFor(
       () =>
