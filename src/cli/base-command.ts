@@ -91,12 +91,15 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     for (const arg of optionsEnd === -1 ? this.argv : this.argv.slice(0, optionsEnd)) {
       const match = /^--([\w-]+)=(.*)$/s.exec(arg)
       if (!match) continue
-      const [, name = '', value = ''] = match
+      const [, written = '', value = ''] = match
+      // `--no-logs=1`: the negation of a switch that allows it.
+      const negated = written.startsWith('no-') && definitions[written.slice(3)]?.allowNo === true
+      const name = negated ? written.slice(3) : written
       const definition = definitions[name]
       // --json is added by oclif (enableJsonFlag), not declared in the flag tables.
       if (definition?.type !== 'boolean' && !(name === 'json' && this.ctor.enableJsonFlag)) continue
-      throw new BadInputError(`--${name} is a switch and takes no value (got "${inputExcerpt(value)}")`, {
-        where: `--${name}`,
+      throw new BadInputError(`--${written} is a switch and takes no value (got "${inputExcerpt(value)}")`, {
+        where: `--${written}`,
         fix: definition?.allowNo
           ? `write --${name} or --no-${name}`
           : `write --${name} on its own, or leave it out`,

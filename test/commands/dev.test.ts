@@ -54,6 +54,14 @@ async function untilFollowingLogs(): Promise<void> {
   await vi.waitFor(() => expect(fake.log.count('workloads.watch')).toBeGreaterThan(0), {timeout: 15_000})
 }
 
+/** The kubelet removes the pods once helm uninstalled the release (`down` waits for them). */
+function podsGoOnUninstall(): void {
+  fake.log.onCall = (name) => {
+    if (name === 'helm.uninstall')
+      setTimeout(() => fake.workloads.publish({deployments: [], pods: [], services: []}), 5)
+  }
+}
+
 describe('todo-deploy dev (real watcher on a temp project, in-memory cluster)', () => {
   test('editing a frontend file makes one iteration that redeploys the frontend only; Ctrl-C exits 0 and leaves the app', async () => {
     const p = tempProject()
@@ -80,6 +88,9 @@ describe('todo-deploy dev (real watcher on a temp project, in-memory cluster)', 
     expect(fake.helm.uninstalls).toEqual([])
     expect(fake.lock.isHeld(RELEASE, NAMESPACE)).toBe(false)
     expect(`${run.stdout}${run.stderr}`).not.toContain('test-secret-value')
+    // --no-logs: the app's pods were never followed for their logs.
+    expect(fake.log.count('workloads.watch')).toBe(0)
+    expect(fake.logStreams.requests).toEqual([])
   })
 
   test('--json prints one event per line: reachable, up, watching, the app log lines, stopping, stopped', async () => {
@@ -124,16 +135,44 @@ describe('todo-deploy dev (real watcher on a temp project, in-memory cluster)', 
   test('--cleanup runs down when dev stops', async () => {
     const p = tempProject()
     fake.kubeletFollowsHelm(p.resolved)
-    // The kubelet removes the pods once helm uninstalled the release (down waits for them).
-    fake.log.onCall = (name) => {
-      if (name === 'helm.uninstall')
-        setTimeout(() => fake.workloads.publish({deployments: [], pods: [], services: []}), 5)
-    }
+    podsGoOnUninstall()
     const run = await runDev(p.dir, ['--cleanup'], untilFollowingLogs)
     expect(run.exitCode).toBe(0)
     expect(fake.helm.uninstalls).toEqual([{release: RELEASE, namespace: NAMESPACE}])
     expect(run.stdout).toContain('todo-chatbot')
     expect(fake.lock.isHeld(RELEASE, NAMESPACE)).toBe(false)
+  })
+
+  test('output into a closed pipe (`dev | head`) stops dev as Ctrl-C does: exit 0, the app left deployed, the lock freed', async () => {
+    const p = tempProject()
+    fake.kubeletFollowsHelm(p.resolved)
+    const running = runCommand<void>(Dev, ['--no-logs'], {cwd: p.dir})
+    await vi.waitFor(() => expect(fake.lock.isHeld(RELEASE, NAMESPACE)).toBe(true), {timeout: 15_000})
+    await vi.waitFor(() => expect(fake.helm.upgrades).toHaveLength(1), {timeout: 15_000})
+    // What a write into a pipe whose reader has gone meets (Node ignores SIGPIPE).
+    process.stdout.emit('error', Object.assign(new Error('write EPIPE'), {code: 'EPIPE', syscall: 'write'}))
+    const run = await running
+    expect(run.exitCode).toBe(0)
+    expect(run.stderr).not.toContain('EPIPE')
+    expect(fake.helm.uninstalls).toEqual([])
+    expect(fake.helm.revisions(RELEASE, NAMESPACE).at(-1)?.status).toBe('deployed')
+    expect(fake.lock.isHeld(RELEASE, NAMESPACE)).toBe(false)
+  })
+
+  test('--cleanup --json ends with a down event that has its time, like every other event', async () => {
+    const p = tempProject()
+    fake.kubeletFollowsHelm(p.resolved)
+    podsGoOnUninstall()
+    const run = await runDev(p.dir, ['--cleanup', '--json'], untilFollowingLogs)
+    expect(run.exitCode).toBe(0)
+    const events = run.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as {event: string; at?: string})
+    expect(events.every((event) => typeof event.at === 'string' && !Number.isNaN(Date.parse(event.at)))).toBe(
+      true,
+    )
+    expect(events.at(-1)).toMatchObject({event: 'down', result: {command: 'down'}})
   })
 
   test.each([['abc'], ['-5'], ['1.5'], ['600000']])(

@@ -10,6 +10,7 @@ import type {Renderer} from '../phase-runner.js'
 import type {FailedFirstInstall} from '../failed-first-install.js'
 import type {Connection} from '../ports.js'
 import type {UpObservation, UpPlan, UpRequest} from './plan.js'
+import type {CheckedRenders} from './release-values.js'
 
 export interface UpOptions extends UpRequest {
   /** false with `--no-wait`: stop after Helm. */
@@ -28,6 +29,8 @@ export interface UpOptions extends UpRequest {
    * preflight takes no lock and frees none; the operation is recorded under the caller's command.
    */
   heldLock?: HeldLock
+  /** `dev`: the last checked render, reused when only image tags changed (no `helm template` then). */
+  checkedRenders?: CheckedRenders
 }
 
 /** A lock the caller holds, and the command the operation record names (`dev`). */
