@@ -4,7 +4,7 @@ import path from 'node:path'
 import {describe, expect, test, vi} from 'vitest'
 
 import {loadConfig} from '../../src/lib/config/load.js'
-import type {AppForward, AppReach} from '../../src/lib/dev/app-reach.js'
+import type {AppForward, AppReach} from '../../src/lib/kube/app-reach.js'
 import type {ChangeSet} from '../../src/lib/dev/change-set.js'
 import {DevLoop, type DevLoopEvent, type DevLoopOptions} from '../../src/lib/dev/dev-loop.js'
 import {isTodoDeployError} from '../../src/lib/errors.js'

@@ -6,7 +6,7 @@ import {afterAll, beforeAll, describe, expect, onTestFinished, test} from 'vites
 import {renderStatus} from '../../src/cli/status-view.js'
 import {KubeClusterApi} from '../../src/lib/kube/kube-client.js'
 import {verifyHealth} from '../../src/lib/lifecycle/health-check.js'
-import {getThroughAddress} from '../../src/lib/lifecycle/ingress-check.js'
+import {getThroughAddress, type IngressCheckOptions} from '../../src/lib/lifecycle/ingress-check.js'
 import {OperationRecorder} from '../../src/lib/lifecycle/operation.js'
 import {readStatus} from '../../src/lib/lifecycle/status.js'
 import {runUp} from '../../src/lib/lifecycle/up.js'
@@ -63,13 +63,11 @@ describe('up with an Ingress URL', () => {
 })
 
 describe('verifyHealth: the Ingress URL is checked, not assumed', () => {
-  async function verify(p: TestProject, fake: FakeCluster, options: Parameters<typeof verifyHealth>[4] = {}) {
+  async function verify(p: TestProject, fake: FakeCluster, options: Partial<IngressCheckOptions> = {}) {
     const recorder = new OperationRecorder('up')
     const lines: string[] = []
     const health = await verifyHealth(p.resolved, fake.connection, recorder, (line) => lines.push(line), {
-      addressWaitMs: 200,
-      pollMs: 20,
-      ...options,
+      ingress: {addressWaitMs: 200, pollMs: 20, ...options},
     })
     return {health, lines, recorder}
   }

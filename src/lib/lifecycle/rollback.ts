@@ -47,7 +47,8 @@ export interface RollbackResult {
   state: LifecycleState
   tags: Partial<Record<ServiceName, string>>
   reloadedImages: string[]
-  url?: string
+  /** null: the cluster publishes no address this machine can use. */
+  url?: string | null
   phases: PhaseResult[]
   warnings: string[]
   diagnosis?: Diagnosis
@@ -264,7 +265,7 @@ export async function runRollback(
         (line) => {
           task.output = line
         },
-        {signal},
+        {ingress: {signal}},
       )
       result.url = health.report.url
       result.warnings.push(...health.warnings)

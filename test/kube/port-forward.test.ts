@@ -3,7 +3,7 @@ import net, {type AddressInfo} from 'node:net'
 
 import {afterEach, describe, expect, it} from 'vitest'
 
-import {ServicePortForward} from '../../src/lib/dev/port-forward.js'
+import {ServicePortForward} from '../../src/lib/kube/port-forward.js'
 import {ExitCode} from '../../src/lib/errors.js'
 import {KubeConnection} from '../../src/lib/kube/kube-connection.js'
 import {FakeKubeApiServer, type KubeObject, kubeConfigFor} from '../support/kube-api-server.js'
