@@ -1,7 +1,7 @@
 import {writeFileSync} from 'node:fs'
 import path from 'node:path'
 
-import {afterEach, beforeEach, describe, expect, test, vi} from 'vitest'
+import {beforeEach, describe, expect, test, vi} from 'vitest'
 
 import Dev from '../../src/commands/dev.js'
 import {FakeCluster, runningRelease} from '../support/fake-connection.js'

@@ -294,6 +294,20 @@ describe('dev: one recomputed up plan per change', () => {
     expect(fake.lock.isHeld(RELEASE, NAMESPACE)).toBe(false)
   })
 
+  test('a cluster that publishes no address (remote ClusterIP): forwarded at once, no URL probed', async () => {
+    const p = tempProject()
+    const fake = new FakeCluster()
+    fake.cluster.publishesNoAddress = true
+    const reach = fakeReach(true)
+    const dev = await startDev(p, fake, {reach})
+    expect(reach.answers).not.toHaveBeenCalled()
+    expect(reach.forwards).toEqual(['todo-frontend-service'])
+    expect(dev.events).toContainEqual(
+      expect.objectContaining({type: 'reachable', url: 'http://127.0.0.1:40123', via: 'port-forward'}),
+    )
+    await dev.stop()
+  })
+
   test("when the cluster's URL does not answer, the frontend Service is port-forwarded and refreshed after each rollout", async () => {
     const p = tempProject()
     const fake = new FakeCluster()

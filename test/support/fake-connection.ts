@@ -120,6 +120,13 @@ export class FakeCluster {
     return registry
   }
 
+  /** A remote cluster whose frontend Service has no published address: only a port-forward reaches it. */
+  asRemoteWithoutAddress(): void {
+    this.connection.clusterKind = 'remote'
+    this.cluster.kind = 'remote'
+    this.cluster.publishesNoAddress = true
+  }
+
   /** A registry at `url` (`host[/namespace]`); registries of the same host share their tags. */
   registryAt(url: string): FakeRegistry {
     const host = url.split('/')[0] ?? url
