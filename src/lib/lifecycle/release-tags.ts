@@ -1,5 +1,5 @@
 import {SERVICE_NAMES, type ServiceName} from '../config/schema.js'
-import {DEPLOY_DIGEST_KEY, IMAGE_TAG_KEY} from './chart-values.js'
+import {DEPLOY_DIGEST_KEY, IMAGE_REPOSITORY_KEY, IMAGE_TAG_KEY} from './chart-values.js'
 
 /** The image tags a revision's values hold (`<service>.image.tag`), as `up` passed them. */
 export function imageTagsOf(
@@ -12,6 +12,22 @@ export function imageTagsOf(
     if (typeof tag === 'string' && tag !== '') tags[service] = tag
   }
   return tags
+}
+
+/**
+ * The image repositories a revision's values name (`<service>.image.repository`), as that revision's
+ * configuration wrote them: under the registry it pushed to then, or bare for loaded images.
+ */
+export function imageRepositoriesOf(
+  values: Record<string, unknown> | null | undefined,
+): Partial<Record<ServiceName, string>> {
+  const repositories: Partial<Record<ServiceName, string>> = {}
+  if (!values) return repositories
+  for (const service of SERVICE_NAMES) {
+    const repository = valueAt(values, IMAGE_REPOSITORY_KEY(service))
+    if (typeof repository === 'string' && repository !== '') repositories[service] = repository
+  }
+  return repositories
 }
 
 /** The deploy digest `up` stored in the release's values, if any. */
