@@ -279,7 +279,8 @@ describe('rollback and down with registry.url', () => {
     expect(s.fake.helm.rollbacks).toEqual([{release: RELEASE, revision: 1, namespace: NAMESPACE}])
   })
 
-  test('a revision of loaded images (no registry) is not looked up in a registry: its images are loaded into the local cluster', async () => {
+  /** Revision 1 of loaded images (no registry), then registry.url set and revision 2 pushed there. */
+  async function loadedThenRegistry(): Promise<Setup> {
     const p = createTestProject()
     onTestFinished(() => p.remove())
     const fake = new FakeCluster()
@@ -293,7 +294,12 @@ describe('rollback and down with registry.url', () => {
     s.fake.connection.registry = s.registry
     s.p.write('backend/app/health', 'ok v2\n')
     await up(s)
-    fake.cluster.images.clear()
+    return s
+  }
+
+  test('a revision of loaded images (no registry) is not looked up in a registry: its images are loaded into the local cluster', async () => {
+    const s = await loadedThenRegistry()
+    s.fake.cluster.images.clear()
     const result = await rollback(s, 1)
     expect(result.state).toBe('Healthy')
     expect(s.fake.log.count('registry.manifestDigest')).toBe(0)
@@ -303,20 +309,8 @@ describe('rollback and down with registry.url', () => {
   })
 
   test('on a remote cluster, a revision of loaded images is refused up front: its nodes cannot get them', async () => {
-    const p = createTestProject()
-    onTestFinished(() => p.remove())
-    const fake = new FakeCluster()
-    fake.kubeletFollowsHelm(p.resolved)
-    const s: Setup = {p, fake, registry: fake.registryAt(REGISTRY)}
-    await up(s)
-    s.p.write(
-      'todo-deploy.yaml',
-      `${readFileSync(path.join(p.dir, 'todo-deploy.yaml'), 'utf8')}\nregistry:\n  url: ${REGISTRY}\n  insecure: true\n`,
-    )
-    s.fake.connection.registry = s.registry
-    s.p.write('backend/app/health', 'ok v2\n')
-    await up(s)
-    fake.asRemoteWithoutAddress()
+    const s = await loadedThenRegistry()
+    s.fake.asRemoteWithoutAddress()
     const error = await failure(rollback(s, 1))
     expect(error.exitCode).toBe(2)
     expect(error.message).toMatch(

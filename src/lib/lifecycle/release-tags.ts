@@ -5,13 +5,7 @@ import {DEPLOY_DIGEST_KEY, IMAGE_REPOSITORY_KEY, IMAGE_TAG_KEY} from './chart-va
 export function imageTagsOf(
   values: Record<string, unknown> | null | undefined,
 ): Partial<Record<ServiceName, string>> {
-  const tags: Partial<Record<ServiceName, string>> = {}
-  if (!values) return tags
-  for (const service of SERVICE_NAMES) {
-    const tag = valueAt(values, IMAGE_TAG_KEY(service))
-    if (typeof tag === 'string' && tag !== '') tags[service] = tag
-  }
-  return tags
+  return perService(values, IMAGE_TAG_KEY)
 }
 
 /**
@@ -21,13 +15,21 @@ export function imageTagsOf(
 export function imageRepositoriesOf(
   values: Record<string, unknown> | null | undefined,
 ): Partial<Record<ServiceName, string>> {
-  const repositories: Partial<Record<ServiceName, string>> = {}
-  if (!values) return repositories
+  return perService(values, IMAGE_REPOSITORY_KEY)
+}
+
+/** Each service's non-empty string at `key(service)` in the values. */
+function perService(
+  values: Record<string, unknown> | null | undefined,
+  key: (service: ServiceName) => string,
+): Partial<Record<ServiceName, string>> {
+  const found: Partial<Record<ServiceName, string>> = {}
+  if (!values) return found
   for (const service of SERVICE_NAMES) {
-    const repository = valueAt(values, IMAGE_REPOSITORY_KEY(service))
-    if (typeof repository === 'string' && repository !== '') repositories[service] = repository
+    const value = valueAt(values, key(service))
+    if (typeof value === 'string' && value !== '') found[service] = value
   }
-  return repositories
+  return found
 }
 
 /** The deploy digest `up` stored in the release's values, if any. */
