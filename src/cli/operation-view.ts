@@ -29,7 +29,9 @@ function renderOutcome(
     renderPhaseTable(phases),
     ...warnings.map((warning) => `warning: ${warning}`),
     summary,
-    ...(url === null ? [`the cluster publishes no address for the app: ${PORT_FORWARD_HINT}`] : []),
+    ...(url === null
+      ? [`the cluster publishes no address for the app: reach it on 127.0.0.1 with ${PORT_FORWARD_HINT}`]
+      : []),
     ...(forwarding ? ['forwarding to the frontend until Ctrl-C (the app stays deployed):'] : []),
     ...(url ? [url] : []),
   ].join('\n')

@@ -91,6 +91,20 @@ describe('verifyHealth: the Ingress URL is checked, not assumed', () => {
     expect(recorder.operation).toMatchObject({url: 'http://localhost:8080', state: 'Healthy'})
   })
 
+  test('a remote cluster whose Ingress gets no address and whose frontend is ClusterIP: no URL (null), the warning says how to reach it', async () => {
+    const p = ingressProject('{type: ClusterIP, nodePort: null}')
+    const fake = clusterWithIngress([])
+    fake.asRemoteWithoutAddress()
+    const {health, recorder} = await verify(p, fake)
+    expect(health.report.url).toBeNull()
+    expect(health.warnings[0]).toContain('meanwhile use `todo-deploy up --port-forward` or `todo-deploy dev`')
+    expect(health.warnings.join('\n')).not.toContain('kubectl')
+    // The app is still checked from this machine, through a short-lived port-forward.
+    expect(fake.log.count('reach.forward')).toBe(1)
+    expect(fake.reach.open).toBe(0)
+    expect(recorder.operation.url).toBeUndefined()
+  })
+
   test('an address that serves the host, and the host resolves there: http://todo.local, no warning', async () => {
     const p = ingressProject()
     const fake = clusterWithIngress(['127.0.0.1'])

@@ -54,7 +54,7 @@ describe('up on a remote cluster that publishes no address', () => {
     const shown = renderUpResult(result)
     expect(shown).not.toMatch(/kubectl .*port-forward/)
     expect(shown.trim().split('\n').at(-1)).toBe(
-      'the cluster publishes no address for the app: `todo-deploy up --port-forward` (or `todo-deploy dev`) forwards it to 127.0.0.1',
+      'the cluster publishes no address for the app: reach it on 127.0.0.1 with `todo-deploy up --port-forward` or `todo-deploy dev`',
     )
   })
 

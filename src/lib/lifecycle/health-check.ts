@@ -25,9 +25,8 @@ export interface HealthReport {
   url?: string | null
 }
 
-/** What to tell a user whose cluster publishes no address for the app. */
-export const PORT_FORWARD_HINT =
-  '`todo-deploy up --port-forward` (or `todo-deploy dev`) forwards it to 127.0.0.1'
+/** How a user whose cluster publishes no address for the app reaches it (both forward it to 127.0.0.1). */
+export const PORT_FORWARD_HINT = '`todo-deploy up --port-forward` or `todo-deploy dev`'
 
 /**
  * One HTTP GET of the frontend `/` and the backend health path through the API server's service proxy
