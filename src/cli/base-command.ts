@@ -63,6 +63,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   protected flags!: BaseFlags<T>
   protected args!: BaseArgs<T>
+  /** The JSON result was printed before the command ended (a held operation): oclif must not print it again. */
+  #jsonShown = false
 
   override async init(): Promise<void> {
     await super.init()
@@ -130,12 +132,15 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
    * The one path of a command that changes the cluster (Salesforce CLI `project deploy start`: command →
    * service → result formatter): connect, turn Ctrl-C into an abort that also stops child processes,
    * run the service, print what the formatter makes of its result (not with --json), then let go of
-   * the signal handlers and the connection whatever happened.
+   * the signal handlers and the connection whatever happened. When `holds(result)`, the result keeps
+   * something open (`up --port-forward`): it is shown at once (JSON too) and the command waits for
+   * Ctrl-C / SIGTERM, which ends it with exit 0.
    */
   protected async operate<R>(
     resolved: ResolvedConfig,
     service: (session: OperationSession) => Promise<R>,
     format: (result: R) => string,
+    holds: (result: R) => boolean = () => false,
   ): Promise<R> {
     return this.connected(resolved, async (connection, stopChildren) => {
       const interrupts = abortOnSignals(stopChildren)
@@ -146,7 +151,13 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
           renderer: this.renderer,
           holder: userAtHost(),
         })
-        this.log(format(result))
+        if (holds(result) && this.jsonEnabled()) {
+          this.logJson(this.toSuccessJson(result))
+          this.#jsonShown = true
+        } else {
+          this.log(format(result))
+        }
+        if (holds(result)) await untilAborted(interrupts.signal)
         return result
       } finally {
         interrupts.dispose()
@@ -167,6 +178,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     } finally {
       connection.close()
     }
+  }
+
+  override logJson(json: unknown): void {
+    if (this.#jsonShown) return
+    super.logJson(json)
   }
 
   protected get verbose(): boolean {
@@ -190,4 +206,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     }
     return this.exit(view.exitCode)
   }
+}
+
+function untilAborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve()
+    else signal.addEventListener('abort', () => resolve(), {once: true})
+  })
 }

@@ -1,6 +1,5 @@
 import {SystemPreflight, type PreflightProbes} from '../lib/doctor/preflight.js'
 import type {ResolvedConfig} from '../lib/config/load.js'
-import {type AppReach, kubeAppReach} from '../lib/dev/app-reach.js'
 import {connect} from '../lib/lifecycle/connect.js'
 import type {Connection} from '../lib/lifecycle/ports.js'
 import {ExecaProcessRunner} from '../lib/process/runner.js'
@@ -16,8 +15,6 @@ export interface CliDependencies {
     resolved: ResolvedConfig,
     options: {log?: (line: string) => void},
   ): {connection: Connection; stopChildren: () => void}
-  /** `dev`: whether the app's URL answers from here, and a port-forward to a Service when it does not. */
-  reachApp(resolved: ResolvedConfig): AppReach
 }
 
 export const realDependencies: CliDependencies = {
@@ -26,7 +23,6 @@ export const realDependencies: CliDependencies = {
     const runner = new ExecaProcessRunner()
     return {connection: connect(resolved, {runner, log: options.log}), stopChildren: () => runner.killAll()}
   },
-  reachApp: kubeAppReach,
 }
 
 let current: CliDependencies = realDependencies

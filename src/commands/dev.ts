@@ -1,7 +1,6 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
-import {dependencies} from '../cli/dependencies.js'
 import {onOutputClosed} from '../cli/closed-output.js'
 import {listenForKeys} from '../cli/dev-keys.js'
 import {renderDevLoopEvent, renderDevLoopEventJson} from '../cli/dev-view.js'
@@ -118,7 +117,7 @@ s prints the status, q quits.`
         inputs,
         {
           connection,
-          reach: dependencies().reachApp(inputs.resolved),
+          reach: connection.reach,
           watch: (targets, options) => SourceWatcher.start(targets, options),
           onEvent,
         },

@@ -1,11 +1,9 @@
 import {writeFileSync} from 'node:fs'
 import path from 'node:path'
 
-import {afterEach, beforeEach, describe, expect, test, vi} from 'vitest'
+import {beforeEach, describe, expect, test, vi} from 'vitest'
 
-import {useDependencies} from '../../src/cli/dependencies.js'
 import Dev from '../../src/commands/dev.js'
-import type {AppReach} from '../../src/lib/dev/app-reach.js'
 import {FakeCluster, runningRelease} from '../support/fake-connection.js'
 import {NAMESPACE, RELEASE, tempProject, useFakeCluster} from '../support/lifecycle-fixtures.js'
 import {runCommand} from '../support/run-command.js'
@@ -15,19 +13,10 @@ useFakeCluster((created) => {
   fake = created
 })
 
-/** The NodePort URL "answers": no request ever leaves this machine (it is not a loopback address). */
-const answeringReach: AppReach = {
-  answers: async () => true,
-  forward: async () => {
-    throw new Error('no port-forward expected')
-  },
-}
-
-let restoreReach: () => void = () => {}
+// The NodePort URL "answers" (FakeAppReach): no request ever leaves this machine, and no port-forward is expected.
 beforeEach(() => {
-  restoreReach = useDependencies({reachApp: () => answeringReach})
+  fake.reach.forwardFailure = new Error('no port-forward expected')
 })
-afterEach(() => restoreReach())
 
 /** Runs `dev` in this process; `drive` acts while it runs, then Ctrl-C stops it. */
 async function runDev(

@@ -6,7 +6,7 @@ import {describe, expect, test, vi} from 'vitest'
 import {renderDevLoopEvent} from '../../src/cli/dev-view.js'
 import {LogView} from '../../src/cli/log-view.js'
 import {loadConfig} from '../../src/lib/config/load.js'
-import type {AppForward, AppReach} from '../../src/lib/dev/app-reach.js'
+import type {AppForward, AppReach} from '../../src/lib/kube/app-reach.js'
 import type {ChangeSet} from '../../src/lib/dev/change-set.js'
 import {
   DevLoop,
@@ -437,6 +437,20 @@ describe('dev: one recomputed up plan per change', () => {
     expect(await dev.running).toEqual({iterations: 1, failed: 1})
     expect(fake.rollout.sawAbort).toEqual(['rollout wait'])
     expect(fake.lock.isHeld(RELEASE, NAMESPACE)).toBe(false)
+  })
+
+  test('a cluster that publishes no address (remote ClusterIP): forwarded at once, no URL probed', async () => {
+    const p = tempProject()
+    const fake = new FakeCluster()
+    fake.cluster.publishesNoAddress = true
+    const reach = fakeReach(true)
+    const dev = await startDev(p, fake, {reach})
+    expect(reach.answers).not.toHaveBeenCalled()
+    expect(reach.forwards).toEqual(['todo-frontend-service'])
+    expect(dev.events).toContainEqual(
+      expect.objectContaining({type: 'reachable', url: 'http://127.0.0.1:40123', via: 'port-forward'}),
+    )
+    await dev.stop()
   })
 
   test("when the cluster's URL does not answer, the frontend Service is port-forwarded and refreshed after each rollout", async () => {

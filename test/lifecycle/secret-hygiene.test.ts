@@ -186,10 +186,8 @@ test('dev (--verbose and --json, through a deploy, a failed rollout, a broken .e
   onTestFinished(() => p.remove())
   const fake = new FakeCluster()
   fake.kubeletFollowsHelm(p.resolved)
-  const restore = useDependencies({
-    connect: () => fake.connect(),
-    reachApp: () => ({answers: async () => true, forward: () => Promise.reject(new Error('unused'))}),
-  })
+  fake.reach.forwardFailure = new Error('no port-forward expected')
+  const restore = useDependencies({connect: () => fake.connect()})
   onTestFinished(restore)
   const runs: CommandRun<unknown>[] = []
 

@@ -10,7 +10,7 @@ import {CheckedRenders, defaultTimeoutMs, runUp, type UpOptions, type UpResult} 
 import {chooseServices} from '../logs/release-logs.js'
 import {LogMultiplexer, type LogEvent} from '../logs/log-multiplexer.js'
 import type {SecretValue} from '../secrets/secret-value.js'
-import {type AppForward, type AppReach, PROBE_TIMEOUT_MS} from './app-reach.js'
+import {type AppForward, type AppReach, PROBE_TIMEOUT_MS} from '../kube/app-reach.js'
 import type {ChangeSet} from './change-set.js'
 import {
   DevSession,
@@ -288,13 +288,19 @@ export class DevLoop {
    * The URL to print after a rollout: the cluster's own when it answers from this machine (checked
    * once), else a port-forward to the frontend Service, pointed at the new pods after each rollout.
    */
-  async #reach(clusterUrl: string | undefined): Promise<string | undefined> {
+  async #reach(clusterUrl: string | null | undefined): Promise<string | undefined> {
     if (this.#forward !== undefined) {
       this.#forward.refresh()
       return this.#forward.url
     }
-    if (this.#direct === true || clusterUrl === undefined) return clusterUrl
-    if (!this.#options.portForward && (await this.#ports.reach.answers(clusterUrl, PROBE_TIMEOUT_MS))) {
+    if (clusterUrl === undefined) return undefined
+    if (this.#direct === true && clusterUrl !== null) return clusterUrl
+    // null: the cluster publishes no address (a remote ClusterIP Service): only a forward reaches it.
+    if (
+      clusterUrl !== null &&
+      !this.#options.portForward &&
+      (await this.#ports.reach.answers(clusterUrl, PROBE_TIMEOUT_MS))
+    ) {
       this.#direct = true
       this.#ports.onEvent({type: 'reachable', url: clusterUrl, via: 'cluster', at: now()})
       return clusterUrl
@@ -303,10 +309,13 @@ export class DevLoop {
     try {
       this.#forward = await this.#ports.reach.forward(namespace, services.frontend.service.name)
     } catch (error) {
+      const why = error instanceof Error ? error.message : String(error)
       this.#problem(
-        `${clusterUrl} does not answer from this machine and the port-forward failed: ${error instanceof Error ? error.message : String(error)}`,
+        clusterUrl === null
+          ? `the cluster publishes no address for the app and the port-forward failed: ${why}`
+          : `${clusterUrl} does not answer from this machine and the port-forward failed: ${why}`,
       )
-      return clusterUrl
+      return clusterUrl ?? undefined
     }
     this.#ports.onEvent({type: 'reachable', url: this.#forward.url, via: 'port-forward', at: now()})
     return this.#forward.url

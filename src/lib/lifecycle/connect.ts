@@ -11,6 +11,7 @@ import {createClusterTarget} from '../cluster/create-cluster-target.js'
 import {KubePublishedAddresses} from '../cluster/published-address.js'
 import type {ResolvedConfig} from '../config/load.js'
 import {HelmCli} from '../helm/helm-cli.js'
+import {kubeAppReach} from '../kube/app-reach.js'
 import {KubeClusterApi} from '../kube/kube-client.js'
 import {loadKubeConfig} from '../kube/kube-config.js'
 import {KubeConnection} from '../kube/kube-connection.js'
@@ -24,7 +25,7 @@ import {KubeContainerLogSource} from '../logs/kube-log-source.js'
 import type {ProcessRunner} from '../process/runner.js'
 import {DockerCredentials} from '../registry/docker-credentials.js'
 import {DockerConfigRegistry} from '../registry/image-registry.js'
-import {parseRegistryUrl} from '../registry/registry-address.js'
+import {parseRegistryUrl, type RegistryAddress} from '../registry/registry-address.js'
 import type {Connection} from './ports.js'
 
 export interface ConnectOptions {
@@ -56,6 +57,8 @@ export function connect(resolved: ResolvedConfig, options: ConnectOptions): Conn
   const nodeApi = new KubeConnection(loaded, {timeoutMs: NODE_READ_TIMEOUT_MS})
   const nodes = new SharedNodeReader(() => nodeApi.core.listNode())
   const controllers = new Set<AbortController>()
+  const credentials = new DockerCredentials({runner: options.runner, env})
+  const registryAt = (address: RegistryAddress) => new DockerConfigRegistry(address, credentials, env)
   return {
     context: loaded.context,
     server: loaded.server,
@@ -100,13 +103,9 @@ export function connect(resolved: ResolvedConfig, options: ConnectOptions): Conn
     tagger: new ContentTagger({cacheDir: contentHashCacheDir(resolved.projectDir, env)}),
     ...(config.registry.url === null
       ? {}
-      : {
-          registry: new DockerConfigRegistry(
-            parseRegistryUrl(config.registry.url, config.registry.insecure),
-            new DockerCredentials({runner: options.runner, env}),
-            env,
-          ),
-        }),
+      : {registry: registryAt(parseRegistryUrl(config.registry.url, config.registry.insecure))}),
+    registryAt,
+    reach: kubeAppReach(loaded, kube),
     close: () => {
       for (const controller of controllers) controller.abort()
     },
