@@ -1,14 +1,48 @@
 // The production build (npm run build): the CLI bundled by esbuild into dist/. One ESM module graph with
-// code splitting, so each dynamic import() (a heavy adapter loaded on first use) becomes a chunk of its
-// own that a command which never needs it never reads. Entry points: dist/run.js (oclif's runner, for
-// bin/run.js), dist/index.js (the COMMANDS oclif discovers) and dist/cli/help.js (the help class).
+// code splitting: each command is an entry point of its own (dist/commands/<id>.js, which oclif imports
+// alone, finding it through oclif.manifest.json), so a command reads only the modules it imports, and
+// each dynamic import() (a heavy adapter loaded on first use) becomes a chunk that a command which never
+// needs it never reads. Other entry points: dist/run.js (oclif's runner, for bin/run.js), dist/index.js
+// (the package's main: every command by id) and dist/cli/help.js (the help class).
 // The module graph with sizes goes to .cache/bundle-meta.json (paste it into esbuild's analyzer).
-import {mkdirSync, writeFileSync} from 'node:fs'
+import {mkdirSync, readdirSync, writeFileSync} from 'node:fs'
+import path from 'node:path'
 
 import {build} from 'esbuild'
 
+/**
+ * zod's `z` namespace carries every locale's error messages (about 290 KiB, read on every start); the CLI
+ * words its own errors and zod's own default is English, so its locale index is replaced by English alone.
+ */
+const zodEnglishOnly = {
+  name: 'zod-english-only',
+  setup(build) {
+    build.onResolve({filter: /^\.\.\/locales\/index\.js$/}, (args) =>
+      /[\\/]node_modules[\\/]zod[\\/]/.test(args.importer)
+        ? {
+            path: path.join(path.dirname(args.importer), '..', 'locales', 'index.js'),
+            namespace: 'zod-locales',
+          }
+        : undefined,
+    )
+    build.onLoad({filter: /.*/, namespace: 'zod-locales'}, (args) => ({
+      contents: "export {default as en} from './en.js'",
+      resolveDir: path.dirname(args.path),
+    }))
+  },
+}
+
 const result = await build({
-  entryPoints: {run: 'src/run.ts', index: 'src/index.ts', 'cli/help': 'src/cli/help.ts'},
+  entryPoints: {
+    run: 'src/run.ts',
+    index: 'src/index.ts',
+    'cli/help': 'src/cli/help.ts',
+    ...Object.fromEntries(
+      readdirSync('src/commands')
+        .filter((file) => file.endsWith('.ts'))
+        .map((file) => [`commands/${file.replace(/\.ts$/, '')}`, `src/commands/${file}`]),
+    ),
+  },
   outdir: 'dist',
   chunkNames: 'chunks/[name]-[hash]',
   bundle: true,
@@ -27,9 +61,9 @@ const result = await build({
     // resolved at run time, and only a Docker call over ssh:// ever loads it.
     'ssh2',
   ],
-  // whatwg-url (under client-node's fetch) asks for `punycode`, which esbuild would leave to Node's
-  // deprecated built-in (a DEP0040 warning on every run with Node 22+): bundle the userland package.
-  alias: {punycode: 'punycode/punycode.js'},
+  // Less to parse on every start: see scripts/shims/whatwg-url.mjs, and zodLocales below.
+  alias: {'whatwg-url': './scripts/shims/whatwg-url.mjs'},
+  plugins: [zodEnglishOnly],
   // CommonJS dependencies inside an ESM bundle call require() and read __filename / __dirname.
   banner: {
     js: [

@@ -8,16 +8,19 @@ import {parse} from 'yaml'
 import {helmBinary} from './helm-binaries.js'
 import {defaultChartDir, parseManifests} from './helm-template.js'
 import type {FakeKubeApiServer, KubeObject} from './kube-api-server.js'
+import {projectRoot} from './run-command.js'
 
 const RELEASE = 'todo-chatbot'
 const NAMESPACE = 'todo-app-dev'
 const TAG = 'c-0123456789ab'
+const NODE_FIXTURE = path.join(projectRoot, 'test', 'fixtures', 'real-cluster', 'node-status-images.json')
 
 /**
  * Puts a healthy, deployed `todo-chatbot` into the fake API server as a real cluster would hold it after
  * one `todo-deploy up`: the objects the real helm renders from the bundled chart (Deployments rolled out,
  * their pods running and ready, the Services with a node port), Helm's release Secret (what `helm status`
- * and `helm history` read) and the lifecycle record. Returns the release and namespace.
+ * and `helm history` read), the lifecycle record and the cluster's one Ready node (recorded on a real
+ * minikube: its UID and boot ID key the cached cluster facts). Returns the release and namespace.
  */
 export function seedDeployedRelease(api: FakeKubeApiServer): {release: string; namespace: string} {
   const now = new Date().toISOString()
@@ -35,6 +38,7 @@ export function seedDeployedRelease(api: FakeKubeApiServer): {release: string; n
     {encoding: 'utf8'},
   )
   api.seed('namespaces', {metadata: {name: NAMESPACE}})
+  api.seed('nodes', readyNode())
   for (const object of parseManifests(manifest) as KubeObject[]) {
     if (object.kind === 'Deployment') seedRolledOut(api, object, now)
     else if (object.kind === 'Service') api.seed('services', withNodePort(object))
@@ -96,6 +100,14 @@ export function seedDeployedRelease(api: FakeKubeApiServer): {release: string; n
     },
   })
   return {release: RELEASE, namespace: NAMESPACE}
+}
+
+function readyNode(): KubeObject {
+  const node = JSON.parse(readFileSync(NODE_FIXTURE, 'utf8')) as KubeObject & {
+    status: Record<string, unknown>
+  }
+  node.status.conditions = [{type: 'Ready', status: 'True', reason: 'KubeletReady'}]
+  return node
 }
 
 function withNodePort(service: KubeObject): KubeObject {

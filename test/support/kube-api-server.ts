@@ -42,6 +42,7 @@ const RESOURCES: Record<string, ResourceType> = {
     qualified: 'namespaces',
     namespaced: false,
   },
+  nodes: {prefix: '/api/v1', kind: 'Node', apiVersion: 'v1', qualified: 'nodes', namespaced: false},
   secrets: {prefix: '/api/v1', kind: 'Secret', apiVersion: 'v1', qualified: 'secrets', namespaced: true},
   configmaps: {
     prefix: '/api/v1',
@@ -180,6 +181,7 @@ function matchesSelector(labels: Record<string, string> | undefined, selector: s
 /** The short names kubectl resolves (`kubectl get deploy,pods,svc`). */
 const SHORT_NAMES: Partial<Record<string, string[]>> = {
   namespaces: ['ns'],
+  nodes: ['no'],
   configmaps: ['cm'],
   pods: ['po'],
   services: ['svc'],
