@@ -32,6 +32,32 @@ const zodEnglishOnly = {
   },
 }
 
+/**
+ * Modules that dependencies require at load time for features a run rarely uses, each of which is a
+ * function: required here on the first call instead (esbuild runs a bundled CommonJS module when it is
+ * first required). docker-modem's ssh:// transport loads ssh2, which checks its ciphers as it loads;
+ * dockerode's BuildKit session loads gRPC and protobufjs (about 550 KiB): every Docker call paid for both.
+ */
+const ON_FIRST_CALL = [
+  {importer: /[\\/]docker-modem[\\/]lib[\\/]modem\.js$/, specifier: './ssh'},
+  {importer: /[\\/]dockerode[\\/]lib[\\/]docker\.js$/, specifier: './session'},
+]
+const requireOnFirstCall = {
+  name: 'require-on-first-call',
+  setup(build) {
+    build.onResolve({filter: /^\.\/(ssh|session)$/}, (args) =>
+      ON_FIRST_CALL.some(({importer, specifier}) => importer.test(args.importer) && specifier === args.path)
+        ? {path: path.join(path.dirname(args.importer), `${args.path}.js`), namespace: 'on-first-call'}
+        : undefined,
+    )
+    build.onLoad({filter: /.*/, namespace: 'on-first-call'}, (args) => ({
+      contents: `module.exports = function (...args) { return require(${JSON.stringify(args.path)})(...args) }`,
+      resolveDir: path.dirname(args.path),
+      loader: 'js',
+    }))
+  },
+}
+
 const result = await build({
   entryPoints: {
     run: 'src/run.ts',
@@ -61,9 +87,9 @@ const result = await build({
     // resolved at run time, and only a Docker call over ssh:// ever loads it.
     'ssh2',
   ],
-  // Less to parse on every start: see scripts/shims/whatwg-url.mjs, and zodLocales below.
+  // Less to parse on every start: see scripts/shims/whatwg-url.mjs, and the plugins above.
   alias: {'whatwg-url': './scripts/shims/whatwg-url.mjs'},
-  plugins: [zodEnglishOnly],
+  plugins: [zodEnglishOnly, requireOnFirstCall],
   // CommonJS dependencies inside an ESM bundle call require() and read __filename / __dirname.
   banner: {
     js: [
