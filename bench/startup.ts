@@ -23,8 +23,7 @@ import {execa} from 'execa'
 import {kubectlBinary} from '../test/support/helm-binaries.js'
 import {createWiredMachineFiles, type WiredMachineFiles} from '../test/wiring/support/wired-machine.js'
 import {createWiredProject, type WiredProject} from '../test/wiring/support/wired-project.js'
-import {seedDeployedRelease} from '../test/support/deployed-release.js'
-import type {KubeObject} from '../test/support/kube-api-server.js'
+import {readyNode, rolledOut, seedDeployedRelease} from '../test/support/deployed-release.js'
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const RUNS = Number(process.env.BENCH_RUNS ?? 7)
@@ -101,45 +100,16 @@ async function deployForNoChangeUp(target: WiredMachineFiles, app: WiredProject)
       extendEnv: false,
       reject: false,
     })
-  const node = JSON.parse(
-    readFileSync(
-      path.join(projectRoot, 'test', 'fixtures', 'real-cluster', 'node-status-images.json'),
-      'utf8',
-    ),
-  ) as KubeObject & {status: Record<string, unknown>}
   const dryRun = await cli(['up', '--dry-run', '--json'])
   if (dryRun.exitCode !== 0) throw new Error(`up --dry-run exited ${dryRun.exitCode}:\n${dryRun.stderr}`)
   const refs = (JSON.parse(dryRun.stdout) as {plan: {services: {ref: string}[]}}).plan.services.map(
     (service) => service.ref,
   )
-  target.api.seed('nodes', {
-    ...node,
-    status: {
-      ...node.status,
-      conditions: [{type: 'Ready', status: 'True', reason: 'KubeletReady'}],
-      images: refs.map((ref) => ({names: [`docker.io/library/${ref}`], sizeBytes: 1})),
-    },
-  })
+  target.api.seed('nodes', readyNode(refs))
   const install = await cli(['up', '--no-wait'])
   if (install.exitCode !== 0) throw new Error(`up --no-wait exited ${install.exitCode}:\n${install.stderr}`)
-  for (const deployment of target.api.list('deployments')) {
-    const replicas = (deployment.spec as {replicas?: number}).replicas ?? 1
-    target.api.seed('deployments', {
-      ...deployment,
-      metadata: {...deployment.metadata, generation: 1},
-      status: {
-        observedGeneration: 1,
-        replicas,
-        updatedReplicas: replicas,
-        readyReplicas: replicas,
-        availableReplicas: replicas,
-        conditions: [
-          {type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable'},
-          {type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable'},
-        ],
-      },
-    })
-  }
+  for (const deployment of target.api.list('deployments'))
+    target.api.seed('deployments', rolledOut(deployment))
   for (const service of target.api.list('services')) {
     const {port} = (service.spec as {ports: {port: number}[]}).ports[0] ?? {port: 80}
     target.api.setServiceProxyReply(service.metadata.namespace ?? '', service.metadata.name, port, {

@@ -102,12 +102,34 @@ export function seedDeployedRelease(api: FakeKubeApiServer): {release: string; n
   return {release: RELEASE, namespace: NAMESPACE}
 }
 
-function readyNode(): KubeObject {
+/** The one node of a recorded minikube, Ready, listing `images` (`docker.io/library/<ref>`) when given. */
+export function readyNode(images?: string[]): KubeObject {
   const node = JSON.parse(readFileSync(NODE_FIXTURE, 'utf8')) as KubeObject & {
     status: Record<string, unknown>
   }
   node.status.conditions = [{type: 'Ready', status: 'True', reason: 'KubeletReady'}]
+  if (images) node.status.images = images.map((ref) => ({names: [`docker.io/library/${ref}`], sizeBytes: 1}))
   return node
+}
+
+/** A Deployment as its controller leaves it once rolled out (generation 1 observed, every replica available). */
+export function rolledOut(deployment: KubeObject): KubeObject {
+  const replicas = (deployment.spec as {replicas?: number}).replicas ?? 1
+  return {
+    ...deployment,
+    metadata: {...deployment.metadata, generation: 1},
+    status: {
+      observedGeneration: 1,
+      replicas,
+      updatedReplicas: replicas,
+      readyReplicas: replicas,
+      availableReplicas: replicas,
+      conditions: [
+        {type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable'},
+        {type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable'},
+      ],
+    },
+  }
 }
 
 function withNodePort(service: KubeObject): KubeObject {
@@ -126,21 +148,7 @@ function seedRolledOut(api: FakeKubeApiServer, deployment: KubeObject, now: stri
     }
   }
   const replicas = spec.replicas ?? 1
-  api.seed('deployments', {
-    ...deployment,
-    metadata: {...deployment.metadata, generation: 1},
-    status: {
-      observedGeneration: 1,
-      replicas,
-      updatedReplicas: replicas,
-      readyReplicas: replicas,
-      availableReplicas: replicas,
-      conditions: [
-        {type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable'},
-        {type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable'},
-      ],
-    },
-  })
+  api.seed('deployments', rolledOut(deployment))
   for (let index = 0; index < replicas; index++) {
     api.seed('pods', {
       metadata: {
