@@ -11,6 +11,9 @@ import {createClusterTarget} from '../cluster/create-cluster-target.js'
 import {KubePublishedAddresses} from '../cluster/published-address.js'
 import type {ResolvedConfig} from '../config/load.js'
 import {HelmCli} from '../helm/helm-cli.js'
+import type {HelmClient} from '../helm/helm-client.js'
+import {HelmReleaseStore, usesSecretsDriver} from '../helm/release-store.js'
+import {StoreBackedHelm} from '../helm/store-backed-helm.js'
 import {kubeAppReach} from '../kube/app-reach.js'
 import {KubeClusterApi} from '../kube/kube-client.js'
 import {loadKubeConfig} from '../kube/kube-config.js'
@@ -69,7 +72,7 @@ export function connect(resolved: ResolvedConfig, options: ConnectOptions): Conn
       clusterFactsCacheFile(loaded.context, env),
     ),
     nodes,
-    helm: new HelmCli(options.runner, {kubeContext: loaded.context, log: options.log}),
+    helm: helmClient(new HelmCli(options.runner, {kubeContext: loaded.context, log: options.log}), kube, env),
     api: new KubeClusterApi(kube),
     secrets: new KubeSecretStore(kube),
     lock: new LeaseReleaseLock(kube),
@@ -113,6 +116,14 @@ export function connect(resolved: ResolvedConfig, options: ConnectOptions): Conn
 }
 
 const NODE_READ_TIMEOUT_MS = 2000
+
+/**
+ * Releases are read from helm's storage through the API server where helm keeps them by default
+ * (Secrets), which spares a helm process per read; another HELM_DRIVER is read through helm itself.
+ */
+export function helmClient(cli: HelmCli, kube: KubeConnection, env: NodeJS.ProcessEnv): HelmClient {
+  return usesSecretsDriver(env) ? new StoreBackedHelm(new HelmReleaseStore(kube), cli) : cli
+}
 
 /** Per project, outside it: the user's cache folder, so nothing is written into their repository. */
 export function contentHashCacheDir(projectDir: string, env: NodeJS.ProcessEnv = process.env): string {
