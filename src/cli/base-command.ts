@@ -165,13 +165,18 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     })
   }
 
-  /** A connection for the configured context (with --verbose, its log goes to stderr), closed afterwards. */
+  /**
+   * A connection for the configured context (with --verbose, its log goes to stderr), closed afterwards.
+   * `readOnly` commands accept a context of any cluster kind.
+   */
   protected async connected<R>(
     resolved: ResolvedConfig,
     use: (connection: Connection, stopChildren: () => void) => Promise<R>,
+    options: {readOnly?: boolean} = {},
   ): Promise<R> {
     const {connection, stopChildren} = dependencies().connect(resolved, {
       log: this.verbose ? (line) => this.progress(line) : undefined,
+      readOnly: options.readOnly,
     })
     try {
       return await use(connection, stopChildren)

@@ -13,7 +13,7 @@ export interface CliDependencies {
   /** The adapters for the configured kube context; `stopChildren` kills running helm/minikube processes. */
   connect(
     resolved: ResolvedConfig,
-    options: {log?: (line: string) => void},
+    options: {log?: (line: string) => void; readOnly?: boolean},
   ): {connection: Connection; stopChildren: () => void}
 }
 
@@ -21,7 +21,10 @@ export const realDependencies: CliDependencies = {
   preflight: () => new SystemPreflight(new ExecaProcessRunner()),
   connect: (resolved, options) => {
     const runner = new ExecaProcessRunner()
-    return {connection: connect(resolved, {runner, log: options.log}), stopChildren: () => runner.killAll()}
+    return {
+      connection: connect(resolved, {runner, log: options.log, readOnly: options.readOnly}),
+      stopChildren: () => runner.killAll(),
+    }
   },
 }
 

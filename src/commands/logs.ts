@@ -114,12 +114,15 @@ picked up (by watch), and a stream that ends while its container runs is reopene
     const signal = interrupts ? AbortSignal.any([interrupts.signal, outputGone.signal]) : outputGone.signal
     let result: ReleaseLogsResult
     try {
-      result = await this.connected(resolved, (connection) =>
-        follow
-          ? streamReleaseLogs(resolved, connection, options, onEvent, signal)
-          : withSpinner(`reading the logs of release ${resolved.config.release}`, !json, () =>
-              streamReleaseLogs(resolved, connection, options, onEvent, signal),
-            ),
+      result = await this.connected(
+        resolved,
+        (connection) =>
+          follow
+            ? streamReleaseLogs(resolved, connection, options, onEvent, signal)
+            : withSpinner(`reading the logs of release ${resolved.config.release}`, !json, () =>
+                streamReleaseLogs(resolved, connection, options, onEvent, signal),
+              ),
+        {readOnly: true},
       )
     } finally {
       interrupts?.dispose()

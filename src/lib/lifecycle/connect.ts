@@ -36,12 +36,14 @@ export interface ConnectOptions {
   env?: NodeJS.ProcessEnv
   /** Debug lines (command lines with secret-looking values masked) for --verbose. */
   log?: (line: string) => void
+  /** The command only reads (`status`, `logs`): any context will do, whatever its cluster kind. */
+  readOnly?: boolean
 }
 
 /**
  * The real adapters for the kube context the configuration names (or the current one): client-node,
  * the helm binary, the cluster's own tool and the Docker Engine. Fails with exit 3 when there is no
- * kubeconfig, exit 2 when the context's cluster kind cannot be told.
+ * kubeconfig, exit 2 when the context's cluster kind cannot be told (unless the command only reads).
  */
 export function connect(resolved: ResolvedConfig, options: ConnectOptions): Connection {
   const env = options.env ?? process.env
@@ -52,6 +54,7 @@ export function connect(resolved: ResolvedConfig, options: ConnectOptions): Conn
     context: loaded.context,
     minikubeProfile: config.cluster.profile,
     registryConfigured: config.registry.url !== null,
+    readOnly: options.readOnly,
   })
   // Every API call of every adapter goes through this one connection: one timeout, one error wording.
   const kube = new KubeConnection(loaded)
