@@ -63,6 +63,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   protected flags!: BaseFlags<T>
   protected args!: BaseArgs<T>
+  /** The JSON result was printed before the command ended (a held operation): oclif must not print it again. */
+  #jsonShown = false
 
   override async init(): Promise<void> {
     await super.init()
@@ -91,12 +93,15 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     for (const arg of optionsEnd === -1 ? this.argv : this.argv.slice(0, optionsEnd)) {
       const match = /^--([\w-]+)=(.*)$/s.exec(arg)
       if (!match) continue
-      const [, name = '', value = ''] = match
+      const [, written = '', value = ''] = match
+      // `--no-logs=1`: the negation of a switch that allows it.
+      const negated = written.startsWith('no-') && definitions[written.slice(3)]?.allowNo === true
+      const name = negated ? written.slice(3) : written
       const definition = definitions[name]
       // --json is added by oclif (enableJsonFlag), not declared in the flag tables.
       if (definition?.type !== 'boolean' && !(name === 'json' && this.ctor.enableJsonFlag)) continue
-      throw new BadInputError(`--${name} is a switch and takes no value (got "${inputExcerpt(value)}")`, {
-        where: `--${name}`,
+      throw new BadInputError(`--${written} is a switch and takes no value (got "${inputExcerpt(value)}")`, {
+        where: `--${written}`,
         fix: definition?.allowNo
           ? `write --${name} or --no-${name}`
           : `write --${name} on its own, or leave it out`,
@@ -127,12 +132,15 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
    * The one path of a command that changes the cluster (Salesforce CLI `project deploy start`: command →
    * service → result formatter): connect, turn Ctrl-C into an abort that also stops child processes,
    * run the service, print what the formatter makes of its result (not with --json), then let go of
-   * the signal handlers and the connection whatever happened.
+   * the signal handlers and the connection whatever happened. When `holds(result)`, the result keeps
+   * something open (`up --port-forward`): it is shown at once (JSON too) and the command waits for
+   * Ctrl-C / SIGTERM, which ends it with exit 0.
    */
   protected async operate<R>(
     resolved: ResolvedConfig,
     service: (session: OperationSession) => Promise<R>,
     format: (result: R) => string,
+    holds: (result: R) => boolean = () => false,
   ): Promise<R> {
     return this.connected(resolved, async (connection, stopChildren) => {
       const interrupts = abortOnSignals(stopChildren)
@@ -143,7 +151,13 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
           renderer: this.renderer,
           holder: userAtHost(),
         })
-        this.log(format(result))
+        if (holds(result) && this.jsonEnabled()) {
+          this.logJson(this.toSuccessJson(result))
+          this.#jsonShown = true
+        } else {
+          this.log(format(result))
+        }
+        if (holds(result)) await untilAborted(interrupts.signal)
         return result
       } finally {
         interrupts.dispose()
@@ -151,19 +165,29 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     })
   }
 
-  /** A connection for the configured context (with --verbose, its log goes to stderr), closed afterwards. */
+  /**
+   * A connection for the configured context (with --verbose, its log goes to stderr), closed afterwards.
+   * `readOnly` commands accept a context of any cluster kind.
+   */
   protected async connected<R>(
     resolved: ResolvedConfig,
     use: (connection: Connection, stopChildren: () => void) => Promise<R>,
+    options: {readOnly?: boolean} = {},
   ): Promise<R> {
     const {connection, stopChildren} = dependencies().connect(resolved, {
       log: this.verbose ? (line) => this.progress(line) : undefined,
+      readOnly: options.readOnly,
     })
     try {
       return await use(connection, stopChildren)
     } finally {
       connection.close()
     }
+  }
+
+  override logJson(json: unknown): void {
+    if (this.#jsonShown) return
+    super.logJson(json)
   }
 
   protected get verbose(): boolean {
@@ -187,4 +211,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     }
     return this.exit(view.exitCode)
   }
+}
+
+function untilAborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve()
+    else signal.addEventListener('abort', () => resolve(), {once: true})
+  })
 }

@@ -1,6 +1,5 @@
 import {SystemPreflight, type PreflightProbes} from '../lib/doctor/preflight.js'
 import type {ResolvedConfig} from '../lib/config/load.js'
-import {type AppReach, kubeAppReach} from '../lib/dev/app-reach.js'
 import {connect} from '../lib/lifecycle/connect.js'
 import type {Connection} from '../lib/lifecycle/ports.js'
 import {ExecaProcessRunner} from '../lib/process/runner.js'
@@ -14,19 +13,19 @@ export interface CliDependencies {
   /** The adapters for the configured kube context; `stopChildren` kills running helm/minikube processes. */
   connect(
     resolved: ResolvedConfig,
-    options: {log?: (line: string) => void},
+    options: {log?: (line: string) => void; readOnly?: boolean},
   ): {connection: Connection; stopChildren: () => void}
-  /** `dev`: whether the app's URL answers from here, and a port-forward to a Service when it does not. */
-  reachApp(resolved: ResolvedConfig): AppReach
 }
 
 export const realDependencies: CliDependencies = {
   preflight: () => new SystemPreflight(new ExecaProcessRunner()),
   connect: (resolved, options) => {
     const runner = new ExecaProcessRunner()
-    return {connection: connect(resolved, {runner, log: options.log}), stopChildren: () => runner.killAll()}
+    return {
+      connection: connect(resolved, {runner, log: options.log, readOnly: options.readOnly}),
+      stopChildren: () => runner.killAll(),
+    }
   },
-  reachApp: kubeAppReach,
 }
 
 let current: CliDependencies = realDependencies

@@ -1,6 +1,7 @@
 import Table from 'cli-table3'
 
 import type {DownResult} from '../lib/lifecycle/down.js'
+import {PORT_FORWARD_HINT} from '../lib/lifecycle/health-check.js'
 import type {PhaseResult} from '../lib/lifecycle/operation.js'
 import type {RevisionRow, RollbackResult} from '../lib/lifecycle/rollback.js'
 import type {Decision, UpPlan} from '../lib/lifecycle/up/plan.js'
@@ -12,18 +13,26 @@ import {renderPhaseTable} from './phase-table.js'
  * prints the result itself; these are what a terminal shows after the phases ran.
  */
 
-/** The end of every operation: the phase table, the warnings, a state line and the URL last. */
+/**
+ * The end of every operation: the phase table, the warnings, a state line and the URL last; when the
+ * cluster publishes no address (url null), how to reach the app instead.
+ */
 function renderOutcome(
   phases: readonly PhaseResult[],
   warnings: readonly string[],
   summary: string,
-  url?: string,
+  url?: string | null,
+  forwarding = false,
 ): string {
   return [
     '',
     renderPhaseTable(phases),
     ...warnings.map((warning) => `warning: ${warning}`),
     summary,
+    ...(url === null
+      ? [`the cluster publishes no address for the app: reach it on 127.0.0.1 with ${PORT_FORWARD_HINT}`]
+      : []),
+    ...(forwarding ? ['forwarding to the frontend until Ctrl-C (the app stays deployed):'] : []),
     ...(url ? [url] : []),
   ].join('\n')
 }
@@ -35,6 +44,7 @@ export function renderUpResult(result: UpResult): string {
     result.warnings,
     `${result.release} in ${result.namespace}: ${result.state}${result.helm.revision ? `, revision ${result.helm.revision}` : ''}`,
     result.url,
+    result.forwarding,
   )
 }
 

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
-import {dependencies} from '../cli/dependencies.js'
+import {onOutputClosed} from '../cli/closed-output.js'
 import {listenForKeys} from '../cli/dev-keys.js'
 import {renderDevLoopEvent, renderDevLoopEventJson} from '../cli/dev-view.js'
 import {timeoutFlag, userAtHost} from '../cli/lifecycle-flags.js'
@@ -117,7 +117,7 @@ s prints the status, q quits.`
         inputs,
         {
           connection,
-          reach: dependencies().reachApp(inputs.resolved),
+          reach: connection.reach,
           watch: (targets, options) => SourceWatcher.start(targets, options),
           onEvent,
         },
@@ -140,6 +140,8 @@ s prints the status, q quits.`
       }
       process.on('SIGINT', stop)
       process.on('SIGTERM', stop)
+      // `dev | head`: the reader is gone; stop as Ctrl-C does (the app stays deployed, exit 0).
+      const releaseOutput = onOutputClosed(process.stdout, () => loop.stop())
       const restoreKeys = interactive
         ? listenForKeys(process.stdin, {
             rebuild: () => loop.rebuildNow(),
@@ -150,6 +152,7 @@ s prints the status, q quits.`
       try {
         await loop.run()
       } finally {
+        releaseOutput()
         restoreKeys()
         process.off('SIGINT', stop)
         process.off('SIGTERM', stop)
@@ -162,7 +165,8 @@ s prints the status, q quits.`
           holder,
           renderer: this.renderer,
         })
-        if (json) process.stdout.write(`${JSON.stringify({event: 'down', result})}\n`)
+        if (json)
+          process.stdout.write(`${JSON.stringify({event: 'down', at: new Date().toISOString(), result})}\n`)
         else this.log(renderDownResult(result))
       }
     })

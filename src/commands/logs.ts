@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
+import {onOutputClosed} from '../cli/closed-output.js'
 import {abortOnSignals} from '../cli/interrupts.js'
 import {colorFor, LogView, logJsonLine} from '../cli/log-view.js'
 import {withSpinner} from '../cli/spinner.js'
@@ -8,7 +9,7 @@ import {inputExcerpt} from '../lib/config/input-excerpt.js'
 import {MAX_DURATION_MS, parseDuration, SERVICE_NAMES} from '../lib/config/schema.js'
 import {BadInputError} from '../lib/errors.js'
 import type {LogEvent} from '../lib/logs/log-multiplexer.js'
-import {streamReleaseLogs, type ReleaseLogsResult} from '../lib/logs/release-logs.js'
+import {chooseServices, streamReleaseLogs, type ReleaseLogsResult} from '../lib/logs/release-logs.js'
 
 const DEFAULT_TAIL = 50
 
@@ -104,19 +105,30 @@ picked up (by watch), and a stream that ends while its container runs is reopene
       tail: tail === -1 ? ('all' as const) : tail,
       sinceSeconds: this.flags.since,
     }
+    // A service name that cannot be is bad input before any connection is made.
+    chooseServices(resolved, options.services)
     const interrupts = follow ? abortOnSignals() : undefined
+    // `logs | head`: the reader is gone, so reading stops and the command ends with exit 0.
+    const outputGone = new AbortController()
+    const releaseOutput = onOutputClosed(process.stdout, () => outputGone.abort())
+    const signal = interrupts ? AbortSignal.any([interrupts.signal, outputGone.signal]) : outputGone.signal
     let result: ReleaseLogsResult
     try {
-      result = await this.connected(resolved, (connection) =>
-        follow
-          ? streamReleaseLogs(resolved, connection, options, onEvent, interrupts?.signal)
-          : withSpinner(`reading the logs of release ${resolved.config.release}`, !json, () =>
-              streamReleaseLogs(resolved, connection, options, onEvent),
-            ),
+      result = await this.connected(
+        resolved,
+        (connection) =>
+          follow
+            ? streamReleaseLogs(resolved, connection, options, onEvent, signal)
+            : withSpinner(`reading the logs of release ${resolved.config.release}`, !json, () =>
+                streamReleaseLogs(resolved, connection, options, onEvent, signal),
+              ),
+        {readOnly: true},
       )
     } finally {
       interrupts?.dispose()
+      releaseOutput()
     }
+    if (outputGone.signal.aborted) return
     const {namespace, release} = resolved.config
     if (!result.deployed) {
       process.stderr.write(

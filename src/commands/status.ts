@@ -32,37 +32,41 @@ on every change (watch-driven, no polling) until Ctrl-C.`
 
   async run(): Promise<StatusReport> {
     const resolved = this.loadConfig()
-    return this.connected(resolved, async (connection) => {
-      if (!this.flags.watch) {
-        const report = await withSpinner(
-          `reading release ${resolved.config.release} in ${resolved.config.namespace}`,
-          !this.jsonEnabled(),
-          () => readStatus(resolved, connection),
-        )
-        this.log(renderStatus(report))
-        return report
-      }
-      const interrupts = abortOnSignals()
-      let last: StatusReport | undefined
-      try {
-        await watchStatus(resolved, connection, interrupts.signal, (report) => {
-          last = report
-          if (this.jsonEnabled()) {
-            process.stdout.write(`${JSON.stringify(report)}\n`)
-          } else {
-            if (process.stdout.isTTY) process.stdout.write('\u001B[2J\u001B[H')
-            this.log(`${renderStatus(report)}\n\n(watching; Ctrl-C to stop)`)
-          }
-        })
-      } catch (error) {
-        if (!(error instanceof InterruptedError)) throw error
-      } finally {
-        interrupts.dispose()
-      }
-      // Ctrl-C ends a watch normally; the last view was already printed.
-      process.exitCode = 0
-      if (this.jsonEnabled()) this.exit(0)
-      return last as StatusReport
-    })
+    return this.connected(
+      resolved,
+      async (connection) => {
+        if (!this.flags.watch) {
+          const report = await withSpinner(
+            `reading release ${resolved.config.release} in ${resolved.config.namespace}`,
+            !this.jsonEnabled(),
+            () => readStatus(resolved, connection),
+          )
+          this.log(renderStatus(report))
+          return report
+        }
+        const interrupts = abortOnSignals()
+        let last: StatusReport | undefined
+        try {
+          await watchStatus(resolved, connection, interrupts.signal, (report) => {
+            last = report
+            if (this.jsonEnabled()) {
+              process.stdout.write(`${JSON.stringify(report)}\n`)
+            } else {
+              if (process.stdout.isTTY) process.stdout.write('\u001B[2J\u001B[H')
+              this.log(`${renderStatus(report)}\n\n(watching; Ctrl-C to stop)`)
+            }
+          })
+        } catch (error) {
+          if (!(error instanceof InterruptedError)) throw error
+        } finally {
+          interrupts.dispose()
+        }
+        // Ctrl-C ends a watch normally; the last view was already printed.
+        process.exitCode = 0
+        if (this.jsonEnabled()) this.exit(0)
+        return last as StatusReport
+      },
+      {readOnly: true},
+    )
   }
 }

@@ -21,6 +21,10 @@ into the cluster (minikube image load, or docker-env), applies the Secret from y
 helm upgrade --install, follows the rollout until every pod is ready, checks the health endpoints through the
 cluster and prints the URL as the last line. When nothing changed it builds, loads and deploys nothing.
 
+On a cluster that publishes no address for the app (a remote cluster's ClusterIP Service), --port-forward
+forwards the frontend to 127.0.0.1 (port 8080, or a free one when it is taken), checks it with a GET, prints
+that URL and keeps forwarding until Ctrl-C (exit 0; the app stays deployed).
+
 A rollout that fails is explained (pod, container, reason, log tail, events, a kubectl command) and rolled back
 to the last revision that worked, unless --no-rollback.`
 
@@ -34,6 +38,10 @@ to the last revision that worked, unless --no-rollback.`
     {
       description: 'Recover a release stuck in pending-upgrade, then deploy',
       command: '<%= config.bin %> up --force',
+    },
+    {
+      description: 'Deploy, then reach the app on http://127.0.0.1:8080 until Ctrl-C (any cluster)',
+      command: '<%= config.bin %> up --port-forward',
     },
     {
       description: 'Machine-readable result (phases, timings, tags, revision, URL, diagnosis)',
@@ -71,6 +79,11 @@ to the last revision that worked, unless --no-rollback.`
         'Print the plan (tags, what would be built, loaded, deployed) and the rendered manifests; change nothing.',
       default: false,
     }),
+    'port-forward': Flags.boolean({
+      summary:
+        'Once healthy, forward the frontend to 127.0.0.1 (8080, else a free port), print that URL and keep forwarding until Ctrl-C.',
+      default: false,
+    }),
     force: Flags.boolean({
       summary:
         'Recover a release stuck in pending-install/upgrade/rollback (roll back or uninstall it) before deploying.',
@@ -97,6 +110,14 @@ to the last revision that worked, unless --no-rollback.`
           fix: 'write it as --set frontend.replicaCount=3',
         })
     }
+    if (this.flags['port-forward'] && (this.flags['dry-run'] || !this.flags.wait))
+      throw new BadInputError(
+        `--port-forward needs a healthy deploy to forward to, and ${this.flags['dry-run'] ? '--dry-run deploys nothing' : '--no-wait does not wait for one'}`,
+        {
+          where: '--port-forward',
+          fix: `leave out ${this.flags['dry-run'] ? '--dry-run' : '--no-wait'} or --port-forward`,
+        },
+      )
     // A values file helm cannot read would fail the deploy only after the images were built and loaded.
     const valuesFiles = (this.flags.values ?? []).map((file) => valuesFile(file))
     const resolved = this.loadConfig()
@@ -119,11 +140,13 @@ to the last revision that worked, unless --no-rollback.`
           force: this.flags.force,
           valuesFiles,
           set: this.flags.set ?? [],
+          portForward: this.flags['port-forward'],
           holder,
           renderer,
           signal,
         }),
       renderUpResult,
+      (result) => result.forwarding === true,
     )
   }
 }

@@ -69,3 +69,42 @@ describe('help', () => {
     expect(run.stdout).toContain('\nEXIT CODES\n')
   })
 })
+
+describe('help of the inner loop', () => {
+  test('dev --help explains the loop, every flag and the keys, with examples', async () => {
+    const help = await helpFor(['dev'])
+    expect(help).toContain('\nDESCRIPTION\n')
+    for (const flag of [
+      '--debounce=MS',
+      '--[no-]logs',
+      '--port-forward',
+      '--cleanup',
+      '--[no-]rollback',
+      '--timeout',
+    ])
+      expect(help).toContain(flag)
+    expect(help).toMatch(/r rebuilds now,\s+s prints the status, q quits/)
+    expect(help).toContain('\nEXAMPLES\n')
+    expect(help).toContain('$ todo-deploy dev --no-logs --debounce 1000')
+    expect(help).toContain('$ todo-deploy dev --json')
+    for (const row of EXIT_CODE_ROWS) expect(help).toMatch(row)
+  })
+
+  test('logs --help shows every flag, why a pod has no logs, and examples', async () => {
+    const help = await helpFor(['logs'])
+    for (const flag of [
+      '-f, --follow',
+      '--since=DURATION',
+      '--tail=N',
+      '-p, --previous',
+      '--timestamps',
+      '--json',
+    ])
+      expect(help).toContain(flag)
+    expect(help).toContain('ContainerCreating')
+    expect(help).toContain('\nEXAMPLES\n')
+    expect(help).toContain('$ todo-deploy logs backend -f')
+    expect(help).toContain('$ todo-deploy logs --json --tail 200')
+    for (const row of EXIT_CODE_ROWS) expect(help).toMatch(row)
+  })
+})

@@ -37,6 +37,18 @@ describe('detectClusterKind', () => {
     expect(badInput.fix).toContain('minikube, kind, k3d, docker-desktop')
   })
 
+  it('reads an unknown context as a remote cluster when the command only reads (status, logs)', () => {
+    expect(
+      detectClusterKind({
+        configuredKind: 'auto',
+        context: 'gke_project_europe-west1_prod',
+        minikubeProfile: 'minikube',
+        registryConfigured: false,
+        readOnly: true,
+      }),
+    ).toEqual({kind: 'remote', name: 'gke_project_europe-west1_prod'})
+  })
+
   it('does not treat a bare "kind-" or another minikube profile as known', () => {
     expect(() => auto('kind-')).toThrow(BadInputError)
     expect(() => auto('other-profile', 'minikube')).toThrow(/other-profile/)

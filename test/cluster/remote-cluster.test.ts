@@ -33,10 +33,10 @@ describe('RemoteCluster', () => {
     })
   })
 
-  test('without a published address, the port-forward command that reaches the app from here', async () => {
-    await expect(cluster.frontendUrl({service: 'todo-frontend-service', namespace: 'dev'})).resolves.toBe(
-      'kubectl --context gke_project_dev -n dev port-forward service/todo-frontend-service 8080:80, then http://localhost:8080',
-    )
+  test('without a published address, no URL (null), never a command line where a URL belongs', async () => {
+    await expect(
+      cluster.frontendUrl({service: 'todo-frontend-service', namespace: 'dev'}),
+    ).resolves.toBeNull()
   })
 })
 
@@ -67,10 +67,18 @@ describe('RemoteCluster.frontendUrl from what the API server says (client-node o
       status,
     })
 
-  test('a LoadBalancer Service still waiting for its address: port-forward to the Service port', async () => {
+  test('a LoadBalancer Service still waiting for its address: no URL yet', async () => {
     frontendService({type: 'LoadBalancer', ports: [{port: 3000}]})
+    await expect(remote.frontendUrl({...request, ingressHost: undefined})).resolves.toBeNull()
+  })
+
+  test('a LoadBalancer address on another port: that address and port', async () => {
+    frontendService(
+      {type: 'LoadBalancer', ports: [{port: 3000}]},
+      {loadBalancer: {ingress: [{hostname: 'lb-2.example.net'}]}},
+    )
     await expect(remote.frontendUrl({...request, ingressHost: undefined})).resolves.toBe(
-      'kubectl --context gke_project_dev -n dev port-forward service/todo-frontend-service 8080:3000, then http://localhost:8080',
+      'http://lb-2.example.net:3000',
     )
   })
 
@@ -82,7 +90,7 @@ describe('RemoteCluster.frontendUrl from what the API server says (client-node o
   test('an Ingress for the host without an address yet is not used; once it has one, its host is the URL', async () => {
     frontendService({type: 'ClusterIP'})
     ingress({loadBalancer: {}})
-    await expect(remote.frontendUrl(request)).resolves.toMatch(/^kubectl --context gke_project_dev /)
+    await expect(remote.frontendUrl(request)).resolves.toBeNull()
     ingress({loadBalancer: {ingress: [{hostname: 'lb-1.example.net'}]}})
     await expect(remote.frontendUrl(request)).resolves.toBe('http://todo.example.com')
   })

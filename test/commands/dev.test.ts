@@ -1,11 +1,9 @@
 import {writeFileSync} from 'node:fs'
 import path from 'node:path'
 
-import {afterEach, beforeEach, describe, expect, test, vi} from 'vitest'
+import {beforeEach, describe, expect, test, vi} from 'vitest'
 
-import {useDependencies} from '../../src/cli/dependencies.js'
 import Dev from '../../src/commands/dev.js'
-import type {AppReach} from '../../src/lib/dev/app-reach.js'
 import {FakeCluster, runningRelease} from '../support/fake-connection.js'
 import {NAMESPACE, RELEASE, tempProject, useFakeCluster} from '../support/lifecycle-fixtures.js'
 import {runCommand} from '../support/run-command.js'
@@ -15,19 +13,10 @@ useFakeCluster((created) => {
   fake = created
 })
 
-/** The NodePort URL "answers": no request ever leaves this machine (it is not a loopback address). */
-const answeringReach: AppReach = {
-  answers: async () => true,
-  forward: async () => {
-    throw new Error('no port-forward expected')
-  },
-}
-
-let restoreReach: () => void = () => {}
+// The NodePort URL "answers" (FakeAppReach): no request ever leaves this machine, and no port-forward is expected.
 beforeEach(() => {
-  restoreReach = useDependencies({reachApp: () => answeringReach})
+  fake.reach.forwardFailure = new Error('no port-forward expected')
 })
-afterEach(() => restoreReach())
 
 /** Runs `dev` in this process; `drive` acts while it runs, then Ctrl-C stops it. */
 async function runDev(
@@ -52,6 +41,14 @@ async function runDev(
 async function untilFollowingLogs(): Promise<void> {
   await vi.waitFor(() => expect(fake.helm.upgrades).toHaveLength(1), {timeout: 15_000})
   await vi.waitFor(() => expect(fake.log.count('workloads.watch')).toBeGreaterThan(0), {timeout: 15_000})
+}
+
+/** The kubelet removes the pods once helm uninstalled the release (`down` waits for them). */
+function podsGoOnUninstall(): void {
+  fake.log.onCall = (name) => {
+    if (name === 'helm.uninstall')
+      setTimeout(() => fake.workloads.publish({deployments: [], pods: [], services: []}), 5)
+  }
 }
 
 describe('todo-deploy dev (real watcher on a temp project, in-memory cluster)', () => {
@@ -80,6 +77,9 @@ describe('todo-deploy dev (real watcher on a temp project, in-memory cluster)', 
     expect(fake.helm.uninstalls).toEqual([])
     expect(fake.lock.isHeld(RELEASE, NAMESPACE)).toBe(false)
     expect(`${run.stdout}${run.stderr}`).not.toContain('test-secret-value')
+    // --no-logs: the app's pods were never followed for their logs.
+    expect(fake.log.count('workloads.watch')).toBe(0)
+    expect(fake.logStreams.requests).toEqual([])
   })
 
   test('--json prints one event per line: reachable, up, watching, the app log lines, stopping, stopped', async () => {
@@ -124,16 +124,44 @@ describe('todo-deploy dev (real watcher on a temp project, in-memory cluster)', 
   test('--cleanup runs down when dev stops', async () => {
     const p = tempProject()
     fake.kubeletFollowsHelm(p.resolved)
-    // The kubelet removes the pods once helm uninstalled the release (down waits for them).
-    fake.log.onCall = (name) => {
-      if (name === 'helm.uninstall')
-        setTimeout(() => fake.workloads.publish({deployments: [], pods: [], services: []}), 5)
-    }
+    podsGoOnUninstall()
     const run = await runDev(p.dir, ['--cleanup'], untilFollowingLogs)
     expect(run.exitCode).toBe(0)
     expect(fake.helm.uninstalls).toEqual([{release: RELEASE, namespace: NAMESPACE}])
     expect(run.stdout).toContain('todo-chatbot')
     expect(fake.lock.isHeld(RELEASE, NAMESPACE)).toBe(false)
+  })
+
+  test('output into a closed pipe (`dev | head`) stops dev as Ctrl-C does: exit 0, the app left deployed, the lock freed', async () => {
+    const p = tempProject()
+    fake.kubeletFollowsHelm(p.resolved)
+    const running = runCommand<void>(Dev, ['--no-logs'], {cwd: p.dir})
+    await vi.waitFor(() => expect(fake.lock.isHeld(RELEASE, NAMESPACE)).toBe(true), {timeout: 15_000})
+    await vi.waitFor(() => expect(fake.helm.upgrades).toHaveLength(1), {timeout: 15_000})
+    // What a write into a pipe whose reader has gone meets (Node ignores SIGPIPE).
+    process.stdout.emit('error', Object.assign(new Error('write EPIPE'), {code: 'EPIPE', syscall: 'write'}))
+    const run = await running
+    expect(run.exitCode).toBe(0)
+    expect(run.stderr).not.toContain('EPIPE')
+    expect(fake.helm.uninstalls).toEqual([])
+    expect(fake.helm.revisions(RELEASE, NAMESPACE).at(-1)?.status).toBe('deployed')
+    expect(fake.lock.isHeld(RELEASE, NAMESPACE)).toBe(false)
+  })
+
+  test('--cleanup --json ends with a down event that has its time, like every other event', async () => {
+    const p = tempProject()
+    fake.kubeletFollowsHelm(p.resolved)
+    podsGoOnUninstall()
+    const run = await runDev(p.dir, ['--cleanup', '--json'], untilFollowingLogs)
+    expect(run.exitCode).toBe(0)
+    const events = run.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as {event: string; at?: string})
+    expect(events.every((event) => typeof event.at === 'string' && !Number.isNaN(Date.parse(event.at)))).toBe(
+      true,
+    )
+    expect(events.at(-1)).toMatchObject({event: 'down', result: {command: 'down'}})
   })
 
   test.each([['abc'], ['-5'], ['1.5'], ['600000']])(

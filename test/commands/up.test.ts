@@ -200,3 +200,68 @@ describe('todo-deploy up (in-memory cluster)', () => {
     expect(fake.log.calls).toHaveLength(0)
   })
 })
+
+describe('todo-deploy up --port-forward (in-memory cluster)', () => {
+  /** Runs `up` until `shown` appears on stdout, then Ctrl-C; returns the run and what was on stdout before Ctrl-C. */
+  async function upUntilShown(dir: string, argv: string[], shown: string) {
+    let beforeInterrupt = ''
+    const running = runCommand<UpResult>(Up, argv, {cwd: dir})
+    // captureOutput has replaced stdout.write by now: watch what it is given.
+    const captured = process.stdout.write.bind(process.stdout)
+    process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
+      beforeInterrupt += String(chunk)
+      return captured(chunk, ...rest)
+    }) as typeof process.stdout.write
+    try {
+      await vi.waitFor(() => expect(beforeInterrupt).toContain(shown), {timeout: 15_000})
+      expect(fake.reach.open).toBe(1)
+    } finally {
+      process.stdout.write = captured
+      process.emit('SIGINT', 'SIGINT')
+    }
+    return {run: await running, beforeInterrupt}
+  }
+
+  test('--json: the result (url = the forward) is printed once the forward works, then it forwards until Ctrl-C, exit 0', async () => {
+    const p = tempProject()
+    const {run, beforeInterrupt} = await upUntilShown(
+      p.dir,
+      ['--port-forward', '--json'],
+      '"forwarding": true',
+    )
+    expect(run.exitCode).toBe(0)
+    expect(JSON.parse(beforeInterrupt)).toMatchObject({
+      state: 'Healthy',
+      url: 'http://127.0.0.1:8080',
+      forwarding: true,
+    })
+    // Printed once: nothing more on stdout after Ctrl-C.
+    expect(run.stdout).toBe(beforeInterrupt)
+    expect(fake.reach.open).toBe(0)
+    // The app stays deployed.
+    expect(fake.helm.upgrades).toHaveLength(1)
+    expect(fake.log.count('helm.uninstall')).toBe(0)
+  })
+
+  test('human output: the localhost URL last, forwarding until Ctrl-C', async () => {
+    const p = tempProject()
+    const {run} = await upUntilShown(p.dir, ['--port-forward'], 'http://127.0.0.1:8080')
+    expect(run.exitCode).toBe(0)
+    expect(run.stdout.trim().split('\n').slice(-2)).toEqual([
+      'forwarding to the frontend until Ctrl-C (the app stays deployed):',
+      'http://127.0.0.1:8080',
+    ])
+  })
+
+  test('with --dry-run or --no-wait there is nothing to forward to: exit 2 naming the flag', async () => {
+    const p = tempProject()
+    const dry = await runCommand<UpResult>(Up, ['--port-forward', '--dry-run'], {cwd: p.dir})
+    expect(dry.exitCode).toBe(2)
+    expect(dry.stderr).toContain(
+      '--port-forward needs a healthy deploy to forward to, and --dry-run deploys nothing',
+    )
+    const noWait = await runCommand<UpResult>(Up, ['--port-forward', '--no-wait'], {cwd: p.dir})
+    expect(noWait.exitCode).toBe(2)
+    expect(fake.helm.upgrades).toHaveLength(0)
+  })
+})

@@ -3,14 +3,23 @@ import path from 'node:path'
 
 import {describe, expect, test, vi} from 'vitest'
 
+import {renderDevLoopEvent} from '../../src/cli/dev-view.js'
+import {LogView} from '../../src/cli/log-view.js'
 import {loadConfig} from '../../src/lib/config/load.js'
-import type {AppForward, AppReach} from '../../src/lib/dev/app-reach.js'
+import type {AppForward, AppReach} from '../../src/lib/kube/app-reach.js'
 import type {ChangeSet} from '../../src/lib/dev/change-set.js'
-import {DevLoop, type DevLoopEvent, type DevLoopOptions} from '../../src/lib/dev/dev-loop.js'
+import {
+  DevLoop,
+  type DevLoopEvent,
+  type DevLoopOptions,
+  type StartWatcher,
+} from '../../src/lib/dev/dev-loop.js'
+import {SourceWatcher} from '../../src/lib/dev/source-watcher.js'
 import {isTodoDeployError} from '../../src/lib/errors.js'
 import {runUp} from '../../src/lib/lifecycle/up.js'
 import {FakeCluster, HOLDER, testSecrets, type TestProject} from '../support/fake-connection.js'
 import {NAMESPACE, RELEASE, tempProject, UP_OPTIONS} from '../support/lifecycle-fixtures.js'
+import {BUSYBOX_DOCKERFILE} from '../support/test-project.js'
 
 type Finished = Extract<DevLoopEvent, {type: 'iteration-finished' | 'iteration-failed'}>
 
@@ -25,6 +34,23 @@ function changed(service: 'frontend' | 'backend', paths = ['app/index.html']): C
 }
 
 const CONFIG_CHANGED: ChangeSet = {services: [], config: true, chart: false, env: false, manual: false}
+
+/** The test project's todo-deploy.yaml, with lines added under each service and at the top level. */
+function configText(
+  options: {frontendContext?: string; frontend?: string[]; backend?: string[]; top?: string[]} = {},
+): string {
+  const context = options.frontendContext ?? 'frontend'
+  const backend = options.backend ?? ['build: {context: backend, dockerfile: backend/Dockerfile}']
+  return [
+    'services:',
+    '  frontend:',
+    `    build: {context: ${context}, dockerfile: ${context}/Dockerfile}`,
+    ...(options.frontend ?? []).map((line) => `    ${line}`),
+    '  backend:',
+    ...backend.map((line) => `    ${line}`),
+    ...(options.top ?? []),
+  ].join('\n')
+}
 
 /** The cluster's URL answers from here unless a test says otherwise; a forward is a fake local URL. */
 function fakeReach(answers = true): AppReach & {forwards: string[]; refreshes: number} {
@@ -50,7 +76,7 @@ function fakeReach(answers = true): AppReach & {forwards: string[]; refreshes: n
 async function startDev(
   p: TestProject,
   fake: FakeCluster,
-  options: {reach?: AppReach; loop?: Partial<DevLoopOptions>} = {},
+  options: {reach?: AppReach; loop?: Partial<DevLoopOptions>; watch?: StartWatcher} = {},
 ) {
   fake.kubeletFollowsHelm(p.resolved)
   const events: DevLoopEvent[] = []
@@ -60,10 +86,12 @@ async function startDev(
     {
       connection: fake.connection,
       reach: options.reach ?? fakeReach(),
-      watch: async (_targets, watchOptions) => {
-        onChange = watchOptions.onChange
-        return {close: () => {}}
-      },
+      watch:
+        options.watch ??
+        (async (_targets, watchOptions) => {
+          onChange = watchOptions.onChange
+          return {close: () => {}}
+        }),
       onEvent: (event) => events.push(event),
     },
     {
@@ -151,6 +179,41 @@ describe('dev: one recomputed up plan per change', () => {
     await dev.stop()
   })
 
+  test('an iteration that changes only image tags reuses the checked render (no helm template); a values file or configuration change renders again', async () => {
+    const p = tempProject({
+      extraConfig: 'chart: {extraValuesFiles: [values-dev.yaml]}',
+      files: {'values-dev.yaml': 'frontend: {replicas: 1}\n'},
+    })
+    const fake = new FakeCluster()
+    const dev = await startDev(p, fake)
+    expect(fake.helm.templates).toHaveLength(1)
+
+    p.write('frontend/app/index.html', '<h1>v2</h1>\n')
+    expect(await dev.iterate(changed('frontend'))).toMatchObject({status: 'deployed'})
+    expect(fake.helm.upgrades).toHaveLength(2)
+    expect(tagsOf(fake, 1).frontend).not.toBe(tagsOf(fake, 0).frontend)
+    expect(fake.helm.templates).toHaveLength(1)
+
+    p.write('backend/app/health', 'v2\n')
+    expect(await dev.iterate(changed('backend', ['app/health']))).toMatchObject({status: 'deployed'})
+    expect(fake.helm.templates).toHaveLength(1)
+
+    writeFileSync(path.join(p.dir, 'values-dev.yaml'), 'frontend: {replicas: 2}\n')
+    expect(await dev.iterate({...changed('frontend'), services: [], chart: true})).toMatchObject({
+      status: 'deployed',
+    })
+    expect(fake.helm.templates).toHaveLength(2)
+
+    p.write(
+      'todo-deploy.yaml',
+      configText({frontend: ['replicas: 3'], top: ['chart: {extraValuesFiles: [values-dev.yaml]}']}),
+    )
+    expect(await dev.iterate(CONFIG_CHANGED)).toMatchObject({status: 'deployed'})
+    expect(fake.helm.templates).toHaveLength(3)
+    expect(fake.helm.upgrades).toHaveLength(5)
+    await dev.stop()
+  })
+
   test('a failed rollout is diagnosed and rolled back to the last good revision; the next change deploys', async () => {
     const p = tempProject()
     const fake = new FakeCluster()
@@ -214,21 +277,103 @@ describe('dev: one recomputed up plan per change', () => {
       failed.type === 'iteration-failed' && isTodoDeployError(failed.error) && failed.error.exitCode,
     ).toBe(2)
 
-    p.write(
-      'todo-deploy.yaml',
-      [
-        'services:',
-        '  frontend:',
-        '    build: {context: frontend, dockerfile: frontend/Dockerfile}',
-        '    replicas: 3',
-        '  backend:',
-        '    build: {context: backend, dockerfile: backend/Dockerfile}',
-      ].join('\n'),
-    )
+    p.write('todo-deploy.yaml', configText({frontend: ['replicas: 3']}))
     expect(await dev.iterate(CONFIG_CHANGED)).toMatchObject({status: 'deployed'})
     expect(fake.helm.upgrades).toHaveLength(2)
     expect(fake.engine.buildCount).toBe(2)
     await dev.stop()
+  })
+
+  test('a configuration that moves a build context re-points the watcher: the new context (by its .dockerignore) counts, the old one no longer does, and an edit made during that iteration is queued', async () => {
+    const p = tempProject({
+      files: {
+        'web/Dockerfile': BUSYBOX_DOCKERFILE,
+        'web/app/index.html': '<h1>web</h1>\n',
+        'web/.dockerignore': 'drafts\n',
+        'web/drafts/.keep': '',
+      },
+    })
+    const fake = new FakeCluster()
+    const dev = await startDev(p, fake, {
+      watch: (targets, options) => SourceWatcher.start(targets, {...options, debounceMs: 50}),
+    })
+    const finished = () =>
+      dev.events.filter((e) => e.type === 'iteration-finished' || e.type === 'iteration-failed')
+    fake.helm.upgradeMs = 400
+    writeFileSync(path.join(p.dir, 'todo-deploy.yaml'), configText({frontendContext: 'web'}))
+    // The configuration's iteration re-points the watcher before it upgrades: an edit of the new
+    // context during the upgrade is queued for one more iteration.
+    await vi.waitFor(() => expect(fake.helm.upgrades).toHaveLength(2), {timeout: 20_000})
+    writeFileSync(path.join(p.dir, 'web/app/index.html'), '<h1>web v2</h1>\n')
+    await vi.waitFor(() => expect(finished()).toHaveLength(2), {timeout: 20_000})
+    expect(finished().map((e) => ('changes' in e ? e.changes : undefined))).toEqual([
+      expect.objectContaining({config: true, services: []}),
+      expect.objectContaining({
+        config: false,
+        services: [{service: 'frontend', files: 1, paths: ['app/index.html']}],
+      }),
+    ])
+    expect(finished()[1]).toMatchObject({status: 'deployed'})
+    expect(fake.engine.builds.at(-1)?.repository).toBe('todo-frontend')
+
+    // The old context and the new one's ignored folder start nothing.
+    writeFileSync(path.join(p.dir, 'frontend/app/index.html'), '<h1>old place</h1>\n')
+    writeFileSync(path.join(p.dir, 'web/drafts/notes.txt'), 'ignored\n')
+    await new Promise((resolve) => setTimeout(resolve, 600))
+    expect(dev.events.filter((e) => e.type === 'iteration-started')).toHaveLength(2)
+    await dev.stop()
+  })
+
+  test('a configuration that disables a service stops watching its context', async () => {
+    const p = tempProject()
+    const fake = new FakeCluster()
+    const targets: string[][] = []
+    const closed: number[] = []
+    let onChange: ((changes: ChangeSet) => void) | undefined
+    const dev = await startDev(p, fake, {
+      watch: async (watched, options) => {
+        const index = targets.push(watched.services.map((s) => s.contextDir)) - 1
+        onChange = options.onChange
+        return {close: () => closed.push(index)}
+      },
+    })
+    expect(targets).toEqual([[path.join(p.dir, 'frontend'), path.join(p.dir, 'backend')]])
+    writeFileSync(path.join(p.dir, 'todo-deploy.yaml'), configText({backend: ['enabled: false']}))
+    onChange?.(CONFIG_CHANGED)
+    await vi.waitFor(
+      () =>
+        expect(dev.events.some((e) => e.type === 'iteration-finished' || e.type === 'iteration-failed')).toBe(
+          true,
+        ),
+      {timeout: 20_000},
+    )
+    expect(targets).toEqual([
+      [path.join(p.dir, 'frontend'), path.join(p.dir, 'backend')],
+      [path.join(p.dir, 'frontend')],
+    ])
+    expect(closed).toEqual([0])
+    // A broken configuration keeps the last good one and its watcher.
+    writeFileSync(path.join(p.dir, 'todo-deploy.yaml'), 'services: [not a map\n')
+    onChange?.(CONFIG_CHANGED)
+    await vi.waitFor(() => expect(dev.events.filter((e) => e.type === 'iteration-failed')).toHaveLength(1), {
+      timeout: 20_000,
+    })
+    const failed = dev.events.find((e) => e.type === 'iteration-failed')!
+    const shown = renderDevLoopEvent(failed, {
+      color: false,
+      interactive: false,
+      logs: new LogView({
+        color: false,
+        timestamps: false,
+        services: ['frontend', 'backend'],
+        containers: {frontend: 'frontend', backend: 'backend'},
+      }),
+    })
+    expect(shown.map((line) => line.text).join('\n')).toMatch(/todo-deploy\.yaml:2:1 /)
+    expect(targets).toHaveLength(2)
+    expect(closed).toEqual([0])
+    await dev.stop()
+    expect(closed).toEqual([0, 1])
   })
 
   test('the lock is held across iterations; a concurrent up is refused naming the running dev', async () => {
@@ -292,6 +437,20 @@ describe('dev: one recomputed up plan per change', () => {
     expect(await dev.running).toEqual({iterations: 1, failed: 1})
     expect(fake.rollout.sawAbort).toEqual(['rollout wait'])
     expect(fake.lock.isHeld(RELEASE, NAMESPACE)).toBe(false)
+  })
+
+  test('a cluster that publishes no address (remote ClusterIP): forwarded at once, no URL probed', async () => {
+    const p = tempProject()
+    const fake = new FakeCluster()
+    fake.cluster.publishesNoAddress = true
+    const reach = fakeReach(true)
+    const dev = await startDev(p, fake, {reach})
+    expect(reach.answers).not.toHaveBeenCalled()
+    expect(reach.forwards).toEqual(['todo-frontend-service'])
+    expect(dev.events).toContainEqual(
+      expect.objectContaining({type: 'reachable', url: 'http://127.0.0.1:40123', via: 'port-forward'}),
+    )
+    await dev.stop()
   })
 
   test("when the cluster's URL does not answer, the frontend Service is port-forwarded and refreshed after each rollout", async () => {

@@ -3,7 +3,7 @@ import path from 'node:path'
 
 import {projectRoot} from '../support/run-command.js'
 
-export type CommandName = 'up' | 'status' | 'rollback' | 'down' | 'doctor'
+export type CommandName = 'up' | 'status' | 'rollback' | 'down' | 'doctor' | 'dev' | 'logs'
 
 /** Marks a path in `files` that must be a directory rather than a file. */
 export const DIRECTORY = Symbol('directory')
@@ -748,6 +748,73 @@ export const HOSTILE_CASES: HostileCase[] = [
     command: 'status',
     argv: ['--context', ''],
     expect: bad(/cluster\.context: must not be empty/, /--context {2}cluster\.context/),
+  },
+  {
+    name: 'dev --debounce not a number',
+    command: 'dev',
+    argv: ['--debounce', '300ms'],
+    expect: bad(/--debounce "300ms" is not a number of milliseconds from 0 to 60000/, /--debounce/),
+  },
+  {
+    name: 'dev --no-logs given a value',
+    command: 'dev',
+    argv: ['--no-logs=1'],
+    expect: bad(/--no-logs is a switch and takes no value \(got "1"\)/, /--no-logs/),
+  },
+  {
+    name: 'dev --cleanup given a value',
+    command: 'dev',
+    argv: ['--cleanup=yes'],
+    expect: bad(/--cleanup is a switch and takes no value \(got "yes"\)/, /--cleanup/),
+  },
+  {
+    name: 'dev --timeout "5 minutes"',
+    command: 'dev',
+    argv: ['--timeout', '5 minutes'],
+    expect: bad(/--timeout "5 minutes" is not a duration/, /--timeout|fix: use a duration/),
+  },
+  {
+    name: 'dev with a broken todo-deploy.yaml',
+    command: 'dev',
+    files: config('services: [frontend\n'),
+    argv: [],
+    expect: bad(/1 problem in the configuration/, /todo-deploy\.yaml:2:1/),
+  },
+  {
+    name: 'dev with an unexpected argument',
+    command: 'dev',
+    argv: ['frontend'],
+    expect: bad(/Unexpected argument: frontend/, /argument frontend/),
+  },
+  {
+    name: 'logs of an unknown service',
+    command: 'logs',
+    argv: ['database'],
+    expect: bad(/unknown service "database"/, /argument database/),
+  },
+  {
+    name: 'logs --since not a duration',
+    command: 'logs',
+    argv: ['--since', 'yesterday'],
+    expect: bad(/--since "yesterday" is not a duration from 1s to 24h/, /--since/),
+  },
+  {
+    name: 'logs --tail not a number',
+    command: 'logs',
+    argv: ['--tail', 'all'],
+    expect: bad(/--tail: Expected an integer but received: all/, /--tail/),
+  },
+  {
+    name: 'logs --follow with --previous',
+    command: 'logs',
+    argv: ['-f', '--previous'],
+    expect: bad(/--previous=true cannot also be provided when using --follow/, /--previous/),
+  },
+  {
+    name: 'logs --follow given a value',
+    command: 'logs',
+    argv: ['--follow=yes'],
+    expect: bad(/--follow is a switch and takes no value \(got "yes"\)/, /--follow/),
   },
   {
     name: 'status --watch given a value',

@@ -5,8 +5,10 @@ import path from 'node:path'
 import {afterEach, beforeEach, describe, expect, onTestFinished, test, vi} from 'vitest'
 
 import {useDependencies} from '../../src/cli/dependencies.js'
+import Dev from '../../src/commands/dev.js'
 import Doctor from '../../src/commands/doctor.js'
 import Down from '../../src/commands/down.js'
+import Logs from '../../src/commands/logs.js'
 import Rollback from '../../src/commands/rollback.js'
 import Status from '../../src/commands/status.js'
 import Up from '../../src/commands/up.js'
@@ -19,6 +21,8 @@ const COMMANDS: Record<CommandName, CommandClass> = {
   rollback: Rollback,
   down: Down,
   doctor: Doctor,
+  dev: Dev,
+  logs: Logs,
 }
 const SECRET_NAMES = ['DATABASE_URL', 'JWT_SECRET', 'GEMINI_API_KEY', 'BETTER_AUTH_SECRET'] as const
 const SENTINEL = 'test-secret-value'

@@ -6,7 +6,7 @@ import {afterAll, beforeAll, describe, expect, onTestFinished, test} from 'vites
 import {renderStatus} from '../../src/cli/status-view.js'
 import {KubeClusterApi} from '../../src/lib/kube/kube-client.js'
 import {verifyHealth} from '../../src/lib/lifecycle/health-check.js'
-import {getThroughAddress} from '../../src/lib/lifecycle/ingress-check.js'
+import {getThroughAddress, type IngressCheckOptions} from '../../src/lib/lifecycle/ingress-check.js'
 import {OperationRecorder} from '../../src/lib/lifecycle/operation.js'
 import {readStatus} from '../../src/lib/lifecycle/status.js'
 import {runUp} from '../../src/lib/lifecycle/up.js'
@@ -63,13 +63,11 @@ describe('up with an Ingress URL', () => {
 })
 
 describe('verifyHealth: the Ingress URL is checked, not assumed', () => {
-  async function verify(p: TestProject, fake: FakeCluster, options: Parameters<typeof verifyHealth>[4] = {}) {
+  async function verify(p: TestProject, fake: FakeCluster, options: Partial<IngressCheckOptions> = {}) {
     const recorder = new OperationRecorder('up')
     const lines: string[] = []
     const health = await verifyHealth(p.resolved, fake.connection, recorder, (line) => lines.push(line), {
-      addressWaitMs: 200,
-      pollMs: 20,
-      ...options,
+      ingress: {addressWaitMs: 200, pollMs: 20, ...options},
     })
     return {health, lines, recorder}
   }
@@ -91,6 +89,20 @@ describe('verifyHealth: the Ingress URL is checked, not assumed', () => {
       'meanwhile use http://localhost:8080 after `kubectl -n todo-app-dev port-forward svc/todo-frontend-service 8080:80`',
     )
     expect(recorder.operation).toMatchObject({url: 'http://localhost:8080', state: 'Healthy'})
+  })
+
+  test('a remote cluster whose Ingress gets no address and whose frontend is ClusterIP: no URL (null), the warning says how to reach it', async () => {
+    const p = ingressProject('{type: ClusterIP, nodePort: null}')
+    const fake = clusterWithIngress([])
+    fake.asRemoteWithoutAddress()
+    const {health, recorder} = await verify(p, fake)
+    expect(health.report.url).toBeNull()
+    expect(health.warnings[0]).toContain('meanwhile use `todo-deploy up --port-forward` or `todo-deploy dev`')
+    expect(health.warnings.join('\n')).not.toContain('kubectl')
+    // The app is still checked from this machine, through a short-lived port-forward.
+    expect(fake.log.count('reach.forward')).toBe(1)
+    expect(fake.reach.open).toBe(0)
+    expect(recorder.operation.url).toBeUndefined()
   })
 
   test('an address that serves the host, and the host resolves there: http://todo.local, no warning', async () => {

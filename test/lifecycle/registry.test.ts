@@ -1,3 +1,6 @@
+import {readFileSync} from 'node:fs'
+import path from 'node:path'
+
 import {onTestFinished, describe, expect, test} from 'vitest'
 import {parse} from 'yaml'
 
@@ -225,10 +228,95 @@ describe('rollback and down with registry.url', () => {
     expect(result.state).toBe('Healthy')
     expect(result.phases.find((phase) => phase.phase === 'load')).toMatchObject({
       state: 'skipped',
-      skipReason: `the nodes pull its images from ${REGISTRY} (each tag checked there)`,
+      skipReason: 'the nodes pull its images from localhost:5000 (each tag checked there)',
     })
     expect(s.fake.cluster.loads).toEqual([])
     expect(s.fake.helm.rollbacks).toEqual([{release: RELEASE, revision: 1, namespace: NAMESPACE}])
+  })
+
+  /** Rewrites the project's registry.url (or removes the registry section when null). */
+  function switchRegistry(s: Setup, url: string | null): void {
+    const config = readFileSync(path.join(s.p.dir, 'todo-deploy.yaml'), 'utf8')
+    const base = config.slice(0, config.indexOf('registry:'))
+    s.p.write(
+      'todo-deploy.yaml',
+      url === null
+        ? base
+        : `${base}registry:\n  url: ${url}\n  insecure: true\n  pullSecret: ${PULL_SECRET}\n`,
+    )
+    if (url !== null) s.fake.connection.registry = s.fake.registryAt(url)
+    else delete s.fake.connection.registry
+  }
+
+  test("registry.url changed since: each image is looked up in the registry its revision's reference names", async () => {
+    const s = setup()
+    const [oldBackend] = await twoRevisions(s)
+    expect(oldBackend).toMatch(/^localhost:5000\/team\/todo-backend:/)
+    switchRegistry(s, '127.0.0.1:5001/other')
+    // The old registry lost the tag; the new one never had it either way.
+    s.registry.tags.delete(oldBackend!)
+    const error = await failure(rollback(s, 1))
+    expect(error.message).toBe(
+      `revision 1 runs ${oldBackend}, which registry localhost:5000 no longer has; the release was not touched`,
+    )
+    expect(s.fake.log.named('registry.manifestDigest').map((call) => call.args[0])).toEqual([
+      'localhost:5000',
+      'localhost:5000',
+    ])
+    expect(s.fake.helm.rollbacks).toEqual([])
+  })
+
+  test('registry.url changed since, and the old registry still has the tags: the rollback goes ahead', async () => {
+    const s = setup()
+    await twoRevisions(s)
+    switchRegistry(s, '127.0.0.1:5001/other')
+    const result = await rollback(s, 1)
+    expect(result.state).toBe('Healthy')
+    expect(result.phases.find((phase) => phase.phase === 'load')).toMatchObject({
+      state: 'skipped',
+      skipReason: 'the nodes pull its images from localhost:5000 (each tag checked there)',
+    })
+    expect(s.fake.helm.rollbacks).toEqual([{release: RELEASE, revision: 1, namespace: NAMESPACE}])
+  })
+
+  /** Revision 1 of loaded images (no registry), then registry.url set and revision 2 pushed there. */
+  async function loadedThenRegistry(): Promise<Setup> {
+    const p = createTestProject()
+    onTestFinished(() => p.remove())
+    const fake = new FakeCluster()
+    fake.kubeletFollowsHelm(p.resolved)
+    const s: Setup = {p, fake, registry: fake.registryAt(REGISTRY)}
+    await up(s)
+    s.p.write(
+      'todo-deploy.yaml',
+      `${readFileSync(path.join(p.dir, 'todo-deploy.yaml'), 'utf8')}\nregistry:\n  url: ${REGISTRY}\n  insecure: true\n`,
+    )
+    s.fake.connection.registry = s.registry
+    s.p.write('backend/app/health', 'ok v2\n')
+    await up(s)
+    return s
+  }
+
+  test('a revision of loaded images (no registry) is not looked up in a registry: its images are loaded into the local cluster', async () => {
+    const s = await loadedThenRegistry()
+    s.fake.cluster.images.clear()
+    const result = await rollback(s, 1)
+    expect(result.state).toBe('Healthy')
+    expect(s.fake.log.count('registry.manifestDigest')).toBe(0)
+    expect(result.reloadedImages.sort()).toEqual(
+      [`todo-backend:${result.tags.backend}`, `todo-frontend:${result.tags.frontend}`].sort(),
+    )
+  })
+
+  test('on a remote cluster, a revision of loaded images is refused up front: its nodes cannot get them', async () => {
+    const s = await loadedThenRegistry()
+    s.fake.asRemoteWithoutAddress()
+    const error = await failure(rollback(s, 1))
+    expect(error.exitCode).toBe(2)
+    expect(error.message).toMatch(
+      /^revision 1 runs todo-frontend:\S+, todo-backend:\S+, loaded into a local cluster and never pushed to a registry: the nodes of a remote cluster cannot get them; the release was not touched$/,
+    )
+    expect(s.fake.helm.rollbacks).toEqual([])
   })
 
   test('down --purge deletes the pull Secret and asks the registry nothing', async () => {

@@ -1,12 +1,14 @@
 import {createHash} from 'node:crypto'
-import {mkdtempSync, readdirSync, readFileSync, rmSync, statSync} from 'node:fs'
+import {mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
 import {afterEach, expect, onTestFinished, test, vi} from 'vitest'
 
 import {useDependencies} from '../../src/cli/dependencies.js'
+import Dev from '../../src/commands/dev.js'
 import Down from '../../src/commands/down.js'
+import Logs from '../../src/commands/logs.js'
 import Rollback from '../../src/commands/rollback.js'
 import Status from '../../src/commands/status.js'
 import Up from '../../src/commands/up.js'
@@ -174,4 +176,65 @@ test('with registry.url and a pull Secret, up, rollback and down --purge (all --
   expect(Object.keys(data.auths)).toEqual(['localhost:5000'])
   expect(data.auths['localhost:5000']?.password).toBe(REGISTRY_PASSWORD)
   expect(stored.checksum).toBe(createHash('sha256').update(JSON.stringify(body.data)).digest('hex'))
+})
+
+test('dev (--verbose and --json, through a deploy, a failed rollout, a broken .env and a fix) and logs leak no secret value', async () => {
+  const sentinels = TEST_SECRET_NAMES.map((name, index) => `test-secret-value-dev-${index + 1}`)
+  for (const [index, name] of TEST_SECRET_NAMES.entries()) vi.stubEnv(name, sentinels[index])
+  vi.stubEnv('NO_COLOR', '1')
+  const p = createTestProject()
+  onTestFinished(() => p.remove())
+  const fake = new FakeCluster()
+  fake.kubeletFollowsHelm(p.resolved)
+  fake.reach.forwardFailure = new Error('no port-forward expected')
+  const restore = useDependencies({connect: () => fake.connect()})
+  onTestFinished(restore)
+  const runs: CommandRun<unknown>[] = []
+
+  for (const argv of [
+    ['--verbose', '--debounce', '50'],
+    ['--json', '--debounce', '50'],
+  ]) {
+    // The app's logs are followed once the first up is done and the watcher runs.
+    const watches = fake.log.count('workloads.watch')
+    const running = runCommand<unknown>(Dev, argv, {cwd: p.dir})
+    await vi.waitFor(() => expect(fake.log.count('workloads.watch')).toBeGreaterThan(watches), {
+      timeout: 20_000,
+    })
+    // A failed rollout: diagnosis and rollback are printed.
+    fake.rollout.script.push({status: 'failed', reason: 'CreateContainerConfigError'})
+    const rollbacks = fake.helm.rollbacks.length
+    await vi.waitFor(
+      () => {
+        if (fake.helm.rollbacks.length === rollbacks)
+          writeFileSync(path.join(p.dir, 'backend/app/health'), `broken ${Date.now()}\n`)
+        expect(fake.helm.rollbacks.length).toBeGreaterThan(rollbacks)
+      },
+      {timeout: 20_000, interval: 500},
+    )
+    // A .env line that is not KEY=value (a value after a space): the error must not quote it.
+    writeFileSync(path.join(p.dir, '.env'), `JWT_SECRET ${sentinels[1]}\n`)
+    await new Promise((resolve) => setTimeout(resolve, 600))
+    writeFileSync(path.join(p.dir, '.env'), '')
+    writeFileSync(path.join(p.dir, 'backend/app/health'), `ok ${Date.now()}\n`)
+    await new Promise((resolve) => setTimeout(resolve, 600))
+    process.emit('SIGINT', 'SIGINT')
+    const result = await running
+    expect(result.exitCode).toBe(0)
+    runs.push(result)
+  }
+  const pod = fake.workloads.current.pods[0]!
+  pod.status!.containerStatuses![0]!.containerID = 'containerd://0123abcd'
+  fake.workloads.publish(structuredClone(fake.workloads.current))
+  for (const argv of [['--verbose'], ['--json', '--timestamps'], ['database']])
+    runs.push(await runCommand<unknown>(Logs, argv, {cwd: p.dir}))
+
+  const forbidden = sentinels.flatMap((value) => [value, Buffer.from(value).toString('base64')])
+  expect(leaksOf(forbidden, runs, fake, [p.dir])).toEqual([])
+  // The scan saw the work: iterations, a diagnosis and a rollback were printed.
+  const printed = runs.map((entry) => entry.stdout + entry.stderr).join('\n')
+  expect(printed).toContain('CreateContainerConfigError')
+  expect(printed).toContain('"event":"iteration-failed"')
+  expect(printed).toMatch(/rolled back to revision \d/)
+  expect(printed).toMatch(/\.env:1: this line is not KEY=value/)
 })

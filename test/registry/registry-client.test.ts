@@ -80,6 +80,46 @@ describe.skipIf(!registryAvailable && !inCI)('RegistryClient against a real dock
   })
 })
 
+describe('RegistryClient: a registry that denies the login (HTTP 403)', () => {
+  test('a login the registry knows but does not let in: exit 3 naming the registry and `docker login <host>`', async () => {
+    // As Harbor or a cloud registry answer a user without rights on the repository: Basic accepted, then 403.
+    const server = createServer((request, response) => {
+      if (request.headers.authorization === undefined) {
+        response.writeHead(401, {'www-authenticate': 'Basic realm="registry"'})
+        response.end()
+        return
+      }
+      response.writeHead(403, {'content-type': 'application/json'})
+      response.end('{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}')
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const {port} = server.address() as {port: number}
+    try {
+      const host = `127.0.0.1:${port}`
+      const credential = new RegistryCredential(host, 'the auths entry in the test Docker config', {
+        kind: 'password',
+        username: 'reader',
+        password: SENTINEL,
+      })
+      const error = await refusal(
+        new RegistryClient(parseRegistryUrl(`${host}/team`, true), credential).manifestDigest(
+          'team/todo-frontend',
+          'c-1',
+        ),
+      )
+      expect(error).toBeInstanceOf(RegistryRefusedError)
+      expect(error.exitCode).toBe(ExitCode.Prerequisite)
+      expect(error.message).toBe(
+        `registry ${host} denied access while reading the manifest of team/todo-frontend:c-1 (HTTP 403)`,
+      )
+      expect(error.fix).toBe(`log in as a user allowed to push there: \`docker login ${host}\``)
+    } finally {
+      server.closeAllConnections()
+      await new Promise((resolve) => server.close(resolve))
+    }
+  })
+})
+
 describe('RegistryClient: unreachable registries', () => {
   test('a closed loopback port: exit 3 with the address tried', async () => {
     const port = await freePort()

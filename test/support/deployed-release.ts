@@ -8,16 +8,19 @@ import {parse} from 'yaml'
 import {helmBinary} from './helm-binaries.js'
 import {defaultChartDir, parseManifests} from './helm-template.js'
 import type {FakeKubeApiServer, KubeObject} from './kube-api-server.js'
+import {projectRoot} from './run-command.js'
 
 const RELEASE = 'todo-chatbot'
 const NAMESPACE = 'todo-app-dev'
 const TAG = 'c-0123456789ab'
+const NODE_FIXTURE = path.join(projectRoot, 'test', 'fixtures', 'real-cluster', 'node-status-images.json')
 
 /**
  * Puts a healthy, deployed `todo-chatbot` into the fake API server as a real cluster would hold it after
  * one `todo-deploy up`: the objects the real helm renders from the bundled chart (Deployments rolled out,
  * their pods running and ready, the Services with a node port), Helm's release Secret (what `helm status`
- * and `helm history` read) and the lifecycle record. Returns the release and namespace.
+ * and `helm history` read), the lifecycle record and the cluster's one Ready node (recorded on a real
+ * minikube: its UID and boot ID key the cached cluster facts). Returns the release and namespace.
  */
 export function seedDeployedRelease(api: FakeKubeApiServer): {release: string; namespace: string} {
   const now = new Date().toISOString()
@@ -35,6 +38,7 @@ export function seedDeployedRelease(api: FakeKubeApiServer): {release: string; n
     {encoding: 'utf8'},
   )
   api.seed('namespaces', {metadata: {name: NAMESPACE}})
+  api.seed('nodes', readyNode())
   for (const object of parseManifests(manifest) as KubeObject[]) {
     if (object.kind === 'Deployment') seedRolledOut(api, object, now)
     else if (object.kind === 'Service') api.seed('services', withNodePort(object))
@@ -98,6 +102,36 @@ export function seedDeployedRelease(api: FakeKubeApiServer): {release: string; n
   return {release: RELEASE, namespace: NAMESPACE}
 }
 
+/** The one node of a recorded minikube, Ready, listing `images` (`docker.io/library/<ref>`) when given. */
+export function readyNode(images?: string[]): KubeObject {
+  const node = JSON.parse(readFileSync(NODE_FIXTURE, 'utf8')) as KubeObject & {
+    status: Record<string, unknown>
+  }
+  node.status.conditions = [{type: 'Ready', status: 'True', reason: 'KubeletReady'}]
+  if (images) node.status.images = images.map((ref) => ({names: [`docker.io/library/${ref}`], sizeBytes: 1}))
+  return node
+}
+
+/** A Deployment as its controller leaves it once rolled out (generation 1 observed, every replica available). */
+export function rolledOut(deployment: KubeObject): KubeObject {
+  const replicas = (deployment.spec as {replicas?: number}).replicas ?? 1
+  return {
+    ...deployment,
+    metadata: {...deployment.metadata, generation: 1},
+    status: {
+      observedGeneration: 1,
+      replicas,
+      updatedReplicas: replicas,
+      readyReplicas: replicas,
+      availableReplicas: replicas,
+      conditions: [
+        {type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable'},
+        {type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable'},
+      ],
+    },
+  }
+}
+
 function withNodePort(service: KubeObject): KubeObject {
   const spec = service.spec as {type?: string; ports?: {nodePort?: number}[]}
   if (spec.type === 'NodePort') for (const port of spec.ports ?? []) port.nodePort ??= 30080
@@ -114,21 +148,7 @@ function seedRolledOut(api: FakeKubeApiServer, deployment: KubeObject, now: stri
     }
   }
   const replicas = spec.replicas ?? 1
-  api.seed('deployments', {
-    ...deployment,
-    metadata: {...deployment.metadata, generation: 1},
-    status: {
-      observedGeneration: 1,
-      replicas,
-      updatedReplicas: replicas,
-      readyReplicas: replicas,
-      availableReplicas: replicas,
-      conditions: [
-        {type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable'},
-        {type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable'},
-      ],
-    },
-  })
+  api.seed('deployments', rolledOut(deployment))
   for (let index = 0; index < replicas; index++) {
     api.seed('pods', {
       metadata: {

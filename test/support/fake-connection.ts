@@ -4,6 +4,7 @@ import type {ResolvedConfig} from '../../src/lib/config/load.js'
 import type {Connection} from '../../src/lib/lifecycle/ports.js'
 import {imageTagsOf} from '../../src/lib/lifecycle/release-tags.js'
 import {FakeContainerLogSource} from './fake-log-streams.js'
+import {FakeAppReach} from './fakes/fake-app-reach.js'
 import {FakeRegistry} from './fakes/fake-registry.js'
 import {CallLog} from './fakes/call-log.js'
 import {FakeClusterApi} from './fakes/fake-cluster-api.js'
@@ -22,6 +23,7 @@ import {runningRelease} from './k8s-objects.js'
 // Each fake lives in its own file under fakes/; this module wires them into a Connection and keeps
 // re-exporting them (and the object and project helpers) so tests import one place.
 export {CallLog, type RecordedCall} from './fakes/call-log.js'
+export {FakeAppReach} from './fakes/fake-app-reach.js'
 export {FakeClusterApi} from './fakes/fake-cluster-api.js'
 export {FakeClusterTarget} from './fakes/fake-cluster-target.js'
 export {FakeHelm, type FakeRevision, type UpgradeFailure} from './fakes/fake-helm.js'
@@ -74,6 +76,9 @@ export class FakeCluster {
   readonly workloads = new FakeWorkloadSource(this.log)
   readonly logs = new FakePodLogSource()
   readonly logStreams = new FakeContainerLogSource()
+  readonly reach = new FakeAppReach(this.log)
+  /** Registry host → its tags, shared by every FakeRegistry that names the host. */
+  readonly registryTags = new Map<string, Map<string, string>>()
   readonly connection: Connection
   /** Counts `stopChildren` calls (what the CLI calls on Ctrl-C). */
   stopChildrenCalls = 0
@@ -99,6 +104,9 @@ export class FakeCluster {
       logStreams: this.logStreams,
       images: () => images,
       tagger: new ContentTagger({cacheDir: options.tagCacheDir}),
+      registryAt: (address) =>
+        this.registryAt(address.namespace === '' ? address.host : `${address.host}/${address.namespace}`),
+      reach: this.reach,
       close: () => {
         this.closed++
       },
@@ -107,9 +115,27 @@ export class FakeCluster {
 
   /** Adds registry.url's adapter to the connection (the configuration must set registry.url too). */
   useRegistry(url?: string): FakeRegistry {
-    const registry = new FakeRegistry(this.log, this.engine, url)
+    const registry = this.registryAt(url ?? 'localhost:5000/team')
     this.connection.registry = registry
     return registry
+  }
+
+  /** A remote cluster whose frontend Service has no published address: only a port-forward reaches it. */
+  asRemoteWithoutAddress(): void {
+    this.connection.clusterKind = 'remote'
+    this.cluster.kind = 'remote'
+    this.cluster.publishesNoAddress = true
+  }
+
+  /** A registry at `url` (`host[/namespace]`); registries of the same host share their tags. */
+  registryAt(url: string): FakeRegistry {
+    const host = url.split('/')[0] ?? url
+    let tags = this.registryTags.get(host)
+    if (tags === undefined) {
+      tags = new Map()
+      this.registryTags.set(host, tags)
+    }
+    return new FakeRegistry(this.log, this.engine, url, tags)
   }
 
   /**

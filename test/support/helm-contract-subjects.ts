@@ -5,6 +5,10 @@ import {fileURLToPath} from 'node:url'
 import {gunzipSync, gzipSync} from 'node:zlib'
 
 import {HelmCli} from '../../src/lib/helm/helm-cli.js'
+import type {HelmClient} from '../../src/lib/helm/helm-client.js'
+import {HelmReleaseStore} from '../../src/lib/helm/release-store.js'
+import {StoreBackedHelm} from '../../src/lib/helm/store-backed-helm.js'
+import type {KubeConnection} from '../../src/lib/kube/kube-connection.js'
 import {
   ExecaProcessRunner,
   type ProcessRunner,
@@ -14,7 +18,7 @@ import {
 import type {HelmContractSubject} from '../contracts/helm-client.contract.js'
 import {CallLog, FakeHelm} from './fake-connection.js'
 import {helmBinary, type HelmMajor} from './helm-binaries.js'
-import {FakeKubeApiServer, type KubeObject} from './kube-api-server.js'
+import {FakeKubeApiServer, connectionTo, type KubeObject} from './kube-api-server.js'
 
 export const CONTRACT_CHART = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
@@ -23,7 +27,8 @@ export const CONTRACT_CHART = path.resolve(
   'helm',
   'contract-chart',
 )
-const NAMESPACE = 'helm-contract'
+export const CONTRACT_NAMESPACE = 'helm-contract'
+const NAMESPACE = CONTRACT_NAMESPACE
 const CONTEXT = 'contract-context'
 
 /** The real runner with helm's kubeconfig and home folders pointed into a sandbox. */
@@ -48,8 +53,22 @@ export async function fakeHelmSubject(): Promise<HelmContractSubject> {
   }
 }
 
-/** The real helm `major` through HelmCli, deploying into a FakeKubeApiServer over loopback HTTP. */
-export async function realHelmSubject(major: HelmMajor): Promise<HelmContractSubject> {
+/** The real helm of one major, deploying into a FakeKubeApiServer over loopback HTTP from a sandbox. */
+export interface RealHelmSandbox {
+  server: FakeKubeApiServer
+  /** The real helm through HelmCli. */
+  helm: HelmCli
+  /** The production connection to the same server. */
+  kube: KubeConnection
+  /** The real runner, with helm's kubeconfig and home folders (and `env`) pointed into the sandbox. */
+  runner: ProcessRunner
+  close(): Promise<void>
+}
+
+export async function realHelmSandbox(
+  major: HelmMajor,
+  env: Record<string, string> = {},
+): Promise<RealHelmSandbox> {
   const server = await FakeKubeApiServer.start()
   server.seed('namespaces', {metadata: {name: NAMESPACE}})
   const sandbox = mkdtempSync(path.join(tmpdir(), `todo-deploy-helm-contract-${major}-`))
@@ -70,18 +89,44 @@ export async function realHelmSubject(major: HelmMajor): Promise<HelmContractSub
     HELM_CACHE_HOME: path.join(sandbox, 'cache'),
     HELM_CONFIG_HOME: path.join(sandbox, 'config'),
     HELM_DATA_HOME: path.join(sandbox, 'data'),
+    ...env,
   })
   return {
+    server,
     helm: new HelmCli(runner, {binary: helmBinary(major), kubeContext: CONTEXT}),
-    namespace: NAMESPACE,
-    chart: CONTRACT_CHART,
-    leavePendingUpgrade: async (release) => {
-      server.seed('secrets', pendingUpgradeOf(newestReleaseSecret(server, release)))
-    },
+    kube: connectionTo(server, 10_000),
+    runner,
     close: async () => {
       await server.stop()
       rmSync(sandbox, {recursive: true, force: true})
     },
+  }
+}
+
+/** The real helm `major` through HelmCli, deploying into a FakeKubeApiServer over loopback HTTP. */
+export async function realHelmSubject(major: HelmMajor): Promise<HelmContractSubject> {
+  const sandbox = await realHelmSandbox(major)
+  return subjectOf(sandbox, sandbox.helm)
+}
+
+/**
+ * What production wires with helm's default storage: the real helm `major` changes the release, and
+ * HelmReleaseStore reads it back from the API server.
+ */
+export async function storeBackedHelmSubject(major: HelmMajor): Promise<HelmContractSubject> {
+  const sandbox = await realHelmSandbox(major)
+  return subjectOf(sandbox, new StoreBackedHelm(new HelmReleaseStore(sandbox.kube), sandbox.helm))
+}
+
+function subjectOf(sandbox: RealHelmSandbox, helm: HelmClient): HelmContractSubject {
+  return {
+    helm,
+    namespace: NAMESPACE,
+    chart: CONTRACT_CHART,
+    leavePendingUpgrade: async (release) => {
+      sandbox.server.seed('secrets', pendingUpgradeOf(newestReleaseSecret(sandbox.server, release)))
+    },
+    close: sandbox.close,
   }
 }
 

@@ -11,7 +11,8 @@ import {decodeKubeProtobuf, isProtobuf} from './kube-protobuf.js'
 /**
  * An in-memory Kubernetes API server over real HTTP, so the real client-node code paths (request
  * building, auth, serialisation, ApiException) run in tests. It keeps objects, not behaviour: no
- * controllers, no watch (test/support/replay-api-server.ts replays recorded watches).
+ * controllers, and a watch is accepted but stays silent, as nothing changes here by itself
+ * (test/support/replay-api-server.ts replays recorded watches).
  */
 
 type JsonObject = Record<string, unknown>
@@ -42,6 +43,7 @@ const RESOURCES: Record<string, ResourceType> = {
     qualified: 'namespaces',
     namespaced: false,
   },
+  nodes: {prefix: '/api/v1', kind: 'Node', apiVersion: 'v1', qualified: 'nodes', namespaced: false},
   secrets: {prefix: '/api/v1', kind: 'Secret', apiVersion: 'v1', qualified: 'secrets', namespaced: true},
   configmaps: {
     prefix: '/api/v1',
@@ -52,6 +54,14 @@ const RESOURCES: Record<string, ResourceType> = {
   },
   pods: {prefix: '/api/v1', kind: 'Pod', apiVersion: 'v1', qualified: 'pods', namespaced: true},
   services: {prefix: '/api/v1', kind: 'Service', apiVersion: 'v1', qualified: 'services', namespaced: true},
+  events: {prefix: '/api/v1', kind: 'Event', apiVersion: 'v1', qualified: 'events', namespaced: true},
+  replicasets: {
+    prefix: '/apis/apps/v1',
+    kind: 'ReplicaSet',
+    apiVersion: 'apps/v1',
+    qualified: 'replicasets.apps',
+    namespaced: true,
+  },
   deployments: {
     prefix: '/apis/apps/v1',
     kind: 'Deployment',
@@ -180,6 +190,7 @@ function matchesSelector(labels: Record<string, string> | undefined, selector: s
 /** The short names kubectl resolves (`kubectl get deploy,pods,svc`). */
 const SHORT_NAMES: Partial<Record<string, string[]>> = {
   namespaces: ['ns'],
+  nodes: ['no'],
   configmaps: ['cm'],
   pods: ['po'],
   services: ['svc'],
@@ -318,6 +329,12 @@ export class FakeKubeApiServer {
       }
     }
 
+    if (recorded.method === 'GET' && ['true', '1'].includes(recorded.query.get('watch') ?? '')) {
+      // A watch: the stream opens and no event ever comes (stop() closes it).
+      response.writeHead(200, {'content-type': 'application/json'})
+      response.flushHeaders()
+      return
+    }
     try {
       const body: unknown = text === '' ? undefined : parseBody(raw, recorded)
       const [code, answer, contentType] = this.route(recorded, body)

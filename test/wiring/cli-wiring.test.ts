@@ -6,6 +6,7 @@ import Up from '../../src/commands/up.js'
 import type {StatusReport} from '../../src/lib/lifecycle/status.js'
 import {tempProject} from '../config/temp-project.js'
 import {dockerAvailable, inCI} from '../support/real-components.js'
+import {seedDeployedRelease} from '../support/deployed-release.js'
 import {runCommand} from '../support/run-command.js'
 import {
   startWiredMachine,
@@ -48,7 +49,7 @@ function writes(api: WiredMachine['api']): string[] {
     .map((request) => `${request.method} ${request.path}`)
 }
 
-describe('wiring: status through client-node and the real helm', () => {
+describe("wiring: status through client-node, reading helm's release Secrets itself", () => {
   it('with nothing deployed prints "not deployed" and exits 0; --json says release null, NotDeployed', async () => {
     const {api} = await wiredMachine()
     const dir = tempProject()
@@ -66,17 +67,35 @@ describe('wiring: status through client-node and the real helm', () => {
       pods: [],
       deployments: [],
     })
-    // helm read its release Secrets through the kubeconfig; nothing was written.
-    expect(api.requests.map((request) => `${request.path}?${request.query.toString()}`)).toContain(
-      '/api/v1/namespaces/todo-app-dev/secrets?labelSelector=name%3Dtodo-chatbot%2Cowner%3Dhelm',
+    // The release was read from helm's storage Secrets with the kubeconfig's token; nothing was written.
+    const releaseList = api.requests.find(
+      (request) =>
+        request.path === '/api/v1/namespaces/todo-app-dev/secrets' &&
+        request.query.get('labelSelector') === 'owner=helm,name=todo-chatbot',
     )
+    expect(releaseList?.authorization).toBe('Bearer fake-token')
     expect(writes(api)).toEqual([])
-    // client-node read the lifecycle record with the kubeconfig's token (helm's client-go sends no
-    // credentials over plain HTTP, so its requests carry none here).
     const record = api.requests.find((request) =>
       request.path.endsWith('/configmaps/todo-deploy-state-todo-chatbot'),
     )
     expect(record?.authorization).toBe('Bearer fake-token')
+  })
+
+  it('reads a context of no known cluster kind (status only reads); up there still exits 2 naming cluster.kind', async () => {
+    const {api} = await wiredMachine()
+    const {release} = seedDeployedRelease(api)
+    // The profile is not the context's name, so "minikube" is no context any local tool would write.
+    const dir = tempProject({'todo-deploy.yaml': 'cluster:\n  profile: elsewhere\n'})
+
+    const run = await runCommand<StatusReport>(Status, ['--json'], {cwd: dir})
+    expect(run.stderr).toBe('')
+    expect(run.exitCode).toBe(0)
+    expect(JSON.parse(run.stdout)).toMatchObject({release: {name: release}, state: 'Healthy'})
+
+    const up = await runCommand(Up, ['--dry-run'], {cwd: dir})
+    expect(up.exitCode).toBe(2)
+    expect(up.stderr).toContain('cannot tell which local cluster the kube context "minikube" belongs to')
+    expect(writes(api)).toEqual([])
   })
 
   it('with the API server unreachable exits 3 and names the server URL', async () => {

@@ -79,13 +79,14 @@ export class CachedClusterTarget implements ClusterTarget {
     return builderEnv
   }
 
-  async frontendUrl(request: FrontendUrlRequest): Promise<string> {
+  async frontendUrl(request: FrontendUrlRequest): Promise<string | null> {
     const key = JSON.stringify(request)
     const known = await this.current()
     const cached = known?.facts.urls?.[key]
     if (cached !== undefined) return cached
     const url = await this.inner.frontendUrl(request)
-    await this.remember(known, {urls: {...known?.facts.urls, [key]: url}})
+    // No address yet is not a fact: a load balancer or an Ingress may get one at any time.
+    if (url !== null) await this.remember(known, {urls: {...known?.facts.urls, [key]: url}})
     return url
   }
 

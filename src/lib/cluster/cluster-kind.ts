@@ -16,6 +16,11 @@ export interface ClusterKindInput {
   minikubeProfile: string
   /** Whether `registry.url` is set: then a context of no local kind is a remote cluster. */
   registryConfigured: boolean
+  /**
+   * The command only reads what runs (`status`, `logs`): nothing will be brought to the cluster, so a
+   * context of no known kind is read like a remote one instead of refused.
+   */
+  readOnly?: boolean
 }
 
 export interface DetectedCluster {
@@ -28,8 +33,8 @@ export interface DetectedCluster {
  * Which cluster a kube context points at. Each local tool names its contexts its own way:
  * minikube uses the profile name, kind prefixes `kind-`, k3d prefixes `k3d-`, Docker Desktop uses
  * `docker-desktop` (older releases `docker-for-desktop`). Any other context is `remote` when a
- * registry is configured (its nodes can pull from it); without one it is refused, since nothing
- * could bring the images to it.
+ * registry is configured (its nodes can pull from it), or when the command only reads; otherwise it is
+ * refused, since nothing could bring the images to it.
  */
 export function detectClusterKind(input: ClusterKindInput): DetectedCluster {
   const {configuredKind, context, minikubeProfile} = input
@@ -42,7 +47,7 @@ export function detectClusterKind(input: ClusterKindInput): DetectedCluster {
     return {kind: 'k3d', name: context.slice('k3d-'.length)}
   if (context === 'docker-desktop' || context === 'docker-for-desktop')
     return {kind: 'docker-desktop', name: context}
-  if (input.registryConfigured) return {kind: 'remote', name: context}
+  if (input.registryConfigured || input.readOnly) return {kind: 'remote', name: context}
   throw new BadInputError(`cannot tell which local cluster the kube context "${context}" belongs to`, {
     where: 'cluster.kind in todo-deploy.yaml',
     fix:

@@ -55,7 +55,11 @@ export interface ClusterTarget {
   builderEnv(): Promise<Record<string, string> | null>
   /** Removes an image from the node (`down --purge`); false when the node did not have it. */
   removeImage(ref: string): Promise<boolean>
-  frontendUrl(request: FrontendUrlRequest): Promise<string>
+  /**
+   * The URL the cluster publishes the frontend at, or null when it publishes none this machine can
+   * use (a remote cluster's ClusterIP Service): then only a port-forward reaches the app.
+   */
+  frontendUrl(request: FrontendUrlRequest): Promise<string | null>
 }
 
 /**

@@ -12,7 +12,7 @@ export class RemoteCluster implements ClusterTarget {
 
   constructor(
     private readonly context: string,
-    /** How the app is published (Ingress, LoadBalancer); without it, the port-forward line. */
+    /** How the app is published (Ingress, LoadBalancer); without it, no address is known. */
     private readonly addresses?: PublishedAddresses,
   ) {}
 
@@ -60,12 +60,12 @@ export class RemoteCluster implements ClusterTarget {
 
   /**
    * The Ingress host when an Ingress serves it and has an address; the load balancer's address when
-   * the Service is a LoadBalancer that has one; otherwise the port-forward command that reaches it
-   * from this machine (nothing else does: the nodes' addresses are not known to be reachable).
+   * the Service is a LoadBalancer that has one; otherwise null: only a port-forward reaches it from
+   * this machine (the nodes' addresses are not known to be reachable).
    */
-  async frontendUrl(request: FrontendUrlRequest): Promise<string> {
+  async frontendUrl(request: FrontendUrlRequest): Promise<string | null> {
     const {namespace, service: name} = request
-    // Reading these is a convenience: a cluster that forbids it still deploys, with the port-forward line.
+    // Reading these is a convenience: a cluster that forbids it still deploys, reached by a port-forward.
     const ingress =
       request.ingressHost !== undefined &&
       (await this.addresses?.ingressServes(namespace, request.ingressHost).catch(() => false))
@@ -75,10 +75,6 @@ export class RemoteCluster implements ClusterTarget {
       const host = service.loadBalancer.includes(':') ? `[${service.loadBalancer}]` : service.loadBalancer
       return `http://${host}${service.port === 80 ? '' : `:${service.port}`}`
     }
-    const port = service?.port ?? 80
-    return `kubectl --context ${this.context} -n ${namespace} port-forward service/${name} ${LOCAL_PORT}:${port}, then http://localhost:${LOCAL_PORT}`
+    return null
   }
 }
-
-/** The local end of the suggested port-forward. */
-const LOCAL_PORT = 8080

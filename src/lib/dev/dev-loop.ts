@@ -6,11 +6,11 @@ import type {LockHandle} from '../kube/release-lock.js'
 import type {PhaseResult} from '../lifecycle/operation.js'
 import type {Renderer} from '../lifecycle/phase-runner.js'
 import type {Connection} from '../lifecycle/ports.js'
-import {defaultTimeoutMs, runUp, type UpOptions, type UpResult} from '../lifecycle/up.js'
+import {CheckedRenders, defaultTimeoutMs, runUp, type UpOptions, type UpResult} from '../lifecycle/up.js'
 import {chooseServices} from '../logs/release-logs.js'
 import {LogMultiplexer, type LogEvent} from '../logs/log-multiplexer.js'
 import type {SecretValue} from '../secrets/secret-value.js'
-import {type AppForward, type AppReach, PROBE_TIMEOUT_MS} from './app-reach.js'
+import {type AppForward, type AppReach, PROBE_TIMEOUT_MS} from '../kube/app-reach.js'
 import type {ChangeSet} from './change-set.js'
 import {
   DevSession,
@@ -98,6 +98,9 @@ export class DevLoop {
   #stopRequested = false
   #upController: AbortController | undefined
   readonly #logs = new AbortController()
+  readonly #checkedRenders = new CheckedRenders()
+  /** The running watcher and what it watches: re-pointed when a new configuration moves the sources. */
+  #watcher: {targets: WatchTargets; handle: {close(): void}} | undefined
 
   private constructor(inputs: DevInputs, lock: LockHandle, ports: DevLoopPorts, options: DevLoopOptions) {
     this.#inputs = inputs
@@ -130,7 +133,6 @@ export class DevLoop {
 
   /** Runs `up`, then watches until `stop()`; the lock is freed and the forward closed before it returns. */
   async run(): Promise<DevSessionSummary> {
-    let watcher: {close(): void} | undefined
     let logs: Promise<unknown> | undefined
     try {
       await this.#firstUp()
@@ -138,15 +140,13 @@ export class DevLoop {
         this.#ports.onEvent({type: 'stopped', iterations: 0, failed: 0, at: now()})
         return {iterations: 0, failed: 0}
       }
-      watcher = await this.#ports.watch(watchTargetsOf(this.#inputs.resolved), {
-        debounceMs: this.#options.debounceMs,
-        onChange: (changes) => this.#session.queue.push(changes),
-        onError: (error) => this.#problem(`not watching a folder any more: ${error.message}`),
-      })
+      const targets = watchTargetsOf(this.#inputs.resolved)
+      this.#watcher = {targets, handle: await this.#startWatcher(targets)}
       if (this.#options.logs) logs = this.#streamLogs()
       return await this.#session.run()
     } finally {
-      watcher?.close()
+      this.#watcher?.handle.close()
+      this.#watcher = undefined
       this.#logs.abort()
       await logs
       await this.#forward?.close()
@@ -172,6 +172,38 @@ export class DevLoop {
       return
     }
     this.#session.stop({abort})
+  }
+
+  #startWatcher(targets: WatchTargets): Promise<{close(): void}> {
+    return this.#ports.watch(targets, {
+      debounceMs: this.#options.debounceMs,
+      onChange: (changes) => this.#session.queue.push(changes),
+      onError: (error) => this.#problem(`not watching a folder any more: ${error.message}`),
+    })
+  }
+
+  /**
+   * A new configuration can move a build context, enable or disable a service, or point at another
+   * chart, values file or .env: watch what it names. The new watcher starts before the old one stops,
+   * so a change made meanwhile is seen by one of them; anything edited before the new one started is
+   * in this iteration's build anyway (images are tagged by content).
+   */
+  async #repointWatcher(): Promise<void> {
+    const current = this.#watcher
+    if (current === undefined) return
+    const targets = watchTargetsOf(this.#inputs.resolved)
+    if (sameTargets(current.targets, targets)) return
+    let handle: {close(): void}
+    try {
+      handle = await this.#startWatcher(targets)
+    } catch (error) {
+      this.#problem(
+        `still watching the previous sources: ${error instanceof Error ? error.message : String(error)}`,
+      )
+      return
+    }
+    this.#watcher = {targets, handle}
+    current.handle.close()
   }
 
   async #firstUp(): Promise<void> {
@@ -202,8 +234,10 @@ export class DevLoop {
       try {
         this.#inputs = this.#options.reload()
       } catch (error) {
+        // The session goes on with the last good configuration (and its watcher).
         return {status: 'failed', steps: [], error}
       }
+      await this.#repointWatcher()
     }
     const {resolved, secrets} = this.#inputs
     let result: UpResult
@@ -246,6 +280,7 @@ export class DevLoop {
       renderer,
       signal,
       heldLock: {lock: this.#lock, command: 'dev'},
+      checkedRenders: this.#checkedRenders,
     }
   }
 
@@ -253,13 +288,19 @@ export class DevLoop {
    * The URL to print after a rollout: the cluster's own when it answers from this machine (checked
    * once), else a port-forward to the frontend Service, pointed at the new pods after each rollout.
    */
-  async #reach(clusterUrl: string | undefined): Promise<string | undefined> {
+  async #reach(clusterUrl: string | null | undefined): Promise<string | undefined> {
     if (this.#forward !== undefined) {
       this.#forward.refresh()
       return this.#forward.url
     }
-    if (this.#direct === true || clusterUrl === undefined) return clusterUrl
-    if (!this.#options.portForward && (await this.#ports.reach.answers(clusterUrl, PROBE_TIMEOUT_MS))) {
+    if (clusterUrl === undefined) return undefined
+    if (this.#direct === true && clusterUrl !== null) return clusterUrl
+    // null: the cluster publishes no address (a remote ClusterIP Service): only a forward reaches it.
+    if (
+      clusterUrl !== null &&
+      !this.#options.portForward &&
+      (await this.#ports.reach.answers(clusterUrl, PROBE_TIMEOUT_MS))
+    ) {
       this.#direct = true
       this.#ports.onEvent({type: 'reachable', url: clusterUrl, via: 'cluster', at: now()})
       return clusterUrl
@@ -268,10 +309,13 @@ export class DevLoop {
     try {
       this.#forward = await this.#ports.reach.forward(namespace, services.frontend.service.name)
     } catch (error) {
+      const why = error instanceof Error ? error.message : String(error)
       this.#problem(
-        `${clusterUrl} does not answer from this machine and the port-forward failed: ${error instanceof Error ? error.message : String(error)}`,
+        clusterUrl === null
+          ? `the cluster publishes no address for the app and the port-forward failed: ${why}`
+          : `${clusterUrl} does not answer from this machine and the port-forward failed: ${why}`,
       )
-      return clusterUrl
+      return clusterUrl ?? undefined
     }
     this.#ports.onEvent({type: 'reachable', url: this.#forward.url, via: 'port-forward', at: now()})
     return this.#forward.url
@@ -312,6 +356,10 @@ export function onlyOf(changes: ChangeSet): ServiceName[] | undefined {
   if (changes.config || changes.chart || changes.env || changes.manual || changes.services.length === 0)
     return undefined
   return changes.services.map((change) => change.service)
+}
+
+function sameTargets(a: WatchTargets, b: WatchTargets): boolean {
+  return JSON.stringify(a) === JSON.stringify(b)
 }
 
 /** The user's waits of an iteration, in order: what ran (or failed), not what was skipped. */

@@ -93,13 +93,7 @@ export function helmFailure(result: RunResult, context: HelmFailureContext): Tod
     })
   }
   if (RELEASE_NOT_FOUND.test(message) && context.release) {
-    return new BadInputError(
-      `release "${context.release}" does not exist in namespace ${context.namespace ?? 'default'}`,
-      {
-        where,
-        fix: 'deploy it first with `todo-deploy up`, or pass the right --release / --namespace',
-      },
-    )
+    return missingRelease(context.release, context.namespace ?? 'default')
   }
   const reason = helmReason(message)
   const failure = `\`${context.operation}\` failed: ${reason.summary || `exit code ${result.exitCode}`}`
@@ -124,6 +118,14 @@ export function helmFailure(result: RunResult, context: HelmFailureContext): Tod
         details,
       })
   }
+}
+
+/** helm's `release: not found`: the release, or the revision asked for, is not stored. */
+export function missingRelease(release: string, namespace: string): BadInputError {
+  return new BadInputError(`release "${release}" does not exist in namespace ${namespace}`, {
+    where: `release ${release} in namespace ${namespace}`,
+    fix: 'deploy it first with `todo-deploy up`, or pass the right --release / --namespace',
+  })
 }
 
 /**

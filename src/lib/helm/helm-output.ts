@@ -60,7 +60,11 @@ const historySchema = z.array(
   }),
 )
 
-const statusSchema = z.object({
+/**
+ * A release as helm keeps it: what `helm status -o json` prints, and what helm's storage holds per
+ * revision (release-store.ts). The chart is only `null` in records helm itself calls broken (helm #1347).
+ */
+export const releaseSchema = z.object({
   name: z.string(),
   namespace: z.string(),
   version: z.number().int(),
@@ -70,9 +74,17 @@ const statusSchema = z.object({
     first_deployed: optionalDate,
     last_deployed: optionalDate,
   }),
+  chart: z
+    .object({
+      metadata: z
+        .object({name: z.string(), version: z.string(), appVersion: z.string().default('')})
+        .nullish(),
+    })
+    .nullish(),
   config: z.record(z.string(), z.unknown()).nullish(),
   manifest: z.string().default(''),
 })
+export type HelmRelease = z.output<typeof releaseSchema>
 
 const valuesSchema = z.record(z.string(), z.unknown()).nullable()
 
@@ -92,17 +104,33 @@ export function parseHistory(json: string): ReleaseRevision[] {
 
 /** `helm status -o json`. */
 export function parseStatus(json: string): ReleaseInfo {
-  const status = parseJson(json, statusSchema, 'helm status')
+  return releaseInfoOf(parseJson(json, releaseSchema, 'helm status'))
+}
+
+export function releaseInfoOf(release: HelmRelease): ReleaseInfo {
   return {
-    name: status.name,
-    namespace: status.namespace,
-    revision: status.version,
-    status: status.info.status,
-    description: status.info.description,
-    firstDeployed: status.info.first_deployed,
-    lastDeployed: status.info.last_deployed,
-    config: status.config ?? {},
-    manifest: status.manifest,
+    name: release.name,
+    namespace: release.namespace,
+    revision: release.version,
+    status: release.info.status,
+    description: release.info.description,
+    firstDeployed: release.info.first_deployed,
+    lastDeployed: release.info.last_deployed,
+    config: release.config ?? {},
+    manifest: release.manifest,
+  }
+}
+
+/** The row `helm history` prints for one revision: helm names a chart without metadata `MISSING`. */
+export function revisionOf(release: HelmRelease): ReleaseRevision {
+  const metadata = release.chart?.metadata
+  return {
+    revision: release.version,
+    updated: release.info.last_deployed ?? new Date(Number.NaN),
+    status: release.info.status,
+    chart: metadata ? `${metadata.name}-${metadata.version}` : 'MISSING',
+    appVersion: metadata ? metadata.appVersion : 'MISSING',
+    description: release.info.description,
   }
 }
 

@@ -4,6 +4,8 @@ import {parseRegistryUrl, registryRepository} from '../registry/registry-address
 
 /** The value keys the CLI sets on every deploy (`--set-string`): tags, the Secret checksum, the deploy digest. */
 export const IMAGE_TAG_KEY = (service: ServiceName): string => `${service}.image.tag`
+/** Where the configuration's values put each service's image repository (`serviceValues`). */
+export const IMAGE_REPOSITORY_KEY = (service: ServiceName): string => `${service}.image.repository`
 export const SECRET_CHECKSUM_KEY = 'secrets.checksum'
 export const DEPLOY_DIGEST_KEY = 'todoDeploy.digest'
 

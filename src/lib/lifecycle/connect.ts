@@ -11,6 +11,10 @@ import {createClusterTarget} from '../cluster/create-cluster-target.js'
 import {KubePublishedAddresses} from '../cluster/published-address.js'
 import type {ResolvedConfig} from '../config/load.js'
 import {HelmCli} from '../helm/helm-cli.js'
+import type {HelmClient} from '../helm/helm-client.js'
+import {HelmReleaseStore, usesSecretsDriver} from '../helm/release-store.js'
+import {StoreBackedHelm} from '../helm/store-backed-helm.js'
+import {kubeAppReach} from '../kube/app-reach.js'
 import {KubeClusterApi} from '../kube/kube-client.js'
 import {loadKubeConfig} from '../kube/kube-config.js'
 import {KubeConnection} from '../kube/kube-connection.js'
@@ -24,7 +28,7 @@ import {KubeContainerLogSource} from '../logs/kube-log-source.js'
 import type {ProcessRunner} from '../process/runner.js'
 import {DockerCredentials} from '../registry/docker-credentials.js'
 import {DockerConfigRegistry} from '../registry/image-registry.js'
-import {parseRegistryUrl} from '../registry/registry-address.js'
+import {parseRegistryUrl, type RegistryAddress} from '../registry/registry-address.js'
 import type {Connection} from './ports.js'
 
 export interface ConnectOptions {
@@ -32,12 +36,14 @@ export interface ConnectOptions {
   env?: NodeJS.ProcessEnv
   /** Debug lines (command lines with secret-looking values masked) for --verbose. */
   log?: (line: string) => void
+  /** The command only reads (`status`, `logs`): any context will do, whatever its cluster kind. */
+  readOnly?: boolean
 }
 
 /**
  * The real adapters for the kube context the configuration names (or the current one): client-node,
  * the helm binary, the cluster's own tool and the Docker Engine. Fails with exit 3 when there is no
- * kubeconfig, exit 2 when the context's cluster kind cannot be told.
+ * kubeconfig, exit 2 when the context's cluster kind cannot be told (unless the command only reads).
  */
 export function connect(resolved: ResolvedConfig, options: ConnectOptions): Connection {
   const env = options.env ?? process.env
@@ -48,6 +54,7 @@ export function connect(resolved: ResolvedConfig, options: ConnectOptions): Conn
     context: loaded.context,
     minikubeProfile: config.cluster.profile,
     registryConfigured: config.registry.url !== null,
+    readOnly: options.readOnly,
   })
   // Every API call of every adapter goes through this one connection: one timeout, one error wording.
   const kube = new KubeConnection(loaded)
@@ -56,6 +63,8 @@ export function connect(resolved: ResolvedConfig, options: ConnectOptions): Conn
   const nodeApi = new KubeConnection(loaded, {timeoutMs: NODE_READ_TIMEOUT_MS})
   const nodes = new SharedNodeReader(() => nodeApi.core.listNode())
   const controllers = new Set<AbortController>()
+  const credentials = new DockerCredentials({runner: options.runner, env})
+  const registryAt = (address: RegistryAddress) => new DockerConfigRegistry(address, credentials, env)
   return {
     context: loaded.context,
     server: loaded.server,
@@ -66,7 +75,7 @@ export function connect(resolved: ResolvedConfig, options: ConnectOptions): Conn
       clusterFactsCacheFile(loaded.context, env),
     ),
     nodes,
-    helm: new HelmCli(options.runner, {kubeContext: loaded.context, log: options.log}),
+    helm: helmClient(new HelmCli(options.runner, {kubeContext: loaded.context, log: options.log}), kube, env),
     api: new KubeClusterApi(kube),
     secrets: new KubeSecretStore(kube),
     lock: new LeaseReleaseLock(kube),
@@ -100,13 +109,9 @@ export function connect(resolved: ResolvedConfig, options: ConnectOptions): Conn
     tagger: new ContentTagger({cacheDir: contentHashCacheDir(resolved.projectDir, env)}),
     ...(config.registry.url === null
       ? {}
-      : {
-          registry: new DockerConfigRegistry(
-            parseRegistryUrl(config.registry.url, config.registry.insecure),
-            new DockerCredentials({runner: options.runner, env}),
-            env,
-          ),
-        }),
+      : {registry: registryAt(parseRegistryUrl(config.registry.url, config.registry.insecure))}),
+    registryAt,
+    reach: kubeAppReach(loaded, kube),
     close: () => {
       for (const controller of controllers) controller.abort()
     },
@@ -114,6 +119,14 @@ export function connect(resolved: ResolvedConfig, options: ConnectOptions): Conn
 }
 
 const NODE_READ_TIMEOUT_MS = 2000
+
+/**
+ * Releases are read from helm's storage through the API server where helm keeps them by default
+ * (Secrets), which spares a helm process per read; another HELM_DRIVER is read through helm itself.
+ */
+export function helmClient(cli: HelmCli, kube: KubeConnection, env: NodeJS.ProcessEnv): HelmClient {
+  return usesSecretsDriver(env) ? new StoreBackedHelm(new HelmReleaseStore(kube), cli) : cli
+}
 
 /** Per project, outside it: the user's cache folder, so nothing is written into their repository. */
 export function contentHashCacheDir(projectDir: string, env: NodeJS.ProcessEnv = process.env): string {

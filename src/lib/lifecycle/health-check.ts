@@ -1,4 +1,5 @@
 import type {ResolvedConfig} from '../config/load.js'
+import type {AppForward} from '../kube/app-reach.js'
 import {SERVICE_NAMES} from '../config/schema.js'
 import {
   checkIngress,
@@ -20,8 +21,12 @@ export interface HealthAnswer {
 export interface HealthReport {
   answers: HealthAnswer[]
   unhealthy: HealthAnswer[]
-  url?: string
+  /** null: the cluster publishes no address this machine can use (only a port-forward reaches the app). */
+  url?: string | null
 }
+
+/** How a user whose cluster publishes no address for the app reaches it (both forward it to 127.0.0.1). */
+export const PORT_FORWARD_HINT = '`todo-deploy up --port-forward` or `todo-deploy dev`'
 
 /**
  * One HTTP GET of the frontend `/` and the backend health path through the API server's service proxy
@@ -77,17 +82,35 @@ export function describeHealth(report: HealthReport): string {
   return report.answers.map((answer) => `${answer.service}${answer.path} ${answer.status}`).join(', ')
 }
 
+export interface VerifyOptions {
+  ingress?: Partial<IngressCheckOptions>
+  /**
+   * `up --port-forward`: forward the frontend to 127.0.0.1 (this port when free, else any) and make
+   * that the URL. The forward stays open: the caller closes it.
+   */
+  forwardFrom?: number
+}
+
+export interface VerifiedHealth {
+  report: HealthReport
+  warnings: string[]
+  summary: string
+  /** The open port-forward, with `forwardFrom`. */
+  forward?: AppForward
+}
+
 /**
  * The last phase of `up` and `rollback`: the health GETs and the URL, recorded. Healthy when every
- * answer is good, else Running with a warning per bad answer.
+ * answer is good, else Running with a warning per bad answer. When the cluster publishes no address,
+ * a short-lived port-forward checks that the app answers from this machine too.
  */
 export async function verifyHealth(
   resolved: ResolvedConfig,
   connection: Connection,
   recorder: OperationRecorder,
   onLine: (line: string) => void,
-  ingressOptions: Partial<IngressCheckOptions> = {},
-): Promise<{report: HealthReport; warnings: string[]; summary: string}> {
+  options: VerifyOptions = {},
+): Promise<VerifiedHealth> {
   const report = await checkHealth(resolved, connection, onLine)
   const warnings = report.unhealthy.map(
     (answer) => `GET ${answer.path} on ${answer.service} answered ${answer.status}`,
@@ -103,7 +126,7 @@ export async function verifyHealth(
         host: config.ingress.host,
         className: config.ingress.className,
       },
-      {...DEFAULT_INGRESS_CHECK, ...ingressOptions},
+      {...DEFAULT_INGRESS_CHECK, ...options.ingress},
       onLine,
     )
     const fallback = await workingUrl(resolved, connection)
@@ -113,18 +136,50 @@ export async function verifyHealth(
       report.url = fallback.url
     }
   }
-  recorder.set({url: report.url})
+  // Only an address the cluster publishes is recorded: a port-forward ends with this process.
+  recorder.set({url: report.url ?? undefined})
   recorder.setState(report.unhealthy.length === 0 ? 'Healthy' : 'Running')
-  return {report, warnings, summary: describeHealth(report)}
+  let summary = describeHealth(report)
+  if (!config.services.frontend.enabled) return {report, warnings, summary}
+  const frontend = config.services.frontend.service.name
+  if (options.forwardFrom !== undefined) {
+    onLine(`port-forward to service ${frontend}`)
+    const forward = await connection.reach.forward(config.namespace, frontend, {
+      preferredLocalPort: options.forwardFrom,
+    })
+    report.url = forward.url
+    return {report, warnings, summary: `${summary}; ${forward.url} forwards to service ${frontend}`, forward}
+  }
+  if (report.url === null) {
+    onLine(`GET / through a port-forward to service ${frontend}`)
+    try {
+      await (await connection.reach.forward(config.namespace, frontend)).close()
+      summary = `${summary}; answers through a port-forward`
+    } catch (error) {
+      warnings.push(
+        `the app answers through the API server, but not through a port-forward from this machine: ${error instanceof Error ? error.message : String(error)}`,
+      )
+    }
+  }
+  return {report, warnings, summary}
 }
 
-/** The frontend without the Ingress: its NodePort URL, else a port-forward to its Service. */
+/**
+ * The frontend without the Ingress: its NodePort URL, else a port-forward to its Service; on a remote
+ * cluster, its load balancer's address, else none (null: only a port-forward reaches it).
+ */
 async function workingUrl(
   resolved: ResolvedConfig,
   connection: Connection,
-): Promise<{url: string; shown: string}> {
+): Promise<{url: string | null; shown: string}> {
   const {config} = resolved
   const service = config.services.frontend.service
+  if (connection.clusterKind === 'remote') {
+    const url = await connection.cluster
+      .frontendUrl({service: service.name, namespace: config.namespace})
+      .catch(() => null)
+    return url === null ? {url, shown: PORT_FORWARD_HINT} : {url, shown: url}
+  }
   if (service.type !== 'ClusterIP') {
     const url = await connection.cluster
       .frontendUrl({
@@ -133,7 +188,7 @@ async function workingUrl(
         nodePort: service.nodePort ?? undefined,
       })
       .catch(() => undefined)
-    if (url !== undefined) return {url, shown: url}
+    if (url !== undefined && url !== null) return {url, shown: url}
   }
   const forward = `kubectl -n ${config.namespace} port-forward svc/${service.name} ${PORT_FORWARD_LOCAL}:${service.port}`
   const url = `http://localhost:${PORT_FORWARD_LOCAL}`

@@ -10,7 +10,9 @@ import type {RolloutOutcome, TrackRequest} from '../kube/rollout/rollout-tracker
 import type {SecretStore} from '../kube/secret-store.js'
 import type {StateRecordStore} from '../kube/state-record.js'
 import type {WorkloadSource} from '../kube/workload-source.js'
+import type {AppReach} from '../kube/app-reach.js'
 import type {ImageRegistry} from '../registry/image-registry.js'
+import type {RegistryAddress} from '../registry/registry-address.js'
 import type {PodLogSource} from '../kube/rollout/pod-logs.js'
 import type {ContainerLogSource} from '../logs/log-source.js'
 
@@ -47,6 +49,13 @@ export interface Connection {
   tagger: ContentTagger
   /** `registry.url`: where images are pushed and the nodes pull them from; absent without one. */
   registry?: ImageRegistry
+  /**
+   * The registry an image reference names, whatever registry.url says now: a past revision's images
+   * may come from another one (rollback asks it for their tags).
+   */
+  registryAt(address: RegistryAddress): ImageRegistry
+  /** The app from this machine: whether a URL answers, and port-forwards to a Service. */
+  reach: AppReach
   /** Stops the connection's background work (watches, timers). */
   close(): void
 }

@@ -1,17 +1,35 @@
 import {SERVICE_NAMES, type ServiceName} from '../config/schema.js'
-import {DEPLOY_DIGEST_KEY, IMAGE_TAG_KEY} from './chart-values.js'
+import {DEPLOY_DIGEST_KEY, IMAGE_REPOSITORY_KEY, IMAGE_TAG_KEY} from './chart-values.js'
 
 /** The image tags a revision's values hold (`<service>.image.tag`), as `up` passed them. */
 export function imageTagsOf(
   values: Record<string, unknown> | null | undefined,
 ): Partial<Record<ServiceName, string>> {
-  const tags: Partial<Record<ServiceName, string>> = {}
-  if (!values) return tags
+  return perService(values, IMAGE_TAG_KEY)
+}
+
+/**
+ * The image repositories a revision's values name (`<service>.image.repository`), as that revision's
+ * configuration wrote them: under the registry it pushed to then, or bare for loaded images.
+ */
+export function imageRepositoriesOf(
+  values: Record<string, unknown> | null | undefined,
+): Partial<Record<ServiceName, string>> {
+  return perService(values, IMAGE_REPOSITORY_KEY)
+}
+
+/** Each service's non-empty string at `key(service)` in the values. */
+function perService(
+  values: Record<string, unknown> | null | undefined,
+  key: (service: ServiceName) => string,
+): Partial<Record<ServiceName, string>> {
+  const found: Partial<Record<ServiceName, string>> = {}
+  if (!values) return found
   for (const service of SERVICE_NAMES) {
-    const tag = valueAt(values, IMAGE_TAG_KEY(service))
-    if (typeof tag === 'string' && tag !== '') tags[service] = tag
+    const value = valueAt(values, key(service))
+    if (typeof value === 'string' && value !== '') found[service] = value
   }
-  return tags
+  return found
 }
 
 /** The deploy digest `up` stored in the release's values, if any. */

@@ -11,8 +11,8 @@ import {lockRelease, phaseFactory, runOperation, type Renderer} from './phase-ru
 import {releaseSelector} from '../kube/kube-client.js'
 import type {Connection} from './ports.js'
 import {deployedRepository} from './chart-values.js'
-import {assertRevisionImagesInRegistry, configuredRegistry} from './registry.js'
-import {imageTagsOf} from './release-tags.js'
+import {assertRevisionImagesInRegistry, imageSource, loadedImages} from './registry.js'
+import {imageRepositoriesOf, imageTagsOf} from './release-tags.js'
 import {rollBackTo, rolloutFailure} from './rollback-step.js'
 import {awaitRollout} from './rollout-phase.js'
 
@@ -47,7 +47,8 @@ export interface RollbackResult {
   state: LifecycleState
   tags: Partial<Record<ServiceName, string>>
   reloadedImages: string[]
-  url?: string
+  /** null: the cluster publishes no address this machine can use. */
+  url?: string | null
   phases: PhaseResult[]
   warnings: string[]
   diagnosis?: Diagnosis
@@ -148,9 +149,12 @@ export function planRollback(
 ): RollbackPlan {
   const {config} = resolved
   const tags = imageTagsOf(targetValues)
+  // The revision's own repositories: registry.url may have changed (or been set) since it was deployed.
+  const repositories = imageRepositoriesOf(targetValues)
   const images = SERVICE_NAMES.filter((name) => config.services[name].enabled).flatMap((service) => {
     const tag = tags[service]
-    return tag ? [{service, ref: `${deployedRepository(config, service)}:${tag}`, tag}] : []
+    const repository = repositories[service] ?? deployedRepository(config, service)
+    return tag ? [{service, ref: `${repository}:${tag}`, tag}] : []
   })
   return {from: choice.from, to: choice.target.revision, description: choice.target.description, tags, images}
 }
@@ -204,8 +208,8 @@ export async function runRollback(
       const plan = planRollback(resolved, choice, values)
       run.plan = plan
       Object.assign(result, {plan, fromRevision: plan.from, toRevision: plan.to, tags: plan.tags})
-      const registry = configuredRegistry(resolved, connection)
-      if (registry) await assertRevisionImagesInRegistry(resolved, registry, plan.to, plan.images)
+      await assertRevisionImagesInRegistry(resolved, connection, plan.to, plan.images)
+      assertLoadable(connection, plan)
       await connection.cluster.ensureRunning()
       run.lock = await lockRelease(connection, recorder, {
         namespace,
@@ -218,9 +222,10 @@ export async function runRollback(
     }),
     phase('load', 'Make sure its images are in the cluster', 'Loading', async (task) => {
       const plan = planned()
-      if (config.registry.url !== null)
-        return {skip: `the nodes pull its images from ${config.registry.url} (each tag checked there)`}
-      for (const image of plan.images) {
+      const toLoad = loadedImages(plan.images)
+      if (toLoad.length === 0)
+        return {skip: `the nodes pull its images from ${registriesOf(plan)} (each tag checked there)`}
+      for (const image of toLoad) {
         const loaded = await ensureRevisionImage(connection, plan, image, signal, (line) => {
           task.output = line
         })
@@ -264,7 +269,7 @@ export async function runRollback(
         (line) => {
           task.output = line
         },
-        {signal},
+        {ingress: {signal}},
       )
       result.url = health.report.url
       result.warnings.push(...health.warnings)
@@ -283,6 +288,27 @@ export async function runRollback(
     succeeded: () => recorder.lifecycleState,
   })
   return result
+}
+
+/** The registries a revision's images come from, as the load phase names them. */
+function registriesOf(plan: RollbackPlan): string {
+  return [...new Set(plan.images.map((image) => imageSource(image.ref).registry ?? ''))].sort().join(', ')
+}
+
+/**
+ * A revision whose images were loaded into a local cluster's nodes cannot run on a remote cluster:
+ * nothing can put them there. Said before anything changes.
+ */
+function assertLoadable(connection: Connection, plan: RollbackPlan): void {
+  const loaded = loadedImages(plan.images)
+  if (connection.clusterKind !== 'remote' || loaded.length === 0) return
+  throw new BadInputError(
+    `revision ${plan.to} runs ${loaded.map((image) => image.ref).join(', ')}, loaded into a local cluster and never pushed to a registry: the nodes of a remote cluster cannot get them; the release was not touched`,
+    {
+      where: `REVISION ${plan.to}`,
+      fix: 'pick a revision deployed with registry.url (`todo-deploy rollback --list`), or run `todo-deploy up` to push and deploy the current source',
+    },
+  )
 }
 
 /**

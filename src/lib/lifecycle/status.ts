@@ -126,16 +126,23 @@ export async function readStatus(
   options: {now?: () => Date; withUrls?: boolean} = {},
 ): Promise<StatusReport> {
   const {config} = resolved
-  const [release, history, operation] = await Promise.all([
+  // Every read at once: the objects are read before it is known whether a release exists (then unused).
+  const [release, history, operation, snapshot] = await Promise.all([
     connection.helm.status(config.release, config.namespace),
     connection.helm.history(config.release, config.namespace),
     readOperation(connection, config, options.now),
+    connection.workloads.snapshot(config.namespace, releaseSelector(config.release)),
   ])
-  const snapshot = release
-    ? await connection.workloads.snapshot(config.namespace, releaseSelector(config.release))
-    : emptySnapshot()
   const revision = history.find((entry) => entry.revision === release?.revision)
-  return buildStatus(resolved, connection, release, revision ?? null, operation, snapshot, options)
+  return buildStatus(
+    resolved,
+    connection,
+    release,
+    revision ?? null,
+    operation,
+    release ? snapshot : emptySnapshot(),
+    options,
+  )
 }
 
 export async function buildStatus(
@@ -150,28 +157,23 @@ export async function buildStatus(
   const now = (options.now ?? (() => new Date()))()
   const {config} = resolved
   const deployments = snapshot.deployments.map(describeDeployment).sort(byName)
-  const pods = await Promise.all(
-    snapshot.pods.map((pod) =>
-      describePod(pod, connection, config.namespace, config.rollout.crashLoopRestarts, now),
-    ),
-  )
-  pods.sort(byName)
-  const services: ServiceReport[] = []
-  for (const service of snapshot.services.sort((a, b) =>
+  const sortedServices = [...snapshot.services].sort((a, b) =>
     byName({name: a.metadata?.name ?? ''}, {name: b.metadata?.name ?? ''}),
-  )) {
-    services.push(await describeService(service, resolved, connection, options.withUrls ?? true))
-  }
-  const ingresses = release
-    ? (await connection.api.listIngresses(config.namespace, releaseSelector(config.release)))
-        .map(({name, className, hosts, addresses}) => ({
-          name,
-          className,
-          hosts,
-          address: addresses[0] ?? null,
-        }))
-        .sort(byName)
-    : []
+  )
+  const [pods, services, ingresses] = await Promise.all([
+    Promise.all(
+      snapshot.pods.map((pod) =>
+        describePod(pod, connection, config.namespace, config.rollout.crashLoopRestarts, now),
+      ),
+    ),
+    Promise.all(
+      sortedServices.map((service) =>
+        describeService(service, resolved, connection, options.withUrls ?? true),
+      ),
+    ),
+    release ? connection.api.listIngresses(config.namespace, releaseSelector(config.release)) : [],
+  ])
+  pods.sort(byName)
   const {state, reason} = deriveState(release, lastOperation, deployments, pods)
   return {
     release: release ? summarise(release, revision) : null,
@@ -181,7 +183,9 @@ export async function buildStatus(
     deployments,
     pods,
     services,
-    ingresses,
+    ingresses: ingresses
+      .map(({name, className, hosts, addresses}) => ({name, className, hosts, address: addresses[0] ?? null}))
+      .sort(byName),
   }
 }
 

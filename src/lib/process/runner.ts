@@ -1,6 +1,6 @@
 import {constants} from 'node:os'
 
-import {execa, type ResultPromise} from 'execa'
+import type {ResultPromise} from 'execa'
 
 import {PrerequisiteError, TodoDeployError, ExitCode} from '../errors.js'
 
@@ -44,6 +44,8 @@ export class ExecaProcessRunner implements ProcessRunner {
   private readonly children = new Set<ResultPromise>()
 
   async run(file: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+    // Loaded on the first subprocess: `status` with its cluster facts cached starts none.
+    const {execa} = await import('execa')
     const child = execa(file, args, {
       reject: false,
       all: false,

@@ -28,7 +28,8 @@ export interface UpJson {
   images: UpImageJson[]
   helm: {action: 'install' | 'upgrade' | 'skipped'; revision?: number}
   phases: {phase: string; lifecycleState: string; state: string; durationMs?: number; skipReason?: string}[]
-  url?: string
+  /** null: a remote cluster publishes no address (reach it with `up --port-forward`). */
+  url?: string | null
   warnings: string[]
   diagnosis?: {
     deployment: string
@@ -74,7 +75,7 @@ export interface RollbackJson {
   revision: number
   state: string
   tags: {frontend?: string; backend?: string}
-  url?: string
+  url?: string | null
 }
 
 export interface RollbackListEntry {

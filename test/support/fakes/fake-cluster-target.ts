@@ -16,7 +16,9 @@ import type {CallLog} from './call-log.js'
  * sends the local image), counted, and a load can be made to fail.
  */
 export class FakeClusterTarget implements ClusterTarget {
-  readonly kind: ClusterKind = 'minikube'
+  kind: ClusterKind = 'minikube'
+  /** Like a remote cluster's ClusterIP Service: the cluster publishes no address (frontendUrl is null). */
+  publishesNoAddress = false
   /** ref → image ID on the node. */
   readonly images = new Map<string, string>()
   readonly loads: string[] = []
@@ -91,8 +93,9 @@ export class FakeClusterTarget implements ClusterTarget {
     return this.images.delete(ref)
   }
 
-  async frontendUrl(request: FrontendUrlRequest): Promise<string> {
+  async frontendUrl(request: FrontendUrlRequest): Promise<string | null> {
     this.log.record('cluster.frontendUrl', request)
+    if (this.publishesNoAddress) return null
     if (request.ingressHost) return `http://${request.ingressHost}`
     return `http://${this.nodeIp}:${request.nodePort ?? 80}`
   }

@@ -21,8 +21,6 @@ export const REGISTRY_PASSWORD = 'test-secret-value-registry-password'
  */
 export class FakeRegistry implements ImageRegistry {
   readonly address: RegistryAddress
-  /** `host/ns/repo:tag` → digest. */
-  readonly tags = new Map<string, string>()
   /** The Docker login for the registry; null for none. */
   login: RegistryCredential | null
 
@@ -30,6 +28,8 @@ export class FakeRegistry implements ImageRegistry {
     private readonly log: CallLog,
     private readonly engine: FakeImageEngine,
     url = 'localhost:5000/team',
+    /** `host/ns/repo:tag` → digest; shared by every view of the same registry host. */
+    readonly tags = new Map<string, string>(),
   ) {
     this.address = parseRegistryUrl(url, true)
     this.login = new RegistryCredential(this.address.host, 'the auths entry in the test Docker config', {
@@ -50,7 +50,7 @@ export class FakeRegistry implements ImageRegistry {
   }
 
   async manifestDigest(repository: string, tag: string): Promise<string | null> {
-    this.log.record('registry.manifestDigest', repository, tag)
+    this.log.record('registry.manifestDigest', this.address.host, repository, tag)
     return this.tags.get(`${registryRepository(this.address, repository)}:${tag}`) ?? null
   }
 

@@ -8,8 +8,8 @@ import {
   type ClusterObservation,
   type SourceHashes,
 } from './observe.js'
-import {planUp} from './plan.js'
-import type {HeldLock, UpRun} from './run.js'
+import {planUp, type ServicePlan, type UpObservation} from './plan.js'
+import type {HeldLock, ServiceImageOutcome, UpRun} from './run.js'
 
 /**
  * Preflight of a real `up`: observe the cluster, refuse a stuck release, take the release's lock, then
@@ -85,11 +85,19 @@ async function makePlan(
     loaded: false,
     ...(service.build.action === 'skip' ? {buildSkipReason: service.build.reason} : {}),
     ...(service.load.action === 'skip' ? {loadSkipReason: service.load.reason} : {}),
-    ...(run.observed?.registry
-      ? {pushed: false, ...(service.push.action === 'skip' ? {pushSkipReason: service.push.reason} : {})}
-      : {}),
+    ...(run.observed?.registry ? registryOutcome(service, run.observed.registry) : {}),
   }))
   run.recorder.set({tags: Object.fromEntries(plan.services.map((service) => [service.service, service.tag]))})
+}
+
+/** Before the push phase: not pushed; a skipped push already names the digest the registry holds. */
+function registryOutcome(
+  service: ServicePlan,
+  registry: NonNullable<UpObservation['registry']>,
+): Pick<ServiceImageOutcome, 'pushed' | 'digest' | 'pushSkipReason'> {
+  if (service.push.action !== 'skip') return {pushed: false}
+  const digest = registry.images[service.service]?.remoteDigest ?? undefined
+  return {pushed: false, ...(digest ? {digest} : {}), pushSkipReason: service.push.reason}
 }
 
 function describeObservation(cluster: ClusterObservation): string {

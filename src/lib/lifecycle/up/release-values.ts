@@ -7,6 +7,8 @@ import {parseAllDocuments} from 'yaml'
 import {BadInputError} from '../../errors.js'
 import type {ReleaseValues} from '../../helm/helm-client.js'
 import {checkRenderedObjects, type K8sObject} from '../../rules/index.js'
+import {DEPLOY_DIGEST_KEY, IMAGE_TAG_KEY} from '../chart-values.js'
+import {deployDigest} from '../deploy-digest.js'
 import {configValuesText, type UpPlan} from './plan.js'
 import {planOf, type UpRun} from './run.js'
 
@@ -38,10 +40,16 @@ export async function withReleaseValues<T>(
 
 /**
  * `helm template` of the values, checked against the data model's rules: a broken rule is exit 2 before
- * anything is deployed, a warning joins the result's warnings. Returns the manifests.
+ * anything is deployed, a warning joins the result's warnings. Returns the manifests. With a memory of
+ * checked renders (`dev`), a render that differs from the last checked one only in its image tags is
+ * not asked of Helm again: the rules run on the last manifests with the new image references.
  */
 export async function renderChecked(run: UpRun, values: ReleaseValues): Promise<string> {
-  const manifests = await run.connection.helm.template(values)
+  const memory = run.options.checkedRenders
+  const key = memory === undefined ? undefined : renderKey(run)
+  const refs = planOf(run).services.map((service) => service.ref)
+  const manifests =
+    (key === undefined ? undefined : memory?.reuse(key, refs)) ?? (await run.connection.helm.template(values))
   const violations = checkRenderedObjects(parseManifests(manifests), {
     localImages: run.resolved.config.registry.url === null,
     clusterKind: run.connection.clusterKind,
@@ -60,6 +68,7 @@ export async function renderChecked(run: UpRun, values: ReleaseValues): Promise<
   for (const warning of violations.filter((violation) => violation.severity === 'warn')) {
     run.result.warnings.push(`${warning.object} ${warning.field}: ${warning.message} [${warning.id}]`)
   }
+  if (key !== undefined) memory?.remember(key, refs, manifests)
   return manifests
 }
 
@@ -74,6 +83,66 @@ export function renderAhead(run: UpRun): void {
   if (plan.helm.action === 'skip') return
   run.rendered = withReleaseValues(run, plan, (values) => renderChecked(run, values))
   run.rendered.catch(() => {})
+}
+
+/**
+ * The last render whose rules passed, kept for a `dev` session: its iterations mostly change image
+ * tags only, and `helm template` (a Helm process, the chart rendered) is most of an iteration's own time.
+ */
+export class CheckedRenders {
+  #last: {key: string; refs: readonly string[]; manifests: string} | undefined
+
+  /**
+   * The last manifests with `refs` in place of the image references they were rendered with, when
+   * the render depended on nothing else that changed (`key`); undefined when Helm must render again
+   * (also when the chart does not write an image reference as `repository:tag`).
+   */
+  reuse(key: string, refs: readonly string[]): string | undefined {
+    const last = this.#last
+    if (last?.key !== key || last.refs.length !== refs.length) return undefined
+    let manifests = last.manifests
+    for (const [index, before] of last.refs.entries()) {
+      const after = refs[index] ?? before
+      if (after === before) continue
+      if (!manifests.includes(before)) return undefined
+      manifests = manifests.replaceAll(before, after)
+    }
+    return manifests
+  }
+
+  remember(key: string, refs: readonly string[], manifests: string): void {
+    this.#last = {key, refs: [...refs], manifests}
+  }
+}
+
+/**
+ * What a render and its check depend on besides the image tags: the chart's files, the values files,
+ * the configuration's values, the other values set, where it goes and what the rules are told.
+ */
+function renderKey(run: UpRun): string {
+  const plan = planOf(run)
+  const observed = run.observed
+  if (observed === undefined) throw new Error('up: the render ran before the observation')
+  const tagKeys = new Set(plan.services.map((service) => IMAGE_TAG_KEY(service.service)))
+  const setString = Object.fromEntries(
+    Object.entries(plan.values.setString).filter(
+      ([name]) => !tagKeys.has(name) && name !== DEPLOY_DIGEST_KEY,
+    ),
+  )
+  return JSON.stringify({
+    inputs: deployDigest({
+      sources: observed.sources,
+      configValues: configValuesText(run.resolved),
+      setString,
+      set: plan.values.set,
+    }),
+    chart: run.resolved.chartDir,
+    release: plan.release,
+    namespace: plan.namespace,
+    localImages: run.resolved.config.registry.url === null,
+    clusterKind: run.connection.clusterKind,
+    secretKeyNames: run.secrets.map((secret) => secret.name),
+  })
 }
 
 function parseManifests(text: string): K8sObject[] {

@@ -11,6 +11,7 @@ import type {Renderer} from '../phase-runner.js'
 import type {FailedFirstInstall} from '../failed-first-install.js'
 import type {Connection} from '../ports.js'
 import type {UpObservation, UpPlan, UpRequest} from './plan.js'
+import type {CheckedRenders} from './release-values.js'
 
 export interface UpOptions extends UpRequest {
   /** false with `--no-wait`: stop after Helm. */
@@ -25,10 +26,17 @@ export interface UpOptions extends UpRequest {
   renderer: Renderer
   signal?: AbortSignal
   /**
+   * `--port-forward`: once healthy, forward the frontend Service to 127.0.0.1 and make that the URL;
+   * the forward stays open until `signal` aborts.
+   */
+  portForward?: boolean
+  /**
    * Run under the release's lock that the caller already holds (`dev` holds it for its whole session):
    * preflight takes no lock and frees none; the operation is recorded under the caller's command.
    */
   heldLock?: HeldLock
+  /** `dev`: the last checked render, reused when only image tags changed (no `helm template` then). */
+  checkedRenders?: CheckedRenders
 }
 
 /** A lock the caller holds, and the command the operation record names (`dev`). */
@@ -69,7 +77,13 @@ export interface UpResult {
   images: ServiceImageOutcome[]
   helm: {action: HelmAction; revision?: number; reason?: string}
   phases: PhaseResult[]
-  url?: string
+  /**
+   * Where the app answers from this machine; null when the cluster publishes no address (a remote
+   * cluster without a LoadBalancer or an Ingress address): `up --port-forward` reaches it.
+   */
+  url?: string | null
+  /** `--port-forward`: `url` is a port-forward that stays open until Ctrl-C. */
+  forwarding?: boolean
   health?: HealthAnswer[]
   warnings: string[]
   diagnosis?: Diagnosis

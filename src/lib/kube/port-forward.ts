@@ -24,6 +24,8 @@ export interface PortForwardOptions {
   servicePort?: number
   /** The local port on 127.0.0.1; a free one by default. */
   localPort?: number
+  /** When `localPort` is taken, listen on a free port instead of failing. */
+  anyPortIfTaken?: boolean
   /** Path of the verifying GET (default `/`); any answer below 500 counts as working. */
   verifyPath?: string
   verifyTimeoutMs?: number
@@ -67,7 +69,10 @@ export class ServicePortForward {
     const forward = new ServicePortForward(options)
     try {
       await forward.#lookUp()
-      await forward.#listen(options.localPort ?? 0)
+      await forward.#listen(options.localPort ?? 0).catch(async (error: unknown) => {
+        if (!options.anyPortIfTaken || options.localPort === undefined) throw error
+        await forward.#listen(0)
+      })
       await forward.#verify()
     } catch (error) {
       await forward.close()

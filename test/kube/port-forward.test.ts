@@ -3,7 +3,8 @@ import net, {type AddressInfo} from 'node:net'
 
 import {afterEach, describe, expect, it} from 'vitest'
 
-import {ServicePortForward} from '../../src/lib/dev/port-forward.js'
+import {kubeAppReach} from '../../src/lib/kube/app-reach.js'
+import {ServicePortForward} from '../../src/lib/kube/port-forward.js'
 import {ExitCode} from '../../src/lib/errors.js'
 import {KubeConnection} from '../../src/lib/kube/kube-connection.js'
 import {FakeKubeApiServer, type KubeObject, kubeConfigFor} from '../support/kube-api-server.js'
@@ -241,6 +242,46 @@ describe('ServicePortForward through client-node', () => {
     const port = forward.localPort
     await forward.close()
     await expect(connects(port)).resolves.toBe(false)
+  })
+
+  describe('kubeAppReach (what up --port-forward and dev use)', () => {
+    async function reachPodA() {
+      const [template] = recordedReadyPods() as [KubeObject]
+      const app = await podApp('frontend-a')
+      cleanups.push(app.close)
+      const setup = await cluster({'frontend-a': app})
+      setup.api.seed('pods', pod(template, 'frontend-a', '2026-11-27T10:00:00Z'))
+      return {
+        setup,
+        reach: kubeAppReach(
+          {kc: setup.kc, context: 'fake-context', server: setup.server.url},
+          setup.connection,
+        ),
+      }
+    }
+
+    it('listens on the preferred port when it is free, and the URL reaches the pod', async () => {
+      const {setup, reach} = await reachPodA()
+      const preferred = await freePort()
+      const forward = await reach.forward(NAMESPACE, 'frontend', {preferredLocalPort: preferred})
+      cleanups.push(() => forward.close())
+      expect(forward.url).toBe(`http://127.0.0.1:${preferred}`)
+      await expect(get(`${forward.url}/todos`)).resolves.toEqual({status: 200, body: 'frontend-a /todos'})
+      expect(setup.server.sessions.map((session) => session.pod)).toEqual(['frontend-a', 'frontend-a'])
+    })
+
+    it('the preferred port taken by another program: a free port instead, not a failure', async () => {
+      const {reach} = await reachPodA()
+      const taken = net.createServer()
+      await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve))
+      cleanups.push(() => new Promise<void>((resolve) => taken.close(() => resolve())))
+      const takenPort = (taken.address() as AddressInfo).port
+      const forward = await reach.forward(NAMESPACE, 'frontend', {preferredLocalPort: takenPort})
+      cleanups.push(() => forward.close())
+      expect(forward.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
+      expect(forward.url).not.toBe(`http://127.0.0.1:${takenPort}`)
+      await expect(get(forward.url)).resolves.toMatchObject({status: 200, body: 'frontend-a /'})
+    })
   })
 })
 
