@@ -9,7 +9,7 @@ import type {StatusReport} from '../../src/lib/lifecycle/status.js'
 import {runUp, type UpResult} from '../../src/lib/lifecycle/up.js'
 import {FakeCluster, podObject, testSecrets, type TestProject} from '../support/fake-connection.js'
 import {runCommand} from '../support/run-command.js'
-import {NAMESPACE, RELEASE, tempProject, useFakeCluster} from '../support/lifecycle-fixtures.js'
+import {NAMESPACE, RELEASE, phaseRunning, tempProject, useFakeCluster} from '../support/lifecycle-fixtures.js'
 
 /**
  * The StatusReport exactly as README.md "status --json" documents it: strict objects, so a field the
@@ -211,7 +211,7 @@ describe('status --json matches the schema the README documents', () => {
     fake.rollout.script.push({status: 'hang'})
     const controller = new AbortController()
     fake.log.onCall = (name) => {
-      if (name === 'rollout.wait') setTimeout(() => controller.abort(), 5)
+      if (name === 'rollout.wait') void phaseRunning(fake, 'rollout').then(() => controller.abort())
     }
     const interrupted = await runUp(p.resolved, fake.connection, testSecrets(), {
       build: true,

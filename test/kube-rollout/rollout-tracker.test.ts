@@ -244,3 +244,89 @@ describe('RolloutTracker when interrupted', () => {
     expect((error as InterruptedError).exitCode).toBe(ExitCode.Interrupted)
   })
 })
+
+/** A change being applied (helm running): resolved or rejected by the test. */
+function helmRun(): {returned: Promise<void>; finish: () => void; fail: (error: Error) => void} {
+  let finish!: () => void
+  let fail!: (error: Error) => void
+  const returned = new Promise<void>((resolve, reject) => {
+    finish = resolve
+    fail = reject
+  })
+  return {returned, finish, fail}
+}
+
+/** Resolves once the tracker has a watch open on each of the rollout's four resources. */
+async function watching(server: ReplayApiServer): Promise<void> {
+  while (server.openWatches() < 4) await new Promise((resolve) => setTimeout(resolve, 5))
+}
+
+const isWatch = (request: {query: Record<string, string>}): boolean => request.query.watch === 'true'
+
+describe('RolloutTracker started with helm (startAfter)', () => {
+  it('watches while helm runs: the apply arrives through the watches already open, no new list or watch', async () => {
+    // The clock holds at t=2400 (v1 2/2 available) until the watches are open; the apply (t=2508,
+    // generation 2 at t=2753, new ReplicaSet and pod at t=2771-2823) happens while helm still runs.
+    const server = await replay('rolling-update', {startAt: 1000, until: 2400})
+    const helm = helmRun()
+    const progress: string[] = []
+    const tracking = trackReplay(server, {
+      startAfter: helm.returned,
+      onProgress: (p) => progress.push(p.state),
+    })
+    await watching(server)
+    const openedBeforeHelmReturned = server.requests.filter(isWatch).length
+    server.playUntil(3000)
+    await server.reached(3000)
+    const requestsBeforeHelmReturned = server.requests.length
+    helm.finish()
+    server.playUntil(Number.POSITIVE_INFINITY)
+    const {outcome} = await tracking
+
+    expect(openedBeforeHelmReturned).toBe(4)
+    // After helm: one read of the Deployments' generations (the fence), and no watch opened again.
+    const after = server.requests.slice(requestsBeforeHelmReturned)
+    expect(after.filter(isWatch)).toEqual([])
+    expect(after.map((request) => request.path)).toEqual([
+      '/apis/apps/v1/namespaces/fx-rolling-update/deployments',
+    ])
+    // The first judgement already knew the new pod the watch delivered while helm ran.
+    expect(progress[0]).toBe('ContainerCreating')
+    expect(outcome).toMatchObject({status: 'rolled-out', deployments: [{revision: '2'}]})
+  })
+
+  it('does not take the old, rolled-out spec before helm returns for the rollout', async () => {
+    const server = await replay('rolling-update', {startAt: 1000, until: 2400})
+    const helm = helmRun()
+    let decided = false
+    const tracking = trackReplay(server, {startAfter: helm.returned}).finally(() => {
+      decided = true
+    })
+    await watching(server)
+    // v1 is 2/2 available, and stays judged as nothing while helm runs.
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    expect(decided).toBe(false)
+    server.playUntil(2760)
+    await server.reached(2760)
+    helm.finish()
+    server.playUntil(Number.POSITIVE_INFINITY)
+    const {outcome} = await tracking
+    expect(outcome).toEqual({
+      status: 'rolled-out',
+      deployments: [{name: 'rolling-update', replicas: 2, revision: '2', images: ['fx-web:v2']}],
+    })
+    expect(server.now()).toBeGreaterThanOrEqual(10_962)
+  })
+
+  it('a failing helm ends the tracking with its error and closes the watches', async () => {
+    const server = await replay('rolling-update', {startAt: 1000, until: 2400})
+    const helm = helmRun()
+    const tracking = trackReplay(server, {startAfter: helm.returned})
+    await watching(server)
+    const helmFailed = new Error('UPGRADE FAILED: another operation (install/upgrade/rollback) is in progress')
+    helm.fail(helmFailed)
+    await expect(tracking).rejects.toBe(helmFailed)
+    while (server.openWatches() > 0) await new Promise((resolve) => setTimeout(resolve, 5))
+    expect(server.openWatches()).toBe(0)
+  })
+})

@@ -172,6 +172,55 @@ describe('rolloutVerdict on objects recorded on a real cluster', () => {
   })
 })
 
+describe('rolloutVerdict fenced at the generation helm applied', () => {
+  // t=2000: v1 is 2/2 available (generation 1): the state a watch started before helm holds while the
+  // applied spec (generation 2, t=2753) is still on its way.
+  const applied = {appliedGenerations: {'rolling-update': 2}}
+
+  it('does not take the old, rolled-out spec for the rollout while the applied one has not arrived', () => {
+    expect(rolloutVerdict(recordedObjectsAt('rolling-update', 2000), DEFAULT)).toMatchObject({
+      status: 'rolled-out',
+      deployments: [{revision: '1'}],
+    })
+    expect(rolloutVerdict(recordedObjectsAt('rolling-update', 2000), {...DEFAULT, ...applied})).toEqual({
+      status: 'progressing',
+      progress: [
+        expect.objectContaining({
+          deployment: 'rolling-update',
+          desired: 2,
+          rolledOut: false,
+          state: 'waiting for the applied spec (generation 2) to reach the watch',
+        }),
+      ],
+    })
+  })
+
+  it('judges the applied generation as usual once it is there', () => {
+    expect(rolloutVerdict(recordedObjectsAt('rolling-update', 10_904), {...DEFAULT, ...applied}).status).toBe(
+      'progressing',
+    )
+    expect(rolloutVerdict(recordedObjectsAt('rolling-update', 10_962), {...DEFAULT, ...applied})).toMatchObject({
+      status: 'rolled-out',
+      deployments: [{revision: '2', images: ['fx-web:v2']}],
+    })
+  })
+
+  it('at the timeout, says the applied spec never reached the watch', () => {
+    const failure = stalledRollout(recordedObjectsAt('rolling-update', 2000), {
+      ...DEFAULT,
+      ...applied,
+      namespace: 'fx-rolling-update',
+      labelSelector: 'app.kubernetes.io/instance=fx',
+      timeoutMs: 20_000,
+    })
+    expect(failure).toEqual({
+      deployment: 'rolling-update',
+      reason: 'NotObserved',
+      message: 'timed out waiting for the applied spec (generation 2) to reach the watch',
+    })
+  })
+})
+
 describe('stalledRollout: what the timeout reports', () => {
   const stalled = (scenario: string, t: number, deployments?: string[]) =>
     stalledRollout(recordedObjectsAt(scenario, t), {

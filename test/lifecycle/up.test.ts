@@ -1,4 +1,4 @@
-import {describe, expect, test} from 'vitest'
+import {describe, expect, test, vi} from 'vitest'
 
 import {
   BadInputError,
@@ -10,7 +10,7 @@ import {
 import {runUp, type UpOptions, type UpResult} from '../../src/lib/lifecycle/up.js'
 import type {LifecycleRecord} from '../../src/lib/kube/state-record.js'
 import {FakeCluster, TERMINAL_REASONS, testSecrets, type TestProject} from '../support/fake-connection.js'
-import {tempProject, RELEASE, NAMESPACE, UP_OPTIONS} from '../support/lifecycle-fixtures.js'
+import {tempProject, RELEASE, NAMESPACE, UP_OPTIONS, phaseRunning} from '../support/lifecycle-fixtures.js'
 
 const PHASES = ['preflight', 'build', 'load', 'secret', 'deploy', 'rollout', 'verify']
 
@@ -237,6 +237,80 @@ describe('up: failures and their exit codes', () => {
     expect(names.indexOf('helm.upgradeInstall')).toBeGreaterThan(names.lastIndexOf('cluster.loadImage'))
   })
 
+  test('the build contexts are hashed while the cluster is still being asked', async () => {
+    const p = tempProject()
+    const fake = new FakeCluster()
+    const tag = fake.connection.tagger.tag.bind(fake.connection.tagger)
+    let tagged = 0
+    let bothTagged: () => void = () => {}
+    const hashed = new Promise<void>((resolve) => (bothTagged = resolve))
+    vi.spyOn(fake.connection.tagger, 'tag').mockImplementation(async (input) => {
+      const result = await tag(input)
+      if (++tagged === 2) bothTagged()
+      return result
+    })
+    // The cluster answers once both contexts are hashed, or after 2 s if hashing waits for it.
+    const ensureRunning = fake.cluster.ensureRunning.bind(fake.cluster)
+    let taggedWhenClusterAnswered = -1
+    fake.cluster.ensureRunning = async () => {
+      await Promise.race([hashed, new Promise((resolve) => setTimeout(resolve, 2000))])
+      taggedWhenClusterAnswered = tagged
+      return ensureRunning()
+    }
+    const result = await up(p, fake)
+    expect(taggedWhenClusterAnswered).toBe(2)
+    expect(result.state).toBe('Healthy')
+  })
+
+  test('the chart is rendered and checked while the images build, not after them', async () => {
+    const p = tempProject()
+    const fake = new FakeCluster()
+    fake.engine.buildMs = 500
+    const loadsAtTemplate: number[] = []
+    fake.log.onCall = (name) => {
+      if (name === 'helm.template') loadsAtTemplate.push(fake.cluster.loads.length)
+    }
+    const result = await up(p, fake)
+
+    expect(loadsAtTemplate).toEqual([0])
+    expect(fake.helm.templates).toHaveLength(1)
+    expect(result.state).toBe('Healthy')
+    const names = fake.log.names()
+    expect(names.indexOf('helm.upgradeInstall')).toBeGreaterThan(names.lastIndexOf('cluster.loadImage'))
+  })
+
+  test('the rollout watch is established while helm still works, and judged once it returned', async () => {
+    const p = tempProject()
+    const fake = new FakeCluster()
+    fake.helm.upgradeMs = 200
+    const helmAtWatch: (string | undefined)[] = []
+    fake.log.onCall = (name) => {
+      if (name === 'rollout.wait') helmAtWatch.push(fake.helm.revisions(RELEASE, NAMESPACE).at(-1)?.status)
+      if (name === 'rollout.judge') helmAtWatch.push(fake.helm.revisions(RELEASE, NAMESPACE).at(-1)?.status)
+    }
+    const result = await up(p, fake)
+    expect(helmAtWatch).toEqual(['pending-install', 'deployed'])
+    expect(fake.rollout.requests).toHaveLength(1)
+    expect(fake.rollout.watching).toBe(0)
+    expect(result.state).toBe('Healthy')
+    expect(phase(result, 'rollout').detail).toContain('1/1 ready')
+  })
+
+  test('an up stopped while helm works ends the watch it started: none is left behind', async () => {
+    const p = tempProject()
+    const fake = new FakeCluster()
+    const controller = new AbortController()
+    fake.helm.nextUpgrade = {kind: 'hang'}
+    fake.log.onCall = (name) => {
+      if (name === 'rollout.wait') setTimeout(() => controller.abort(), 10)
+    }
+    const error = await failedUp(p, fake, {signal: controller.signal})
+    expect(error).toBeInstanceOf(InterruptedError)
+    expect(fake.rollout.requests).toHaveLength(1)
+    expect(fake.log.names()).not.toContain('rollout.judge')
+    expect(fake.rollout.watching).toBe(0)
+  })
+
   test('a failing image load ends with the load error and its exit code (5)', async () => {
     const p = tempProject()
     const fake = new FakeCluster()
@@ -259,7 +333,10 @@ describe('up: failures and their exit codes', () => {
     const error = await failedUp(p, fake)
     expect(error.exitCode).toBe(5)
     expect(error.message).toContain('helm upgrade --install failed')
-    expect(fake.rollout.requests).toHaveLength(0)
+    // The rollout watch started with helm; helm's failure ended it before anything was judged.
+    expect(fake.rollout.requests).toHaveLength(1)
+    expect(fake.log.names()).not.toContain('rollout.judge')
+    expect(fake.rollout.watching).toBe(0)
     expect(fake.helm.uninstalls).toEqual([{release: RELEASE, namespace: NAMESPACE}])
     expect(fake.helm.revisions(RELEASE, NAMESPACE)).toEqual([])
     expect(error.details.at(-1)).toMatch(/^the first install failed, so release todo-chatbot was uninstalled/)
@@ -547,13 +624,15 @@ describe('up: flags', () => {
 
 /**
  * Where Ctrl-C lands in each phase: the call during which the signal aborts, and what is slow there.
- * With `sees`, the abort comes while that call is running (10 ms in), and the double must hear it.
+ * With `sees`, the abort comes while that call is running (10 ms in, or once the phase runs with
+ * `phaseRuns`), and the double must hear it.
  */
 const INTERRUPTS: {
   phase: string
   during: string
   slow: (fake: FakeCluster) => void
   sees?: (fake: FakeCluster) => string[]
+  phaseRuns?: boolean
 }[] = [
   {phase: 'preflight', during: 'lock.acquire', slow: () => {}},
   {
@@ -577,7 +656,9 @@ const INTERRUPTS: {
   },
   {
     phase: 'rollout',
-    during: 'rollout.wait',
+    // The watch starts with helm, in the deploy phase: Ctrl-C once the rollout phase waits on it.
+    during: 'rollout.judge',
+    phaseRuns: true,
     slow: (fake) => fake.rollout.script.push({status: 'hang'}),
     sees: (fake) => fake.rollout.sawAbort,
   },
@@ -587,14 +668,15 @@ const INTERRUPTS: {
 describe('up: Ctrl-C', () => {
   test.each(INTERRUPTS)(
     'Ctrl-C during $phase: exit 130, lock released, phase recorded as interrupted; the next up completes',
-    async ({phase: id, during, slow, sees}) => {
+    async ({phase: id, during, slow, sees, phaseRuns}) => {
       const p = tempProject()
       const fake = new FakeCluster()
       const controller = new AbortController()
       slow(fake)
       fake.log.onCall = (name) => {
         if (name !== during || controller.signal.aborted) return
-        if (sees) setTimeout(() => controller.abort(), 10)
+        if (phaseRuns) void phaseRunning(fake, id).then(() => controller.abort())
+        else if (sees) setTimeout(() => controller.abort(), 10)
         else controller.abort()
       }
       const error = await failedUp(p, fake, {signal: controller.signal})

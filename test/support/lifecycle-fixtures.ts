@@ -42,3 +42,14 @@ export function useFakeCluster(onCreate: (fake: FakeCluster) => void): void {
     vi.unstubAllEnvs()
   })
 }
+
+/**
+ * Resolves once the operation record shows phase `id` running: a Ctrl-C aimed at a phase whose slow
+ * call starts earlier (the rollout watch starts with helm, in the deploy phase) waits for this.
+ */
+export async function phaseRunning(fake: FakeCluster, id: string): Promise<void> {
+  const running = async (): Promise<boolean> =>
+    (await fake.state.read(NAMESPACE, RELEASE))?.operation.phases.find((entry) => entry.phase === id)
+      ?.state === 'running'
+  while (!(await running())) await new Promise((resolve) => setTimeout(resolve, 5))
+}

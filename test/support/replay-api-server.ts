@@ -229,6 +229,11 @@ export class ReplayApiServer {
     return Math.min(this.until, this.clockBase + (performance.now() - this.realBase) * this.speed)
   }
 
+  /** Watch connections open now (a client that stopped watching has closed its own). */
+  openWatches(): number {
+    return this.watches.size
+  }
+
   /** Moves the stop point of the clock (Infinity: play to the end). */
   playUntil(t: number): void {
     this.rebase()

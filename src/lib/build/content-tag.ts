@@ -1,6 +1,5 @@
 import {createHash} from 'node:crypto'
-import {createReadStream} from 'node:fs'
-import {lstat, mkdir, readFile, readlink, rename, writeFile} from 'node:fs/promises'
+import {lstat, mkdir, open, readFile, readlink, rename, writeFile} from 'node:fs/promises'
 import path from 'node:path'
 
 import type {BuildContext} from './build-context.js'
@@ -37,8 +36,12 @@ interface CacheFile {
   files: Record<string, CacheEntry>
 }
 
-/** Files at most this big are read in one call; bigger ones are streamed through the hash. */
-const READ_WHOLE_LIMIT = 1024 * 1024
+/**
+ * Files at most this big are read in one call; bigger ones are read through one reused buffer of this
+ * size. A read stream's 64 KiB chunks cost a thread-pool round trip and an allocation each: hashing a
+ * 48 MB file took 130-310 ms that way, 35-70 ms with the buffer, on the critical path of every cold up.
+ */
+const READ_CHUNK = 1024 * 1024
 
 /**
  * Derives an image tag from what goes into the image: the filtered context files (paths, contents,
@@ -136,8 +139,18 @@ export class ContentTagger {
 
 async function hashFile(file: string, size: number): Promise<string> {
   const hash = createHash('sha256')
-  if (size <= READ_WHOLE_LIMIT) hash.update(await readFile(file))
-  else for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer)
+  if (size <= READ_CHUNK) return hash.update(await readFile(file)).digest('hex')
+  const handle = await open(file, 'r')
+  try {
+    const buffer = Buffer.allocUnsafe(READ_CHUNK)
+    for (;;) {
+      const {bytesRead} = await handle.read(buffer, 0, READ_CHUNK, null)
+      if (bytesRead === 0) break
+      hash.update(buffer.subarray(0, bytesRead))
+    }
+  } finally {
+    await handle.close()
+  }
   return hash.digest('hex')
 }
 

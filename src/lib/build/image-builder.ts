@@ -126,12 +126,14 @@ export class DockerImageBuilder implements ImageBuilder {
           throw archiveError ?? error
         },
       )
-      try {
-        await this.engine.docker.getImage(id).tag({repo: request.repository, tag: 'latest'})
-      } catch (error) {
-        throw this.engineError(error, `tagging ${request.repository}:latest`)
-      }
-      const info = await this.hasImage(ref)
+      // Independent requests: sent together, so the build's result waits for one round trip, not two.
+      const tagged = this.engine.docker
+        .getImage(id)
+        .tag({repo: request.repository, tag: 'latest'})
+        .catch((error: unknown) => {
+          throw this.engineError(error, `tagging ${request.repository}:latest`)
+        })
+      const [info] = await Promise.all([this.hasImage(ref), tagged])
       if (info === null)
         throw new BuildError(`image ${ref} was removed right after its build`, {fix: 'run again'})
       return {ref, ...info, tags: [ref, `${request.repository}:latest`]}

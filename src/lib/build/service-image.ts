@@ -46,11 +46,32 @@ export interface ServiceImageDeps {
   tagger: ContentTagger
 }
 
+/** The service's sources and content tag: what the image would be, before asking any engine. */
+export type TaggedServiceImage = Omit<ServiceImagePlan, 'exists' | 'imageId'>
+
 /** Works out the service's content tag and whether the engine already has that image. */
 export async function planServiceImage(
   input: ServiceImageInput,
   deps: ServiceImageDeps,
 ): Promise<ServiceImagePlan> {
+  return findServiceImage(await tagServiceImage(input, deps.tagger), deps.builder)
+}
+
+/** Whether the engine already has the tagged image. */
+export async function findServiceImage(
+  image: TaggedServiceImage,
+  builder: ImageBuilder,
+): Promise<ServiceImagePlan> {
+  const existing = await builder.hasImage(image.ref)
+  const plan = {...image, exists: existing !== null}
+  return existing === null ? plan : {...plan, imageId: existing.id}
+}
+
+/** Reads the Dockerfile, scans and hashes the build context: local work that needs no engine or cluster. */
+export async function tagServiceImage(
+  input: ServiceImageInput,
+  tagger: ContentTagger,
+): Promise<TaggedServiceImage> {
   const dockerfilePath = path.resolve(input.dockerfilePath)
   let dockerfileText: string
   try {
@@ -63,11 +84,8 @@ export async function planServiceImage(
     })
   }
   const context = await BuildContext.scan(input.contextDir, dockerfilePath)
-  const {tag} = await deps.tagger.tag({context, dockerfileText, buildArgs: input.buildArgs})
-  const ref = `${input.repository}:${tag}`
-  const existing = await deps.builder.hasImage(ref)
-  const plan = {input, context, dockerfileText, contentTag: tag, ref, exists: existing !== null}
-  return existing === null ? plan : {...plan, imageId: existing.id}
+  const {tag} = await tagger.tag({context, dockerfileText, buildArgs: input.buildArgs})
+  return {input, context, dockerfileText, contentTag: tag, ref: `${input.repository}:${tag}`}
 }
 
 /** Builds the planned image unless the engine already has it. */

@@ -44,6 +44,12 @@ export interface FollowOptions<S extends ObjectsByName, V, R> {
   signal?: AbortSignal
   /** The message of the InterruptedError the feed rejects with when the signal aborts. */
   interrupted: string
+  /**
+   * Watch from now, decide only once this settles: the watches are established, and every change
+   * mirrored, while the change that starts what is followed is still being made (helm still running).
+   * The deadline runs from then; a rejection ends the feed with its error.
+   */
+  decideAfter?: Promise<unknown>
 }
 
 /**
@@ -66,6 +72,8 @@ export class WatchFeed<S extends ObjectsByName> {
     return new Promise<R>((resolve, reject) => {
       let decided = false
       let settled = false
+      let deciding = false
+      let timer: ReturnType<typeof setTimeout> | undefined
       const mirrors = new Map<keyof S, ResourceMirror<KubernetesObject>>()
       const objects = (): Mirrored<S> =>
         Object.fromEntries(
@@ -97,7 +105,7 @@ export class WatchFeed<S extends ObjectsByName> {
           )
       }
       const changed = (): void => {
-        if (decided || ![...mirrors.values()].every((mirror) => mirror.synced)) return
+        if (decided || !deciding || ![...mirrors.values()].every((mirror) => mirror.synced)) return
         let verdict: V | undefined
         try {
           verdict = options.decide(objects())
@@ -130,9 +138,15 @@ export class WatchFeed<S extends ObjectsByName> {
           }),
         )
       }
-      const {deadline} = options
-      const timer =
-        deadline === undefined ? undefined : setTimeout(() => reach(deadline.verdict(objects())), deadline.ms)
+      const decide = (): void => {
+        if (settled) return
+        deciding = true
+        const {deadline} = options
+        if (deadline !== undefined) timer = setTimeout(() => reach(deadline.verdict(objects())), deadline.ms)
+        changed()
+      }
+      // Handled before the abort check, so its rejection is never an unhandled one, whatever ends the feed.
+      options.decideAfter?.then(decide, (error: unknown) => settle({error}))
       const onAbort = (): void => settle({error: new InterruptedError(options.interrupted)})
       if (signal?.aborted) {
         onAbort()
@@ -140,6 +154,7 @@ export class WatchFeed<S extends ObjectsByName> {
       }
       signal?.addEventListener('abort', onAbort, {once: true})
       for (const mirror of mirrors.values()) mirror.start()
+      if (options.decideAfter === undefined) decide()
     })
   }
 }

@@ -14,7 +14,13 @@ export type RolloutReport = {ok: true; summary: string} | {ok: false; message: s
 export async function awaitRollout(
   resolved: ResolvedConfig,
   connection: Pick<Connection, 'rollout'>,
-  request: {timeoutMs: number; signal?: AbortSignal; onLine: (line: string) => void},
+  request: {
+    timeoutMs: number
+    signal?: AbortSignal
+    onLine: (line: string) => void
+    /** Watch now, judge once this settles (helm returned): the tracker's `startAfter`. */
+    startAfter?: Promise<unknown>
+  },
 ): Promise<RolloutReport> {
   const {config} = resolved
   const outcome = await connection.rollout.wait({
@@ -26,6 +32,7 @@ export async function awaitRollout(
     timeoutMs: request.timeoutMs,
     crashLoopRestarts: config.rollout.crashLoopRestarts,
     signal: request.signal,
+    startAfter: request.startAfter,
     onProgress: (update) => request.onLine(describeProgress(update)),
   })
   if (outcome.status === 'rolled-out') {

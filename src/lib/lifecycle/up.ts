@@ -82,16 +82,24 @@ export async function runUp(
         ),
       ]
 
-  await runOperation({
-    command: 'up',
-    recorder: run.recorder,
-    tasks,
-    ctx: run,
-    renderer: options.renderer,
-    signal: options.signal,
-    result: run.result,
-    succeeded: () => (options.dryRun ? 'Initial' : !options.wait ? 'Deploying' : run.recorder.lifecycleState),
-  })
+  try {
+    await runOperation({
+      command: 'up',
+      recorder: run.recorder,
+      tasks,
+      ctx: run,
+      renderer: options.renderer,
+      signal: options.signal,
+      result: run.result,
+      succeeded: () =>
+        options.dryRun ? 'Initial' : !options.wait ? 'Deploying' : run.recorder.lifecycleState,
+    })
+  } finally {
+    // An up that stopped between helm and its rollout phase leaves no watch behind, and one that
+    // stopped before deploy no render running (nor its values file).
+    run.rollout?.stop()
+    await run.rendered?.catch(() => undefined)
+  }
   return run.result
 }
 

@@ -1,3 +1,4 @@
+import {InterruptedError} from '../../../src/lib/errors.js'
 import {fixFor, type Diagnosis} from '../../../src/lib/kube/rollout/diagnosis.js'
 import type {RolloutOutcome, TrackRequest} from '../../../src/lib/kube/rollout/rollout-tracker.js'
 import type {RolloutWaiter} from '../../../src/lib/lifecycle/ports.js'
@@ -94,10 +95,27 @@ export class FakeRolloutWaiter implements RolloutWaiter {
 
   constructor(private readonly log: CallLog) {}
 
+  /** Waits started and not yet ended: an up must leave none behind. */
+  watching = 0
+
   async wait(request: TrackRequest): Promise<RolloutOutcome> {
-    const {signal, onProgress, ...recorded} = request
+    this.watching++
+    try {
+      return await this.follow(request)
+    } finally {
+      this.watching--
+    }
+  }
+
+  private async follow(request: TrackRequest): Promise<RolloutOutcome> {
+    const {signal, onProgress, startAfter, ...recorded} = request
     this.requests.push(recorded)
     this.log.record('rollout.wait', recorded)
+    // Started with helm: judged once helm returned; a failing helm (or an abort) ends the wait here.
+    if (startAfter) {
+      await untilSettled(startAfter, signal, this.sawAbort)
+      this.log.record('rollout.judge')
+    }
     this.beforeWait?.()
     const next = this.script.shift() ?? {status: 'rolled-out'}
     const deployments = request.deployments ?? []
@@ -129,4 +147,33 @@ export class FakeRolloutWaiter implements RolloutWaiter {
         }
     }
   }
+}
+
+/** Resolves when `applied` does; rejects with its error, or as an interrupted wait when the signal aborts. */
+function untilSettled(
+  applied: Promise<unknown>,
+  signal: AbortSignal | undefined,
+  sawAbort: string[],
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => {
+      sawAbort.push('rollout watch')
+      reject(new InterruptedError('rollout watch interrupted'))
+    }
+    if (signal?.aborted) {
+      onAbort()
+      return
+    }
+    signal?.addEventListener('abort', onAbort, {once: true})
+    applied.then(
+      () => {
+        signal?.removeEventListener('abort', onAbort)
+        resolve()
+      },
+      (error: unknown) => {
+        signal?.removeEventListener('abort', onAbort)
+        reject(error as Error)
+      },
+    )
+  })
 }

@@ -37,6 +37,13 @@ export interface TrackRequest {
   crashLoopRestarts?: number
   signal?: AbortSignal
   onProgress?: (progress: RolloutProgress) => void
+  /**
+   * Watch from now, judge once this settles (the change that starts the rollout is applied: helm
+   * returned), each Deployment at no older a generation than it had then. No event is missed, and the
+   * spec from before is never taken for the rollout. The timeout runs from then; a rejection ends the
+   * tracking with that error.
+   */
+  startAfter?: Promise<unknown>
 }
 
 export type RolloutOutcome =
@@ -70,10 +77,18 @@ export class RolloutTracker {
 
   track(request: TrackRequest): Promise<RolloutOutcome> {
     const {namespace, labelSelector} = request
+    const appliedGenerations: Record<string, number> = {}
     const expectation = {
       deployments: request.deployments,
       crashLoopRestarts: request.crashLoopRestarts ?? DEFAULT_CRASH_LOOP_RESTARTS,
+      appliedGenerations,
     }
+    // Read afresh once the change is applied: the watch may deliver the new spec a moment later.
+    const decideAfter = request.startAfter?.then(async () => {
+      const {items} = await this.kube.apps.listNamespacedDeployment({namespace, labelSelector})
+      for (const deployment of items)
+        appliedGenerations[deployment.metadata?.name ?? ''] = deployment.metadata?.generation ?? 0
+    })
     const lastProgress = new Map<string, string>()
     const feed = new WatchFeed<RolloutObjectsByName>(
       this.kube,
@@ -117,6 +132,7 @@ export class RolloutTracker {
       },
       signal: request.signal,
       interrupted: 'interrupted while waiting for the rollout',
+      decideAfter,
     })
   }
 

@@ -17,6 +17,12 @@ export interface RolloutExpectation {
   deployments?: string[]
   /** Restarts tolerated before a crash loop counts as failed (a slow start can restart a few times). */
   crashLoopRestarts: number
+  /**
+   * The generation each Deployment had once the change was applied (helm returned). A copy older than
+   * that is the spec from before, still on its way through the watch: it is waited for, never judged,
+   * so the old, already rolled-out spec is not taken for the rollout.
+   */
+  appliedGenerations?: Readonly<Record<string, number>>
 }
 
 /** Where one deployment's rollout stands. */
@@ -71,6 +77,10 @@ export function rolloutVerdict(objects: RolloutObjects, expectation: RolloutExpe
       progress.push(waitingForDeployment(name))
       continue
     }
+    if (beforeTheChange(deployment, expectation)) {
+      progress.push(waitingForAppliedSpec(deployment, expectation))
+      continue
+    }
     const status = deploymentStatus(deployment)
     const rs = status.observed ? newReplicaSet(deployment, objects.replicaSets) : undefined
     const pods = rs === undefined ? [] : newestFirst(podsOf(rs, objects.pods))
@@ -119,6 +129,10 @@ export function stalledRollout(
         message: `deployment ${name} did not appear in namespace ${expectation.namespace}`,
       }
     }
+    if (beforeTheChange(deployment, expectation)) {
+      const {state} = waitingForAppliedSpec(deployment, expectation)
+      return {deployment: name, reason: 'NotObserved', message: `timed out ${state}`}
+    }
     const status = deploymentStatus(deployment)
     if (status.rolledOut) continue
     const rs = newReplicaSet(deployment, objects.replicaSets)
@@ -158,6 +172,20 @@ function waitingForDeployment(name: string): RolloutProgress {
     available: 0,
     rolledOut: false,
     state: 'waiting for the deployment to appear',
+  }
+}
+
+function beforeTheChange(deployment: V1Deployment, expectation: RolloutExpectation): boolean {
+  const applied = expectation.appliedGenerations?.[deployment.metadata?.name ?? '']
+  return applied !== undefined && (deployment.metadata?.generation ?? 0) < applied
+}
+
+function waitingForAppliedSpec(deployment: V1Deployment, expectation: RolloutExpectation): RolloutProgress {
+  const name = deployment.metadata?.name ?? ''
+  return {
+    ...waitingForDeployment(name),
+    desired: deployment.spec?.replicas ?? 1,
+    state: `waiting for the applied spec (generation ${expectation.appliedGenerations?.[name]}) to reach the watch`,
   }
 }
 

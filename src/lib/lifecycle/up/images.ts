@@ -3,6 +3,7 @@ import type {ListrRendererFactory, ListrTask} from 'listr2'
 import {InterruptedError} from '../../errors.js'
 import type {LifecycleState, OperationRecorder} from '../operation.js'
 import {buildService} from './build.js'
+import {renderAhead} from './release-values.js'
 import {loadService} from './load.js'
 import type {ServicePlan} from './plan.js'
 import {planOf, type UpRun} from './run.js'
@@ -22,6 +23,8 @@ export function imagesTask(run: UpRun): ListrTask<UpRun, ListrRendererFactory, L
     title: IMAGES_TITLE,
     task: async (_ctx, task) => {
       if (options.signal?.aborted) throw new InterruptedError('interrupted by the user')
+      // The chart's render needs only the plan: it runs beside the builds, not after them.
+      renderAhead(run)
       const outcome = await buildAndDeliver(run, (line) => {
         task.output = line
       })

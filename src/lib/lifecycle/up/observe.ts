@@ -1,4 +1,9 @@
-import {planServiceImage, type ServiceImagePlan} from '../../build/service-image.js'
+import {
+  findServiceImage,
+  tagServiceImage,
+  type ServiceImagePlan,
+  type TaggedServiceImage,
+} from '../../build/service-image.js'
 import type {ClusterNodes} from '../../cluster/cluster-nodes.js'
 import {chooseImageLoadStrategy, type ImageLoadStrategy} from '../../cluster/image-load-strategy.js'
 import type {ResolvedConfig} from '../../config/load.js'
@@ -77,38 +82,59 @@ export function refusePending(resolved: ResolvedConfig, observed: ClusterObserva
     throw new ReleasePendingError(resolved.config.release, resolved.config.namespace)
 }
 
+/** Each enabled service's content tag being worked out (hashing its build context). */
+export type SourceHashes = Partial<Record<ServiceName, Promise<TaggedServiceImage>>>
+
 /**
- * The rest of the observation: each enabled service's content tag (hashing its build context) and
- * whether the engine the images are built in has it, the files the deploy digest covers, and the
- * Secret's checksum.
+ * Starts hashing every enabled service's build context now. It needs neither the engine nor the
+ * cluster, so preflight runs it while the cluster, helm and the lock are still being asked (each
+ * minikube call takes about a second): the builds can start as soon as the plan is made. A failure is
+ * reported by observeSources, after any failure of the cluster's (the more basic one).
+ */
+export function hashSources(
+  resolved: ResolvedConfig,
+  connection: Connection,
+  onLine: (line: string) => void,
+): SourceHashes {
+  const {config} = resolved
+  const hashes: SourceHashes = {}
+  for (const service of SERVICE_NAMES.filter((name) => config.services[name].enabled)) {
+    const serviceConfig = config.services[service]
+    const paths = resolved.services[service]
+    onLine(`${service}: hashing the build context`)
+    const hashed = tagServiceImage(
+      {
+        service,
+        contextDir: paths.contextDir,
+        dockerfilePath: paths.dockerfile,
+        buildArgs: serviceConfig.build.args,
+        repository: serviceConfig.image.repository,
+        sizeTargetMB: serviceConfig.image.sizeTargetMB,
+      },
+      connection.tagger,
+    )
+    hashed.catch(() => {})
+    hashes[service] = hashed
+  }
+  return hashes
+}
+
+/**
+ * The rest of the observation: each enabled service's content tag (from `hashes`) and whether the
+ * engine the images are built in has it, the files the deploy digest covers, and the Secret's checksum.
  */
 export async function observeSources(
   resolved: ResolvedConfig,
   connection: Connection,
   cluster: ClusterObservation,
-  input: {request: UpRequest; secrets: SecretValue[]; onLine: (line: string) => void},
+  input: {request: UpRequest; secrets: SecretValue[]; hashes: SourceHashes; onLine: (line: string) => void},
 ): Promise<UpObservation> {
-  const {config} = resolved
   const builder = connection.images(cluster.builderEnv)
-  const services = SERVICE_NAMES.filter((name) => config.services[name].enabled)
   const images: Partial<Record<ServiceName, ServiceImagePlan>> = {}
   const [sources] = await Promise.all([
     readDigestSources(resolved.chartDir, [...resolved.valuesFiles, ...input.request.valuesFiles]),
-    ...services.map(async (service) => {
-      const serviceConfig = config.services[service]
-      const paths = resolved.services[service]
-      input.onLine(`${service}: hashing the build context`)
-      images[service] = await planServiceImage(
-        {
-          service,
-          contextDir: paths.contextDir,
-          dockerfilePath: paths.dockerfile,
-          buildArgs: serviceConfig.build.args,
-          repository: serviceConfig.image.repository,
-          sizeTargetMB: serviceConfig.image.sizeTargetMB,
-        },
-        {builder, tagger: connection.tagger},
-      )
+    ...Object.entries(input.hashes).map(async ([service, hashed]) => {
+      images[service as ServiceName] = await findServiceImage(await hashed, builder)
     }),
   ])
   const registry = await observeRegistry(resolved, connection, images, input.onLine)

@@ -1,6 +1,13 @@
 import {DeployError} from '../../errors.js'
 import {lockRelease, type PhaseOutcome} from '../phase-runner.js'
-import {observeCluster, observeSources, refusePending, type ClusterObservation} from './observe.js'
+import {
+  hashSources,
+  observeCluster,
+  observeSources,
+  refusePending,
+  type ClusterObservation,
+  type SourceHashes,
+} from './observe.js'
 import {planUp, type ServicePlan, type UpObservation} from './plan.js'
 import type {HeldLock, ServiceImageOutcome, UpRun} from './run.js'
 
@@ -11,6 +18,8 @@ import type {HeldLock, ServiceImageOutcome, UpRun} from './run.js'
 export async function preflightAndLock(run: UpRun, report: (line: string) => void): Promise<PhaseOutcome> {
   const {resolved, connection, options, recorder} = run
   const {release, namespace} = resolved.config
+  // The build contexts are hashed while the cluster, helm and the lock are asked: local work, needed first.
+  const hashes = hashSources(resolved, connection, report)
   report(`checking ${connection.cluster.describe()}, helm and the release`)
   const cluster = await observeCluster(resolved, connection)
   refusePending(resolved, cluster, options.force)
@@ -27,7 +36,7 @@ export async function preflightAndLock(run: UpRun, report: (line: string) => voi
       command: 'todo-deploy up',
     })
   }
-  await makePlan(run, cluster, report)
+  await makePlan(run, cluster, hashes, report)
   return describeObservation(cluster)
 }
 
@@ -42,15 +51,17 @@ function refuseLostLock(held: HeldLock, release: string): void {
 
 /** Preflight of `up --dry-run`: the same observation and plan, without the lock. */
 export async function preflightOnly(run: UpRun, report: (line: string) => void): Promise<PhaseOutcome> {
+  const hashes = hashSources(run.resolved, run.connection, report)
   report(`checking ${run.connection.cluster.describe()}, helm and the release`)
   const cluster = await observeCluster(run.resolved, run.connection)
-  await makePlan(run, cluster, report)
+  await makePlan(run, cluster, hashes, report)
   return describeObservation(cluster)
 }
 
 async function makePlan(
   run: UpRun,
   cluster: ClusterObservation,
+  hashes: SourceHashes,
   report: (line: string) => void,
 ): Promise<void> {
   const {options, result} = run
@@ -58,6 +69,7 @@ async function makePlan(
   run.observed = await observeSources(run.resolved, run.connection, cluster, {
     request: options,
     secrets: run.secrets,
+    hashes,
     onLine: report,
   })
   const plan = planUp(run.resolved, options, run.observed)

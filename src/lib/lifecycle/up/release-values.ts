@@ -73,6 +73,19 @@ export async function renderChecked(run: UpRun, values: ReleaseValues): Promise<
 }
 
 /**
+ * Starts rendering and checking the chart of a plan that changes the release, so `helm template` runs
+ * while the images build: its values (the content tags among them) are known from the plan. The deploy
+ * phase awaits it (and reports its failure); a rejection nobody awaits (up stopped before deploy) is
+ * not an unhandled one.
+ */
+export function renderAhead(run: UpRun): void {
+  const plan = planOf(run)
+  if (plan.helm.action === 'skip') return
+  run.rendered = withReleaseValues(run, plan, (values) => renderChecked(run, values))
+  run.rendered.catch(() => {})
+}
+
+/**
  * The last render whose rules passed, kept for a `dev` session: its iterations mostly change image
  * tags only, and `helm template` (a Helm process, the chart rendered) is most of an iteration's own time.
  */

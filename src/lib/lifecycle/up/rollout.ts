@@ -1,9 +1,41 @@
 import type {PhaseOutcome} from '../phase-runner.js'
 import {rollBackAndWait, rolloutFailure} from '../rollback-step.js'
 import {awaitRollout} from '../rollout-phase.js'
-import type {UpResult, UpRun} from './run.js'
+import type {EarlyRolloutWatch, UpResult, UpRun} from './run.js'
 import {firstInstallOf, planOf} from './run.js'
 import {uninstallFailedFirstInstall} from '../failed-first-install.js'
+
+/**
+ * Starts following the rollout as helm starts: the watches are established while helm works, so no
+ * change is missed and none waits for a watch after it returns; the verdict is judged once `applied`
+ * resolves (fenced at the generation the Deployments had then). A failing helm ends the watch with its
+ * error, which the deploy phase reports.
+ */
+export function watchRolloutWith(run: UpRun, applied: Promise<unknown>): EarlyRolloutWatch {
+  const {resolved, connection, options} = run
+  const stop = new AbortController()
+  const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal
+  const early: string[] = []
+  let report = (line: string): void => {
+    early.push(line)
+  }
+  const verdict = awaitRollout(resolved, connection, {
+    timeoutMs: options.timeoutMs,
+    signal,
+    startAfter: applied,
+    onLine: (line) => report(line),
+  })
+  // Awaited by the rollout phase; a watch ended by a failing helm or a stop is nobody's error.
+  verdict.catch(() => {})
+  return {
+    attach: (to) => {
+      report = to
+      for (const line of early.splice(0)) to(line)
+      return verdict
+    },
+    stop: () => stop.abort(),
+  }
+}
 
 /**
  * Follows the rollout. A failure is diagnosed and, as the plan decided, rolled back to the last good
@@ -11,11 +43,13 @@ import {uninstallFailedFirstInstall} from '../failed-first-install.js'
  */
 export async function awaitUpRollout(run: UpRun, report: (line: string) => void): Promise<PhaseOutcome> {
   const {resolved, connection, options, result} = run
-  const rollout = await awaitRollout(resolved, connection, {
-    timeoutMs: options.timeoutMs,
-    signal: options.signal,
-    onLine: report,
-  })
+  const rollout = run.rollout
+    ? await run.rollout.attach(report)
+    : await awaitRollout(resolved, connection, {
+        timeoutMs: options.timeoutMs,
+        signal: options.signal,
+        onLine: report,
+      })
   if (rollout.ok) return rollout.summary
   result.diagnosis = rollout.diagnosis
   const {onFailure} = planOf(run)

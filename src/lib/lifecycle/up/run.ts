@@ -5,6 +5,7 @@ import type {LockHandle} from '../../kube/release-lock.js'
 import type {Diagnosis} from '../../kube/rollout/diagnosis.js'
 import type {SecretValue} from '../../secrets/secret-value.js'
 import type {HealthAnswer} from '../health-check.js'
+import type {RolloutReport} from '../rollout-phase.js'
 import type {LifecycleState, OperationRecorder, PhaseResult} from '../operation.js'
 import type {Renderer} from '../phase-runner.js'
 import type {FailedFirstInstall} from '../failed-first-install.js'
@@ -106,6 +107,18 @@ export interface UpRun {
   builderEnv?: Record<string, string> | null
   /** The engine's image ID per service, once built or found: the load checks the cluster has that one. */
   imageIds: Partial<Record<ServiceName, string>>
+  /** `helm template` of the plan, checked against the rules, started while the images build (deploy awaits it). */
+  rendered?: Promise<string>
+  /** The rollout watch started with helm (up/rollout.ts): the rollout phase takes its verdict. */
+  rollout?: EarlyRolloutWatch
+}
+
+/** A rollout followed from the moment helm started: its lines go to whoever attaches, its verdict comes later. */
+export interface EarlyRolloutWatch {
+  /** Sends the progress lines (those so far, then each new one) to `report`, and gives the verdict. */
+  attach(report: (line: string) => void): Promise<RolloutReport>
+  /** Ends the watch (an up that stops before its rollout phase leaves none behind). */
+  stop(): void
 }
 
 /** What `uninstallFailedFirstInstall` needs for this run's release. */
