@@ -11,6 +11,7 @@ import type {
   UpgradeInstallRequest,
 } from './helm-client.js'
 import {RELEASE_NOT_FOUND, helmFailure, helmMessage, mask, type HelmFailureContext} from './helm-errors.js'
+import type {HelmVersionCache} from './helm-version-cache.js'
 import {
   parseHelmVersion,
   parseHistory,
@@ -43,6 +44,8 @@ export interface HelmCliOptions {
   timeouts?: Partial<HelmTimeouts>
   /** Debug log: each command line, with values of secret-looking keys masked. */
   log?: (line: string) => void
+  /** Remembers the version per helm binary, so `version()` starts no process while helm is unchanged. */
+  versionCache?: HelmVersionCache
 }
 
 interface Call extends Omit<HelmFailureContext, 'masked'> {
@@ -56,6 +59,7 @@ export class HelmCli implements HelmClient {
   private readonly kubeContext?: string
   private readonly timeouts: HelmTimeouts
   private readonly log?: (line: string) => void
+  private readonly versionCache?: HelmVersionCache
 
   constructor(
     private readonly runner: ProcessRunner,
@@ -65,9 +69,16 @@ export class HelmCli implements HelmClient {
     this.kubeContext = options.kubeContext
     this.timeouts = {...DEFAULT_HELM_TIMEOUTS, ...options.timeouts}
     this.log = options.log
+    this.versionCache = options.versionCache
   }
 
   async version(): Promise<HelmVersion> {
+    return this.versionCache
+      ? this.versionCache.remembered(this.binary, () => this.askVersion())
+      : this.askVersion()
+  }
+
+  private async askVersion(): Promise<HelmVersion> {
     const result = await this.exec(['version', '--short'], {
       operation: 'helm version',
       kind: 'render',

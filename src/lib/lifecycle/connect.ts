@@ -11,6 +11,7 @@ import {createClusterTarget} from '../cluster/create-cluster-target.js'
 import {KubePublishedAddresses} from '../cluster/published-address.js'
 import type {ResolvedConfig} from '../config/load.js'
 import {HelmCli} from '../helm/helm-cli.js'
+import {HelmVersionCache} from '../helm/helm-version-cache.js'
 import type {HelmClient} from '../helm/helm-client.js'
 import {HelmReleaseStore, usesSecretsDriver} from '../helm/release-store.js'
 import {StoreBackedHelm} from '../helm/store-backed-helm.js'
@@ -75,7 +76,15 @@ export function connect(resolved: ResolvedConfig, options: ConnectOptions): Conn
       clusterFactsCacheFile(loaded.context, env),
     ),
     nodes,
-    helm: helmClient(new HelmCli(options.runner, {kubeContext: loaded.context, log: options.log}), kube, env),
+    helm: helmClient(
+      new HelmCli(options.runner, {
+        kubeContext: loaded.context,
+        log: options.log,
+        versionCache: new HelmVersionCache(path.join(userCacheDir(env), 'helm-version.json'), env),
+      }),
+      kube,
+      env,
+    ),
     api: new KubeClusterApi(kube),
     secrets: new KubeSecretStore(kube),
     lock: new LeaseReleaseLock(kube),

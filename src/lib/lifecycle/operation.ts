@@ -52,6 +52,8 @@ export class OperationRecorder {
     previous: LifecycleRecord | null
   } | null = null
   private writing: Promise<void> = Promise.resolve()
+  /** The newest record not yet handed to the store: transitions made during a write replace it. */
+  private pending: LifecycleRecord | null = null
   private writeError: unknown
 
   constructor(
@@ -173,12 +175,19 @@ export class OperationRecorder {
         ...(target.previous?.history ?? []),
       ].slice(0, HISTORY_LIMIT),
     }
-    // Writes are chained so the last transition is the one that stays.
-    this.writing = this.writing.then(() =>
-      target.store.write(target.namespace, target.release, record).catch((error: unknown) => {
+    // One write at a time, so the last transition is the one that stays; transitions made while a write
+    // is in flight are coalesced into the newest record (an up makes ~20 transitions: each a round trip).
+    const queued = this.pending !== null
+    this.pending = record
+    if (queued) return
+    this.writing = this.writing.then(async () => {
+      const newest = this.pending
+      this.pending = null
+      if (!newest) return
+      await target.store.write(target.namespace, target.release, newest).catch((error: unknown) => {
         this.writeError = error
-      }),
-    )
+      })
+    })
   }
 }
 
