@@ -5,7 +5,7 @@ import {KubePublishedAddresses} from '../../src/lib/cluster/published-address.js
 import {RemoteCluster} from '../../src/lib/cluster/remote-cluster.js'
 import {ExitCode} from '../../src/lib/errors.js'
 import type {ProcessRunner} from '../../src/lib/process/runner.js'
-import {FakeKubeApiServer, kubeConfigFor} from '../support/kube-api-server.js'
+import {FakeKubeApiServer, connectionTo} from '../support/kube-api-server.js'
 
 /** A remote cluster runs no program of ours: any call is a failure. */
 const noPrograms: ProcessRunner = {
@@ -45,7 +45,7 @@ describe('RemoteCluster.frontendUrl from what the API server says (client-node o
   let remote: RemoteCluster
   beforeAll(async () => {
     server = await FakeKubeApiServer.start()
-    remote = new RemoteCluster('gke_project_dev', new KubePublishedAddresses(kubeConfigFor(server)))
+    remote = new RemoteCluster('gke_project_dev', new KubePublishedAddresses(connectionTo(server)))
   })
   afterAll(() => server.stop())
 

@@ -2,7 +2,7 @@ import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
-import {ApiException, PatchStrategy, setHeaderOptions} from '@kubernetes/client-node'
+import {ApiException, CoreV1Api, PatchStrategy, setHeaderOptions} from '@kubernetes/client-node'
 import {execa} from 'execa'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
@@ -86,7 +86,8 @@ describe('FakeKubeApiServer through the real client-node', () => {
       namespace: 'ns',
       body: {metadata: {name: 'patched', labels: {keep: 'yes'}}, data: {a: '1', b: '2'}},
     })
-    const patched = await kube.core.patchNamespacedConfigMap(
+    // The CLI never patches: client-node's generated client does it here.
+    const patched = await kubeConfigFor(server).makeApiClient(CoreV1Api).patchNamespacedConfigMap(
       {name: 'patched', namespace: 'ns', body: {metadata: {labels: {tier: 'web'}}, data: {b: null, c: '3'}}},
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     )

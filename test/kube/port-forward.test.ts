@@ -1,6 +1,7 @@
 import http from 'node:http'
 import net, {type AddressInfo} from 'node:net'
 
+import {CoreV1Api} from '@kubernetes/client-node'
 import {afterEach, describe, expect, it} from 'vitest'
 
 import {kubeAppReach} from '../../src/lib/kube/app-reach.js'
@@ -172,7 +173,7 @@ describe('ServicePortForward through client-node', () => {
 
     // A rollout replaced the pod: the old one is deleted, the upgrade to it is refused (404).
     setup.api.seed('pods', pod(template, 'frontend-b', '2026-11-27T11:00:00Z'))
-    await setup.connection.core.deleteNamespacedPod({name: 'frontend-a', namespace: NAMESPACE})
+    await setup.kc.makeApiClient(CoreV1Api).deleteNamespacedPod({name: 'frontend-a', namespace: NAMESPACE})
     expect((await get(forward.url)).body).toBe('frontend-b /')
     expect(forward.target).toEqual({pod: 'frontend-b', port: 3000})
   })

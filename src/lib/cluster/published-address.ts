@@ -1,11 +1,7 @@
-import {
-  CoreV1Api,
-  NetworkingV1Api,
-  type KubeConfig,
-  type V1LoadBalancerIngress,
-} from '@kubernetes/client-node'
+import type {V1LoadBalancerIngress} from '@kubernetes/client-node'
 
 import {nullIfNotFound} from '../kube/kube-errors.js'
+import type {KubeConnection} from '../kube/kube-connection.js'
 
 /** How the frontend's Service is published, as the API server reports it. */
 export interface PublishedService {
@@ -23,14 +19,14 @@ export interface PublishedAddresses {
   service(namespace: string, name: string): Promise<PublishedService | null>
 }
 
-/** PublishedAddresses through client-node's typed APIs. */
+/** PublishedAddresses through the connection's API clients. */
 export class KubePublishedAddresses implements PublishedAddresses {
-  private readonly core: CoreV1Api
-  private readonly networking: NetworkingV1Api
+  private readonly core: KubeConnection['core']
+  private readonly networking: KubeConnection['networking']
 
-  constructor(kc: KubeConfig) {
-    this.core = kc.makeApiClient(CoreV1Api)
-    this.networking = kc.makeApiClient(NetworkingV1Api)
+  constructor(kube: Pick<KubeConnection, 'core' | 'networking'>) {
+    this.core = kube.core
+    this.networking = kube.networking
   }
 
   async ingressServes(namespace: string, host: string): Promise<boolean> {

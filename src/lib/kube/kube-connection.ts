@@ -1,15 +1,18 @@
+import {HttpMethod, type KubeConfig, Log, Watch} from '@kubernetes/client-node'
+
 import {
-  AppsV1Api,
-  CoordinationV1Api,
-  CoreV1Api,
-  HttpMethod,
-  type KubeConfig,
-  Log,
-  ServerConfiguration,
-  VersionApi,
-  Watch,
-  createConfiguration,
-} from '@kubernetes/client-node'
+  type AppsApi,
+  type CoordinationApi,
+  type CoreApi,
+  KubeApi,
+  type NetworkingApi,
+  type VersionApi,
+  appsApi,
+  coordinationApi,
+  coreApi,
+  networkingApi,
+  versionApi,
+} from './kube-api.js'
 
 import {
   type KubeCall,
@@ -18,7 +21,6 @@ import {
   lostApiServerError,
   toKubeError,
 } from './kube-errors.js'
-import {deadlineHttpLibrary, sendWithDeadline} from './kube-http.js'
 
 /** Default bound on one API call; the API server of a healthy local cluster answers in milliseconds. */
 export const DEFAULT_KUBE_CALL_TIMEOUT_MS = 15_000
@@ -29,36 +31,31 @@ export interface RawResponse {
 }
 
 /**
- * The one way to the API server of one kube context: the typed API clients, all built on the
- * deadline-bounded HTTP library, the watch, and the wording of every failure: `call()` turns one
+ * The one way to the API server of one kube context: the typed API clients (the calls the CLI makes,
+ * each bounded by a deadline), the watch, and the wording of every failure: `call()` turns one
  * call's failure into an error naming the server and what was being done, `lost()` a watch's give-up.
  */
 export class KubeConnection {
-  readonly core: CoreV1Api
-  readonly apps: AppsV1Api
-  readonly coordination: CoordinationV1Api
+  readonly core: CoreApi
+  readonly apps: AppsApi
+  readonly coordination: CoordinationApi
+  readonly networking: NetworkingApi
   readonly version: VersionApi
   /** Long-lived watch streams; the mirrors that use them bound their own retries (resource-mirror.ts). */
   readonly watch: Watch
   /** Streamed container logs (`logs -f`); their readers bound and resume them (src/lib/logs). */
   readonly log: Log
   readonly target: KubeTarget
-  readonly #kc: KubeConfig
-  readonly #timeoutMs: number
+  readonly #api: KubeApi
 
   constructor(loaded: {kc: KubeConfig; context: string; server: string}, options: {timeoutMs?: number} = {}) {
-    this.#kc = loaded.kc
-    this.#timeoutMs = options.timeoutMs ?? DEFAULT_KUBE_CALL_TIMEOUT_MS
     this.target = {server: loaded.server, context: loaded.context}
-    const configuration = createConfiguration({
-      baseServer: new ServerConfiguration(loaded.server, {}),
-      authMethods: {default: loaded.kc},
-      httpApi: deadlineHttpLibrary(this.#timeoutMs),
-    })
-    this.core = new CoreV1Api(configuration)
-    this.apps = new AppsV1Api(configuration)
-    this.coordination = new CoordinationV1Api(configuration)
-    this.version = new VersionApi(configuration)
+    this.#api = new KubeApi(loaded.kc, loaded.server, options.timeoutMs ?? DEFAULT_KUBE_CALL_TIMEOUT_MS)
+    this.core = coreApi(this.#api)
+    this.apps = appsApi(this.#api)
+    this.coordination = coordinationApi(this.#api)
+    this.networking = networkingApi(this.#api)
+    this.version = versionApi(this.#api)
     this.watch = new Watch(loaded.kc)
     this.log = new Log(loaded.kc)
   }
@@ -80,14 +77,9 @@ export class KubeConnection {
    * A GET whose answer is returned whatever its status and content type (the generated clients
    * reject non-JSON bodies and throw on non-2xx): used for the service proxy health check.
    */
-  async rawGet(call: KubeCall, apiPath: string, timeoutMs = this.#timeoutMs): Promise<RawResponse> {
+  async rawGet(call: KubeCall, apiPath: string, timeoutMs?: number): Promise<RawResponse> {
     return this.call(call, async () => {
-      const request = new ServerConfiguration(this.target.server, {}).makeRequestContext(
-        apiPath,
-        HttpMethod.GET,
-      )
-      await this.#kc.applySecurityAuthentication(request)
-      const response = await sendWithDeadline(request, timeoutMs)
+      const response = await this.#api.send({method: HttpMethod.GET, path: apiPath}, {timeoutMs})
       return {status: response.httpStatusCode, body: await response.body.text()}
     })
   }

@@ -1,13 +1,7 @@
 import http from 'node:http'
 import https from 'node:https'
 
-import {
-  type HttpLibrary,
-  type RequestContext,
-  ResponseContext,
-  SelfDecodingBody,
-  wrapHttpLibrary,
-} from '@kubernetes/client-node'
+import {type RequestContext, ResponseContext, SelfDecodingBody} from '@kubernetes/client-node'
 
 /** A request to the Kubernetes API that got no complete answer in time; the socket has been destroyed. */
 export class KubeRequestTimeoutError extends Error {
@@ -22,9 +16,8 @@ export class KubeRequestTimeoutError extends Error {
 }
 
 /**
- * Sends client-node's requests with node:http(s) and a hard deadline per request. client-node's own
- * fetch library has no timeout at all (a stopped API server hangs the CLI forever), and it ignores a
- * per-call `httpApi`, so the deadline has to live in the library the API clients are built with.
+ * Sends client-node's requests with node:http(s) and a hard deadline per request: client-node's own
+ * fetch library has no timeout at all (a stopped API server hangs the CLI forever).
  */
 export function sendWithDeadline(request: RequestContext, timeoutMs: number): Promise<ResponseContext> {
   const url = new URL(request.getUrl())
@@ -71,8 +64,4 @@ export function sendWithDeadline(request: RequestContext, timeoutMs: number): Pr
     if (body !== undefined) outgoing.write(body)
     outgoing.end()
   })
-}
-
-export function deadlineHttpLibrary(timeoutMs: number): HttpLibrary {
-  return wrapHttpLibrary({send: (request) => sendWithDeadline(request, timeoutMs)})
 }

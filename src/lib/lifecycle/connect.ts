@@ -71,7 +71,7 @@ export function connect(resolved: ResolvedConfig, options: ConnectOptions): Conn
     server: loaded.server,
     clusterKind: detected.kind,
     cluster: new CachedClusterTarget(
-      createClusterTarget(detected, options.runner, {addresses: new KubePublishedAddresses(loaded.kc)}),
+      createClusterTarget(detected, options.runner, {addresses: new KubePublishedAddresses(kube)}),
       nodes,
       clusterFactsCacheFile(loaded.context, env),
     ),

@@ -1,5 +1,6 @@
-import {ApiException, type CoreV1Api} from '@kubernetes/client-node'
+import {ApiException} from '@kubernetes/client-node'
 
+import type {CoreApi} from '../kube-api.js'
 import {statusMessage} from '../kube-errors.js'
 
 export interface LogTailRequest {
@@ -39,7 +40,7 @@ function goneReason(previous: boolean): string {
 
 /** Reads log tails through the API server; never throws: a diagnosis must not fail because logs are missing. */
 export class KubePodLogSource implements PodLogSource {
-  constructor(private readonly core: CoreV1Api) {}
+  constructor(private readonly core: Pick<CoreApi, 'readNamespacedPodLog'>) {}
 
   async tail(request: LogTailRequest): Promise<LogTail> {
     const source = request.previous ? 'previous' : 'current'
