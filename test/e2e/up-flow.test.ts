@@ -138,5 +138,34 @@ describeOnCluster(
         expect(await fetchPage(url, pageMarker('v2'))).toContain(pageMarker('v2'))
       },
     )
+
+    steps.step(
+      'up --port-forward serves the app on 127.0.0.1 until Ctrl-C, which exits 0 and leaves it deployed',
+      async () => {
+        const {cli, tools, project} = session
+        const forwarding = cli.start(['up', '--port-forward', '--json'])
+        // The result is printed once the forward answers; the process keeps forwarding.
+        const result = await waitFor(
+          'the forwarded URL',
+          async () => {
+            try {
+              return JSON.parse(forwarding.output()) as UpJson & {forwarding?: boolean}
+            } catch {
+              return forwarding.finished ? ({} as UpJson) : undefined
+            }
+          },
+          {timeoutMs: 5 * 60_000},
+        )
+        expect(result).toMatchObject({forwarding: true})
+        expect(result.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
+        expect(await fetchPage(result.url ?? '', pageMarker('v2'))).toContain(pageMarker('v2'))
+        expect(forwarding.finished).toBe(false)
+
+        forwarding.interrupt()
+        expectExit(await forwarding.done, 0)
+        expect(await tools.helmStatus(project.namespace, project.release)).toMatchObject({revision: 4})
+        expect(await fetchPage(url, pageMarker('v2'))).toContain(pageMarker('v2'))
+      },
+    )
   },
 )

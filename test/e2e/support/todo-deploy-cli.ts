@@ -24,6 +24,8 @@ export interface RunningCli {
   interrupt(): void
   /** true once the process has ended. */
   readonly finished: boolean
+  /** What it has printed on stdout so far. */
+  output(): string
   done: Promise<CliRun>
 }
 
@@ -53,6 +55,10 @@ export class TodoDeployCli {
     })
     if (subprocess.pid === undefined) throw new Error(`could not start the CLI (${BIN})`)
     let finished = false
+    let printed = ''
+    subprocess.stdout?.on('data', (chunk: Buffer) => {
+      printed += chunk.toString('utf8')
+    })
     const done = subprocess.then((result) => {
       finished = true
       const run: CliRun = {
@@ -74,6 +80,7 @@ export class TodoDeployCli {
       get finished() {
         return finished
       },
+      output: () => printed,
       done,
     }
   }
