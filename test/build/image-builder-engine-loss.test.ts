@@ -11,11 +11,30 @@ import {DockerImageBuilder} from '../../src/lib/build/image-builder.js'
 import {ExitCode} from '../../src/lib/errors.js'
 import {busyboxContext, removeDir} from '../support/docker-fixtures.js'
 
-/** An engine stand-in on a unix socket: it accepts the build, sends one step, then `ending` happens. */
-async function flakyEngine(socketPath: string, ending: 'crash' | 'silent-end'): Promise<Server> {
+/**
+ * An engine stand-in on a unix socket: a BuildKit-capable version that refuses BuildKit sessions (as a
+ * Docker-compatible engine can), so the build falls back to the classic builder; it accepts that build,
+ * sends one step, then `ending` happens.
+ */
+async function flakyEngine(
+  socketPath: string,
+  ending: 'crash' | 'silent-end',
+  requests: string[],
+): Promise<Server> {
   const server = createServer((request, response) => {
+    requests.push(`${request.method} ${request.url}`)
     request.resume()
     request.on('end', () => {
+      if (request.url?.endsWith('/version')) {
+        response.writeHead(200, {'Content-Type': 'application/json'})
+        response.end(JSON.stringify({Os: 'linux', ApiVersion: '1.41'}))
+        return
+      }
+      if (request.url?.endsWith('/session')) {
+        response.writeHead(404, {'Content-Type': 'application/json'})
+        response.end(JSON.stringify({message: 'page not found'}))
+        return
+      }
       response.writeHead(200, {'Content-Type': 'application/json'})
       response.write('{"stream":"Step 1/2 : FROM scratch\\n"}\r\n')
       setTimeout(() => (ending === 'crash' ? response.socket?.destroy() : response.end()), 50)
@@ -40,7 +59,8 @@ describe('DockerImageBuilder when the engine goes away mid-build', () => {
       const context = await busyboxContext()
       dirs.push(socketDir, context)
       const socketPath = path.join(socketDir, 'docker.sock')
-      server = await flakyEngine(socketPath, ending)
+      const requests: string[] = []
+      server = await flakyEngine(socketPath, ending, requests)
       const builder = new DockerImageBuilder(dockerFromEnv({DOCKER_HOST: `unix://${socketPath}`}))
       const lines: string[] = []
 
@@ -60,6 +80,13 @@ describe('DockerImageBuilder when the engine goes away mid-build', () => {
         fix: expect.stringContaining('start Docker'),
       })
       expect(lines).toEqual(['Step 1/2 : FROM scratch'])
+      // BuildKit first; refused, the same build went to the classic builder (no session, no version=2).
+      expect(requests.map((line) => line.replace(/\?.*/, ''))).toEqual([
+        'GET /version',
+        'POST /session',
+        'POST /build',
+      ])
+      expect(requests[2]).not.toContain('version=2')
     },
   )
 })

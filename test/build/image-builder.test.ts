@@ -1,3 +1,4 @@
+import {randomUUID} from 'node:crypto'
 import {readFile, rm} from 'node:fs/promises'
 import path from 'node:path'
 
@@ -14,12 +15,205 @@ import {
   removeDir,
   removeTestImages,
   testRepository,
+  writeFiles,
 } from '../support/docker-fixtures.js'
 import {dockerAvailable, dockerSocket, inCI} from '../support/real-components.js'
 
 const outsideDockerfile = path.join(buildFixtures, 'docker', 'Dockerfile')
 
-describe.skipIf(!dockerAvailable && !inCI)('DockerImageBuilder on the real engine', () => {
+/** What each builder calls the step a test looks for. */
+const BUILDERS = [
+  {
+    name: 'BuildKit',
+    env: {},
+    firstStep: '[internal] load build definition from Dockerfile',
+    failingStep: '[2/2] RUN ["/bin/busybox","sh","-c","echo boom-output; exit 3"]',
+    exitCode3: 'exit code: 3',
+    runStep: /^\[2\/2\] RUN /,
+  },
+  {
+    name: 'the classic builder (DOCKER_BUILDKIT=0)',
+    env: {DOCKER_BUILDKIT: '0'},
+    firstStep: 'Step 1/5 : FROM scratch',
+    failingStep: 'Step 3/3 : RUN ["/bin/busybox","sh","-c","echo boom-output; exit 3"]',
+    exitCode3: 'non-zero code: 3',
+    runStep: /^Step 3\/3 : RUN /,
+  },
+]
+
+describe.skipIf(!dockerAvailable && !inCI).each(BUILDERS)(
+  'DockerImageBuilder with $name on the real engine',
+  (kind) => {
+    const builder = new DockerImageBuilder(
+      dockerFromEnv({DOCKER_HOST: `unix://${dockerSocket}`, ...kind.env}),
+    )
+    const repositories: string[] = []
+    const dirs: string[] = []
+    afterAll(async () => {
+      for (const repository of repositories) await removeTestImages(repository)
+      await Promise.all(dirs.map(removeDir))
+    })
+
+    async function request(
+      name: string,
+      files: Record<string, string>,
+      dockerfileText: string,
+      tag = 'c-000000000001',
+    ): Promise<BuildRequest> {
+      const dir = await busyboxContext({...files, Dockerfile: dockerfileText})
+      dirs.push(dir)
+      const repository = testRepository(name)
+      repositories.push(repository)
+      const dockerfilePath = path.join(dir, 'Dockerfile')
+      return {
+        context: await BuildContext.scan(dir, dockerfilePath),
+        dockerfileText,
+        dockerfilePath,
+        repository,
+        tag,
+      }
+    }
+
+    it('builds from an outside Dockerfile, sends only the filtered files and tags content + latest', async () => {
+      const dir = await appContext()
+      dirs.push(dir)
+      const repository = testRepository('app')
+      repositories.push(repository)
+      const lines: string[] = []
+      const built = await builder.build(
+        {
+          context: await BuildContext.scan(dir, outsideDockerfile),
+          dockerfileText: await readFile(outsideDockerfile, 'utf8'),
+          dockerfilePath: outsideDockerfile,
+          repository,
+          tag: 'c-0123456789ab',
+          // A new value each run: the RUN step that lists the files is never taken from the build cache.
+          buildArgs: {GREETING: `hi-${randomUUID()}`},
+        },
+        (line) => lines.push(line),
+      )
+
+      expect(lines).toContain(kind.firstStep)
+      // The last step lists /ctx inside the image: exactly the files that survive .dockerignore. As with
+      // `docker build`, .dockerignore itself is copied (it does not list itself); the Dockerfile is not.
+      const copied = lines.filter((line) => line.startsWith('/ctx/')).sort()
+      expect(copied).toEqual([
+        '/ctx/.dockerignore',
+        '/ctx/busybox',
+        '/ctx/keep.log',
+        '/ctx/package.json',
+        '/ctx/src/index.js',
+      ])
+      expect(built).toMatchObject({
+        ref: `${repository}:c-0123456789ab`,
+        tags: [`${repository}:c-0123456789ab`, `${repository}:latest`],
+      })
+      expect(built.sizeBytes).toBeGreaterThan(500_000)
+      expect(await builder.hasImage(`${repository}:latest`)).toEqual({
+        id: built.id,
+        sizeBytes: built.sizeBytes,
+      })
+      expect(await builder.listImages(repository)).toEqual([
+        expect.objectContaining({
+          id: built.id,
+          tags: expect.arrayContaining([`${repository}:latest`, built.ref]),
+        }),
+      ])
+    })
+
+    it('reports a failing step with its output and exit code 4', async () => {
+      const req = await request(
+        'fail',
+        {},
+        'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox","sh","-c","echo boom-output; exit 3"]\n',
+      )
+      const lines: string[] = []
+      const error = await builder.build(req, (line) => lines.push(line)).catch((caught: unknown) => caught)
+      expect(error).toBeInstanceOf(BuildError)
+      const buildError = error as BuildError
+      expect(buildError.exitCode).toBe(ExitCode.BuildFailed)
+      expect(buildError.message).toContain(`at ${kind.failingStep}`)
+      expect(buildError.message).toContain(kind.exitCode3)
+      expect(buildError.details).toContain('boom-output')
+      expect(buildError.where).toBe(req.dockerfilePath)
+      expect(lines).toContain('boom-output')
+      expect(await builder.hasImage(`${req.repository}:${req.tag}`)).toBeNull()
+    })
+
+    it('runs two builds at once', async () => {
+      const [first, second] = await Promise.all([
+        request('par-a', {'a.txt': 'a\n'}, 'FROM scratch\nCOPY busybox a.txt /\n'),
+        request('par-b', {'b.txt': 'b\n'}, 'FROM scratch\nCOPY busybox b.txt /\n'),
+      ])
+      const built = await Promise.all([builder.build(first), builder.build(second)])
+      expect(built.map((image) => image.ref)).toEqual([
+        `${first.repository}:${first.tag}`,
+        `${second.repository}:${second.tag}`,
+      ])
+      expect(await builder.hasImage(built[0].ref)).not.toBeNull()
+      expect(await builder.hasImage(built[1].ref)).not.toBeNull()
+    })
+
+    it('stops a build when its signal aborts', async () => {
+      const req = await request(
+        'abort',
+        // New content each run, so the sleeping step runs instead of coming from the build cache.
+        {'nonce.txt': randomUUID()},
+        'FROM scratch\nCOPY busybox nonce.txt /bin/\nRUN ["/bin/busybox","sleep","30"]\n',
+      )
+      const controller = new AbortController()
+      const started = performance.now()
+      const building = builder.build({...req, signal: controller.signal}, (line) => {
+        if (kind.runStep.test(line)) setTimeout(() => controller.abort(), 200)
+      })
+      await expect(building).rejects.toBeInstanceOf(InterruptedError)
+      expect(performance.now() - started).toBeLessThan(20_000)
+    })
+
+    it('leaves a Dockerfile that .dockerignore lists out of the image, as docker build does', async () => {
+      const req = await request(
+        'ignored-dockerfile',
+        {'.dockerignore': 'Dockerfile\n', 'app.txt': `${randomUUID()}\n`},
+        'FROM scratch\nCOPY . /ctx\nRUN ["/ctx/busybox", "find", "/ctx", "-type", "f"]\n',
+      )
+      const lines: string[] = []
+      await builder.build(req, (line) => lines.push(line))
+      expect(lines.filter((line) => line.startsWith('/ctx/')).sort()).toEqual([
+        '/ctx/.dockerignore',
+        '/ctx/app.txt',
+        '/ctx/busybox',
+      ])
+    })
+
+    it('names a context file deleted between the scan and the build (bad input, not the engine)', async () => {
+      const req = await request(
+        'vanished',
+        {'data/big.bin': 'x'.repeat(4_000_000)},
+        'FROM scratch\nCOPY . /\n',
+      )
+      await rm(path.join(req.context.dir, 'data/big.bin'))
+      await expect(builder.build(req)).rejects.toMatchObject({
+        exitCode: ExitCode.BadInput,
+        message: expect.stringContaining('cannot read data/big.bin'),
+      })
+    })
+
+    it('removes an image tag and says when there was none', async () => {
+      const req = await request('rm', {}, 'FROM scratch\nCOPY busybox /\n')
+      const built = await builder.build(req)
+      expect(await builder.removeImage(built.ref)).toBe(true)
+      expect(await builder.hasImage(built.ref)).toBeNull()
+      expect(await builder.removeImage(built.ref)).toBe(false)
+    })
+
+    it('turns a request the engine refuses (an invalid tag) into a build failure', async () => {
+      const req = await request('badtag', {}, 'FROM scratch\nCOPY busybox /\n', 'Not:A:Tag')
+      await expect(builder.build(req)).rejects.toMatchObject({exitCode: ExitCode.BuildFailed})
+    })
+  },
+)
+
+describe.skipIf(!dockerAvailable && !inCI)('DockerImageBuilder with BuildKit: the context', () => {
   const builder = new DockerImageBuilder(dockerFromEnv({DOCKER_HOST: `unix://${dockerSocket}`}))
   const repositories: string[] = []
   const dirs: string[] = []
@@ -28,139 +222,37 @@ describe.skipIf(!dockerAvailable && !inCI)('DockerImageBuilder on the real engin
     await Promise.all(dirs.map(removeDir))
   })
 
-  async function request(
-    name: string,
-    files: Record<string, string>,
-    dockerfileText: string,
-    tag = 'c-000000000001',
-  ): Promise<BuildRequest> {
-    const dir = await busyboxContext({...files, Dockerfile: dockerfileText})
+  it('sends only the files that changed since the last build of the same folder', async () => {
+    const pages = Object.fromEntries(
+      Array.from({length: 40}, (_, index) => [`app/page-${index}.html`, `<p>${randomUUID()}</p>\n`]),
+    )
+    const dir = await busyboxContext({...pages, Dockerfile: 'FROM scratch\nCOPY . /srv\n'})
     dirs.push(dir)
-    const repository = testRepository(name)
+    const repository = testRepository('resend')
     repositories.push(repository)
-    const dockerfilePath = path.join(dir, 'Dockerfile')
-    return {
-      context: await BuildContext.scan(dir, dockerfilePath),
-      dockerfileText,
-      dockerfilePath,
-      repository,
-      tag,
+    const build = async (tag: string): Promise<string[]> => {
+      const lines: string[] = []
+      await builder.build(
+        {
+          context: await BuildContext.scan(dir, path.join(dir, 'Dockerfile')),
+          dockerfileText: 'FROM scratch\nCOPY . /srv\n',
+          dockerfilePath: path.join(dir, 'Dockerfile'),
+          repository,
+          tag,
+        },
+        (line) => lines.push(line),
+      )
+      return lines.filter((line) => line.startsWith('context: '))
     }
-  }
 
-  it('builds from an outside Dockerfile, sends only the filtered files and tags content + latest', async () => {
-    const dir = await appContext()
-    dirs.push(dir)
-    const repository = testRepository('app')
-    repositories.push(repository)
-    const lines: string[] = []
-    const built = await builder.build(
-      {
-        context: await BuildContext.scan(dir, outsideDockerfile),
-        dockerfileText: await readFile(outsideDockerfile, 'utf8'),
-        dockerfilePath: outsideDockerfile,
-        repository,
-        tag: 'c-0123456789ab',
-        buildArgs: {GREETING: 'hi'},
-      },
-      (line) => lines.push(line),
-    )
-
-    expect(lines).toContain('Step 1/5 : FROM scratch')
-    // The last step lists /ctx inside the image: exactly the files that survive .dockerignore. As with
-    // `docker build`, .dockerignore itself is copied (it does not list itself); the Dockerfile is not.
-    const copied = lines.filter((line) => line.startsWith('/ctx/')).sort()
-    expect(copied).toEqual([
-      '/ctx/.dockerignore',
-      '/ctx/busybox',
-      '/ctx/keep.log',
-      '/ctx/package.json',
-      '/ctx/src/index.js',
+    // 40 pages, busybox and the Dockerfile.
+    expect(await build('c-000000000001')).toEqual([
+      expect.stringMatching(/^context: sent 42 of 42 files \(\d+\.\d MB\); the engine had the rest$/),
     ])
-    expect(built).toMatchObject({
-      ref: `${repository}:c-0123456789ab`,
-      tags: [`${repository}:c-0123456789ab`, `${repository}:latest`],
-    })
-    expect(built.sizeBytes).toBeGreaterThan(500_000)
-    expect(await builder.hasImage(`${repository}:latest`)).toEqual({id: built.id, sizeBytes: built.sizeBytes})
-    expect(await builder.listImages(repository)).toEqual([
-      expect.objectContaining({
-        id: built.id,
-        tags: expect.arrayContaining([`${repository}:latest`, built.ref]),
-      }),
+    await writeFiles(dir, {'app/page-7.html': '<p>edited</p>\n'})
+    expect(await build('c-000000000002')).toEqual([
+      'context: sent 1 of 42 files (14 B); the engine had the rest',
     ])
-  })
-
-  it('reports a failing step with its output and exit code 4', async () => {
-    const req = await request(
-      'fail',
-      {},
-      'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox","sh","-c","echo boom-output; exit 3"]\n',
-    )
-    const lines: string[] = []
-    const error = await builder.build(req, (line) => lines.push(line)).catch((caught: unknown) => caught)
-    expect(error).toBeInstanceOf(BuildError)
-    const buildError = error as BuildError
-    expect(buildError.exitCode).toBe(ExitCode.BuildFailed)
-    expect(buildError.message).toContain(
-      'Step 3/3 : RUN ["/bin/busybox","sh","-c","echo boom-output; exit 3"]',
-    )
-    expect(buildError.message).toContain('non-zero code: 3')
-    expect(buildError.details).toContain('boom-output')
-    expect(buildError.where).toBe(req.dockerfilePath)
-    expect(lines).toContain('boom-output')
-    expect(await builder.hasImage(`${req.repository}:${req.tag}`)).toBeNull()
-  })
-
-  it('runs two builds at once', async () => {
-    const [first, second] = await Promise.all([
-      request('par-a', {'a.txt': 'a\n'}, 'FROM scratch\nCOPY busybox a.txt /\n'),
-      request('par-b', {'b.txt': 'b\n'}, 'FROM scratch\nCOPY busybox b.txt /\n'),
-    ])
-    const built = await Promise.all([builder.build(first), builder.build(second)])
-    expect(built.map((image) => image.ref)).toEqual([
-      `${first.repository}:${first.tag}`,
-      `${second.repository}:${second.tag}`,
-    ])
-    expect(await builder.hasImage(built[0].ref)).not.toBeNull()
-    expect(await builder.hasImage(built[1].ref)).not.toBeNull()
-  })
-
-  it('stops a build when its signal aborts', async () => {
-    const req = await request(
-      'abort',
-      {},
-      'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox","sleep","30"]\n',
-    )
-    const controller = new AbortController()
-    const started = performance.now()
-    const building = builder.build({...req, signal: controller.signal}, (line) => {
-      if (line.startsWith('Step 3/3')) setTimeout(() => controller.abort(), 200)
-    })
-    await expect(building).rejects.toBeInstanceOf(InterruptedError)
-    expect(performance.now() - started).toBeLessThan(20_000)
-  })
-
-  it('names a context file deleted between the scan and the build (bad input, not the engine)', async () => {
-    const req = await request('vanished', {'data/big.bin': 'x'.repeat(4_000_000)}, 'FROM scratch\nCOPY . /\n')
-    await rm(path.join(req.context.dir, 'data/big.bin'))
-    await expect(builder.build(req)).rejects.toMatchObject({
-      exitCode: ExitCode.BadInput,
-      message: expect.stringContaining('cannot read data/big.bin'),
-    })
-  })
-
-  it('removes an image tag and says when there was none', async () => {
-    const req = await request('rm', {}, 'FROM scratch\nCOPY busybox /\n')
-    const built = await builder.build(req)
-    expect(await builder.removeImage(built.ref)).toBe(true)
-    expect(await builder.hasImage(built.ref)).toBeNull()
-    expect(await builder.removeImage(built.ref)).toBe(false)
-  })
-
-  it('turns a request the engine refuses (an invalid tag) into a build failure', async () => {
-    const req = await request('badtag', {}, 'FROM scratch\nCOPY busybox /\n', 'Not:A:Tag')
-    await expect(builder.build(req)).rejects.toMatchObject({exitCode: ExitCode.BuildFailed})
   })
 })
 

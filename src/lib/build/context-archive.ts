@@ -33,7 +33,9 @@ export function packBuildContext(context: BuildContext, dockerfileText: string):
       // The Dockerfile is sent as the text that was hashed into the tag, not re-read from disk.
       if (file === context.dockerfileInContext) await addBuffer(pack, file, Buffer.from(dockerfileText))
       else if (!(outside && file === DOCKERIGNORE))
-        await addFile(pack, context, file).catch(unreadable(context, file))
+        await addFile(pack, context, file).catch((error: unknown) => {
+          throw unreadableContextFile(context, file, error)
+        })
     }
     if (context.dockerfileInContext !== undefined && !files.includes(context.dockerfileInContext)) {
       await addBuffer(pack, context.dockerfileInContext, Buffer.from(dockerfileText))
@@ -55,15 +57,13 @@ export function packBuildContext(context: BuildContext, dockerfileText: string):
 }
 
 /** A file that vanished or became unreadable since the scan: the user's problem, not the engine's. */
-function unreadable(context: BuildContext, file: string): (error: unknown) => never {
-  return (error) => {
-    const code = (error as NodeJS.ErrnoException).code ?? String(error)
-    throw new BadInputError(`cannot read ${file} from the build context ${context.dir}: ${code}`, {
-      where: path.join(context.dir, file),
-      fix: 'run again if the file was being changed; otherwise fix its permissions or add it to .dockerignore',
-      cause: error,
-    })
-  }
+export function unreadableContextFile(context: BuildContext, file: string, error: unknown): BadInputError {
+  const code = (error as NodeJS.ErrnoException).code ?? String(error)
+  return new BadInputError(`cannot read ${file} from the build context ${context.dir}: ${code}`, {
+    where: path.join(context.dir, file),
+    fix: 'run again if the file was being changed; otherwise fix its permissions or add it to .dockerignore',
+    cause: error,
+  })
 }
 
 async function addFile(pack: tar.Pack, context: BuildContext, file: string): Promise<void> {

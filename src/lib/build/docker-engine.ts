@@ -10,6 +10,11 @@ import {PrerequisiteError} from '../errors.js'
 export interface DockerEngine {
   docker: Docker
   address: string
+  /**
+   * Which builder to use: BuildKit when the engine has it (the default), or the classic builder when
+   * `DOCKER_BUILDKIT=0` asks for it, as it does of the docker CLI.
+   */
+  builder: 'buildkit' | 'classic'
 }
 
 const START_DOCKER_FIX =
@@ -29,6 +34,11 @@ const START_DOCKER_FIX =
 const BOUNDED = {connectionTimeout: 10_000, timeout: 600_000}
 
 export function dockerFromEnv(env: Readonly<Record<string, string | undefined>>): DockerEngine {
+  const builder = /^(0|false)$/i.test(env.DOCKER_BUILDKIT?.trim() ?? '') ? 'classic' : 'buildkit'
+  return {...connectTo(env), builder}
+}
+
+function connectTo(env: Readonly<Record<string, string | undefined>>): Omit<DockerEngine, 'builder'> {
   const dockerHost = env.DOCKER_HOST?.trim() || undefined
   const noTls = {ca: undefined, cert: undefined, key: undefined, ...BOUNDED}
 

@@ -1,8 +1,11 @@
+import {createHash} from 'node:crypto'
+import path from 'node:path'
 import type {Readable} from 'node:stream'
 
 import {BuildError, InterruptedError, isTodoDeployError, type TodoDeployError} from '../errors.js'
 import type {BuildContext} from './build-context.js'
-import {packBuildContext} from './context-archive.js'
+import {packBuildContext, unreadableContextFile} from './context-archive.js'
+import type {SyncEntry} from './context-sync.js'
 import {
   dockerFromEnv,
   engineUnreachableError,
@@ -10,6 +13,8 @@ import {
   type DockerEngine,
 } from './docker-engine.js'
 import {forEachLine} from './engine-stream.js'
+import {formatTransferSize} from './image-size.js'
+import {BuildkitTrace} from './buildkit-trace.js'
 
 export interface ImageInfo {
   id: string
@@ -65,12 +70,35 @@ interface BuildMessage {
   status?: string
   progress?: string
   id?: string
-  aux?: {ID?: string}
+  /** The image ID (`{ID}`), or with id `moby.buildkit.trace` a BuildKit status (base64). */
+  aux?: {ID?: string} | string
   error?: string
   errorDetail?: {message?: string}
 }
 
+/** The name of the error a refused BuildKit session raises (its module loads only with BuildKit). */
+export const SESSION_REFUSED = 'SessionRefusedError'
+/** The Engine API version that has BuildKit outside experimental mode (Docker 18.09). */
+const BUILDKIT_API = [1, 39] as const
+/** The Dockerfile's name in the folder the BuildKit session serves it from. */
+const SESSION_DOCKERFILE = 'Dockerfile'
+
+/** The request as the engine receives it: a context stream (classic) or a session (BuildKit). */
+interface BuildSubmission {
+  response: Readable
+  /** BuildKit's trace, when the build runs in BuildKit. */
+  trace?: BuildkitTrace
+  /** A failure that explains a broken build better than the engine can (an unreadable context file). */
+  failure(): TodoDeployError | undefined
+  /** What was sent of the context, once the build is done (BuildKit sends only what changed). */
+  sentSummary?(): string
+  close(): void
+}
+
 export class DockerImageBuilder implements ImageBuilder {
+  /** Whether builds go to BuildKit: decided on the first build, from the engine's version. */
+  private buildkit: Promise<boolean> | undefined
+
   constructor(private readonly engine: DockerEngine = dockerFromEnv(process.env)) {}
 
   async hasImage(ref: string): Promise<ImageInfo | null> {
@@ -88,32 +116,18 @@ export class DockerImageBuilder implements ImageBuilder {
     const interrupted = (): InterruptedError => new InterruptedError(`build of ${ref} interrupted`)
     if (request.signal?.aborted) throw interrupted()
 
-    const archive = packBuildContext(request.context, request.dockerfileText)
-    // A context file that cannot be read also breaks the connection: report the file, not the engine.
-    let archiveError: TodoDeployError | undefined
-    archive.stream.on('error', (error) => {
-      if (isTodoDeployError(error)) archiveError = error
-    })
-    let response: Readable | undefined
+    let submission: BuildSubmission | undefined
     // Before the response starts, the signal aborts the request; after, the stream must be ended directly.
     const abort = (): void => {
-      response?.destroy()
+      submission?.response.destroy()
     }
     request.signal?.addEventListener('abort', abort, {once: true})
     try {
       try {
-        response = (await this.engine.docker.buildImage(archive.stream, {
-          t: ref,
-          dockerfile: archive.dockerfile,
-          buildargs: {...request.buildArgs},
-          ...(request.platform === undefined ? {} : {platform: request.platform}),
-          rm: true,
-          forcerm: true,
-          ...(request.signal === undefined ? {} : {abortSignal: request.signal}),
-        })) as Readable
+        submission = await this.submit(request, ref, onProgress)
       } catch (error) {
         if (request.signal?.aborted) throw interrupted()
-        if (archiveError) throw archiveError
+        if (isTodoDeployError(error)) throw error
         if (isEngineUnreachable(error)) throw this.engineError(error, `building ${ref}`)
         throw new BuildError(`the Docker Engine refused to build ${ref}: ${engineMessage(error)}`, {
           where: request.dockerfilePath,
@@ -121,11 +135,13 @@ export class DockerImageBuilder implements ImageBuilder {
           cause: error,
         })
       }
-      const id = await this.followBuild(response, request, ref, onProgress, interrupted).catch(
+      const {failure} = submission
+      const id = await this.followBuild(submission, request, ref, onProgress, interrupted).catch(
         (error: unknown) => {
-          throw archiveError ?? error
+          throw failure() ?? error
         },
       )
+      if (submission.sentSummary) onProgress(submission.sentSummary())
       // Independent requests: sent together, so the build's result waits for one round trip, not two.
       const tagged = this.engine.docker
         .getImage(id)
@@ -139,9 +155,158 @@ export class DockerImageBuilder implements ImageBuilder {
       return {ref, ...info, tags: [ref, `${request.repository}:latest`]}
     } finally {
       request.signal?.removeEventListener('abort', abort)
-      archive.stream.destroy()
-      response?.destroy()
+      submission?.close()
     }
+  }
+
+  /** Starts the build in BuildKit when the engine has it, else in the classic builder. */
+  private async submit(
+    request: BuildRequest,
+    ref: string,
+    onProgress: (line: string) => void,
+  ): Promise<BuildSubmission> {
+    if (await this.usesBuildkit()) {
+      try {
+        return await this.submitToBuildkit(request, ref, onProgress)
+      } catch (error) {
+        // An engine that reports a BuildKit-capable API but refuses sessions (a Docker-compatible engine).
+        if (!(error instanceof Error && error.name === SESSION_REFUSED)) throw error
+        this.buildkit = Promise.resolve(false)
+      }
+    }
+    return this.submitClassic(request, ref)
+  }
+
+  private usesBuildkit(): Promise<boolean> {
+    this.buildkit ??=
+      this.engine.builder === 'classic'
+        ? Promise.resolve(false)
+        : this.engine.docker.version().then(
+            (version) => version.Os === 'linux' && atLeast(version.ApiVersion, BUILDKIT_API),
+            (error: unknown) => {
+              // Asked again on the next build: a passing failure must not pin the classic builder.
+              this.buildkit = undefined
+              if (isEngineUnreachable(error)) throw error
+              return false
+            },
+          )
+    return this.buildkit
+  }
+
+  /**
+   * The build as `docker build` runs it with BuildKit: a session serves the context (the filtered
+   * files) and, apart from it, the Dockerfile; the request itself carries no body.
+   */
+  private async submitToBuildkit(
+    request: BuildRequest,
+    ref: string,
+    onProgress: (line: string) => void,
+  ): Promise<BuildSubmission> {
+    const {context} = request
+    const unreadable = (entry: SyncEntry, error: unknown): Error =>
+      unreadableContextFile(context, entry.stat.path, error)
+    const [{BuildkitSession}, {contentEntry, contextEntries}] = await Promise.all([
+      import('./buildkit-session.js'),
+      import('./context-sync.js'),
+    ])
+    const entries = await contextEntries(context, request.dockerfileText).catch((error: unknown) => {
+      throw isTodoDeployError(error) ? error : unreadableContextFile(context, fileOf(context, error), error)
+    })
+    const session = await BuildkitSession.open(this.engine, {
+      dirs: {
+        context: entries,
+        dockerfile: [contentEntry(SESSION_DOCKERFILE, Buffer.from(request.dockerfileText))],
+      },
+      sharedKey: createHash('sha256').update(context.dir).digest('hex'),
+      unreadable,
+    })
+    try {
+      const response = await this.dialBuild(
+        {
+          ...this.buildQuery(request, ref),
+          dockerfile: SESSION_DOCKERFILE,
+          version: '2',
+          session: session.id,
+          remote: 'client-session',
+        },
+        Buffer.alloc(0),
+        request.signal,
+      )
+      return {
+        response,
+        trace: new BuildkitTrace(onProgress),
+        failure: () => (isTodoDeployError(session.failure) ? session.failure : undefined),
+        sentSummary: () => {
+          const files = entries.filter((entry) => entry.file !== undefined || entry.content !== undefined)
+          const {filesSent, bytesSent} = session.sent.get('context') ?? {filesSent: 0, bytesSent: 0}
+          return `context: sent ${filesSent} of ${files.length} files (${formatTransferSize(bytesSent)}); the engine had the rest`
+        },
+        close: () => {
+          response.destroy()
+          session.close()
+        },
+      }
+    } catch (error) {
+      session.close()
+      throw error
+    }
+  }
+
+  private async submitClassic(request: BuildRequest, ref: string): Promise<BuildSubmission> {
+    const archive = packBuildContext(request.context, request.dockerfileText)
+    // A context file that cannot be read also breaks the connection: report the file, not the engine.
+    let archiveError: TodoDeployError | undefined
+    archive.stream.on('error', (error) => {
+      if (isTodoDeployError(error)) archiveError = error
+    })
+    try {
+      const response = await this.dialBuild(
+        {...this.buildQuery(request, ref), dockerfile: archive.dockerfile, rm: true, forcerm: true},
+        archive.stream,
+        request.signal,
+      )
+      return {
+        response,
+        failure: () => archiveError,
+        close: () => {
+          archive.stream.destroy()
+          response.destroy()
+        },
+      }
+    } catch (error) {
+      archive.stream.destroy()
+      throw archiveError ?? error
+    }
+  }
+
+  private buildQuery(request: BuildRequest, ref: string): Record<string, unknown> {
+    return {
+      t: ref,
+      buildargs: {...request.buildArgs},
+      ...(request.platform === undefined ? {} : {platform: request.platform}),
+    }
+  }
+
+  /** `POST /build` with the given query and body; resolves with the engine's message stream. */
+  private dialBuild(
+    query: Record<string, unknown>,
+    body: Readable | Buffer,
+    signal: AbortSignal | undefined,
+  ): Promise<Readable> {
+    return new Promise((resolve, reject) => {
+      this.engine.docker.modem.dial(
+        {
+          path: '/build?',
+          method: 'POST',
+          file: body,
+          options: query,
+          isStream: true,
+          ...(signal === undefined ? {} : {abortSignal: signal}),
+          statusCodes: {200: true, 400: 'bad parameter', 500: 'server error'},
+        },
+        (error, response) => (error ? reject(error) : resolve(response as Readable)),
+      )
+    })
   }
 
   async removeImage(ref: string): Promise<boolean> {
@@ -170,7 +335,7 @@ export class DockerImageBuilder implements ImageBuilder {
 
   /** Reads the engine's JSON message stream; returns the image ID or throws what went wrong. */
   private async followBuild(
-    response: Readable,
+    {response, trace}: BuildSubmission,
     request: BuildRequest,
     ref: string,
     onProgress: (line: string) => void,
@@ -183,6 +348,10 @@ export class DockerImageBuilder implements ImageBuilder {
     const handle = (message: BuildMessage): void => {
       if (message.errorDetail !== undefined || message.error !== undefined) {
         failure = message.errorDetail?.message ?? message.error ?? 'unknown error'
+        return
+      }
+      if (typeof message.aux === 'string') {
+        if (message.id === 'moby.buildkit.trace') trace?.add(message.aux)
         return
       }
       if (message.aux?.ID !== undefined) imageId = message.aux.ID
@@ -219,10 +388,12 @@ export class DockerImageBuilder implements ImageBuilder {
     if (request.signal?.aborted) throw interrupted()
 
     if (failure !== undefined) {
-      throw new BuildError(`building ${ref} failed${step === undefined ? '' : ` at ${step}`}: ${failure}`, {
+      const failed = trace?.failedStep()
+      const at = failed?.name ?? step
+      throw new BuildError(`building ${ref} failed${at === undefined ? '' : ` at ${at}`}: ${failure}`, {
         where: request.dockerfilePath,
         fix: `fix the failing step in ${request.dockerfilePath} (its output is above) and run again`,
-        details: stepOutput,
+        details: failed?.output ?? stepOutput,
       })
     }
     if (imageId === undefined) throw this.engineError(undefined, `the build stream of ${ref} ended early`)
@@ -234,6 +405,18 @@ export class DockerImageBuilder implements ImageBuilder {
       return engineUnreachableError(this.engine.address, error, during)
     return error instanceof Error ? error : new Error(String(error))
   }
+}
+
+/** The context-relative file a file-system error names. */
+function fileOf(context: BuildContext, error: unknown): string {
+  const failed = (error as NodeJS.ErrnoException).path
+  return failed === undefined ? context.dir : path.relative(context.dir, failed).split(path.sep).join('/')
+}
+
+/** Whether an Engine API version such as `1.41` is at least `minimum`. */
+function atLeast(version: string | undefined, minimum: readonly [number, number]): boolean {
+  const [major = 0, minor = 0] = (version ?? '').split('.').map(Number)
+  return major > minimum[0] || (major === minimum[0] && minor >= minimum[1])
 }
 
 function statusCode(error: unknown): number | undefined {

@@ -13,3 +13,10 @@ export function imageSizeWarning(ref: string, sizeBytes: number, targetMB: numbe
     'keep build tools in a builder stage, use an alpine base and check .dockerignore'
   )
 }
+
+/** Bytes on the wire (a push, a context upload), for progress lines. */
+export function formatTransferSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`
+}

@@ -4,6 +4,7 @@ import type {AuthConfig} from 'dockerode'
 
 import {engineUnreachableError, isEngineUnreachable, type DockerEngine} from '../build/docker-engine.js'
 import {forEachLine} from '../build/engine-stream.js'
+import {formatTransferSize} from '../build/image-size.js'
 import {InterruptedError, PrerequisiteError} from '../errors.js'
 import {registryRepository, repositoryPath, type RegistryAddress} from './registry-address.js'
 import type {RegistryClient} from './registry-client.js'
@@ -247,14 +248,9 @@ function layerLine(
     const {current, total} = progress ?? {}
     if (current === undefined || total === undefined || total <= 0) return `layer ${layer}: pushing`
     const quarter = Math.min(100, Math.floor((current / total) * 4) * 25)
-    return `layer ${layer}: pushing ${quarter}% of ${formatBytes(total)}`
+    return `layer ${layer}: pushing ${quarter}% of ${formatTransferSize(total)}`
   }
   if (LAYER_STATES.has(status) || status.startsWith('Mounted from'))
     return `layer ${layer}: ${status.toLowerCase()}`
   return undefined
-}
-
-function formatBytes(bytes: number): string {
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`
-  return `${(bytes / 1024 / 1024).toFixed(1)} MB`
 }

@@ -1,0 +1,175 @@
+import {randomUUID} from 'node:crypto'
+import {on, once} from 'node:events'
+import type {Duplex} from 'node:stream'
+
+import * as grpc from '@grpc/grpc-js'
+
+import type {DockerEngine} from './docker-engine.js'
+import {
+  decodePacket,
+  encodePacket,
+  filterEntries,
+  sendEntries,
+  type Packet,
+  type SendReport,
+  type SyncEntry,
+} from './context-sync.js'
+import {SESSION_REFUSED} from './image-builder.js'
+
+const FILE_SYNC = '/moby.filesync.v1.FileSync/DiffCopy'
+const HEALTH_CHECK = '/grpc.health.v1.Health/Check'
+/** grpc.health.v1.HealthCheckResponse{status: SERVING}. */
+const SERVING = Buffer.from([0x08, 0x01])
+
+export interface SessionOptions {
+  /** The folders the build may read, by the name the daemon asks for (`context`, `dockerfile`). */
+  dirs: Readonly<Record<string, readonly SyncEntry[]>>
+  /** Keys the daemon's copy of the context: the same key lets the next build send only what changed. */
+  sharedKey: string
+  /** The error to report when a file cannot be read while the daemon asks for it. */
+  unreadable: (entry: SyncEntry, error: unknown) => Error
+}
+
+/** A session the engine refused (an engine without BuildKit sessions answers 4xx). */
+class SessionRefusedError extends Error {
+  override readonly name = SESSION_REFUSED
+}
+
+/**
+ * A BuildKit session with the Docker Engine, as `docker build` opens one: a connection the engine
+ * upgrades to HTTP/2, on which this process is the gRPC server. The build then pulls its context and
+ * Dockerfile through it (file sync), so the Dockerfile never becomes part of the context and an
+ * unchanged file is not sent again. See docs/buildkit.md.
+ */
+export class BuildkitSession {
+  readonly id = randomUUID()
+  /** What the syncs sent so far, by folder. */
+  readonly sent = new Map<string, SendReport>()
+  /** A failure of a sync (a file that could not be read): the build's failure is reported as this. */
+  failure: Error | undefined
+  private server: grpc.Server | undefined
+  private socket: Duplex | undefined
+
+  private constructor(private readonly options: SessionOptions) {}
+
+  static async open(engine: DockerEngine, options: SessionOptions): Promise<BuildkitSession> {
+    const session = new BuildkitSession(options)
+    await session.connect(engine)
+    return session
+  }
+
+  private async connect(engine: DockerEngine): Promise<void> {
+    const socket = await new Promise<Duplex>((resolve, reject) => {
+      engine.docker.modem.dial(
+        {
+          path: '/session',
+          method: 'POST',
+          hijack: true,
+          // An empty body sent with its length: nothing may follow the request on the upgraded connection.
+          file: Buffer.alloc(0),
+          headers: {
+            Upgrade: 'h2c',
+            'X-Docker-Expose-Session-Uuid': this.id,
+            'X-Docker-Expose-Session-Name': 'todo-deploy',
+            'X-Docker-Expose-Session-Sharedkey': this.options.sharedKey,
+            'X-Docker-Expose-Session-Grpc-Method': [FILE_SYNC, HEALTH_CHECK],
+          },
+          statusCodes: {101: true},
+        },
+        (error: unknown, upgraded) => {
+          if (error === null || error === undefined) resolve(upgraded as Duplex)
+          else if (typeof (error as {statusCode?: number}).statusCode === 'number')
+            reject(new SessionRefusedError((error as Error).message))
+          else reject(error)
+        },
+      )
+    })
+    this.socket = socket
+    const server = new grpc.Server()
+    server.addService(
+      {
+        DiffCopy: {
+          path: FILE_SYNC,
+          requestStream: true,
+          responseStream: true,
+          requestSerialize: (packet: Packet) => Buffer.from(encodePacket(packet)),
+          requestDeserialize: decodePacket,
+          responseSerialize: (packet: Packet) => Buffer.from(encodePacket(packet)),
+          responseDeserialize: decodePacket,
+        },
+        Check: {
+          path: HEALTH_CHECK,
+          requestStream: false,
+          responseStream: false,
+          requestSerialize: (value: Buffer) => value,
+          requestDeserialize: (value: Buffer) => value,
+          responseSerialize: (value: Buffer) => value,
+          responseDeserialize: (value: Buffer) => value,
+        },
+      },
+      {
+        DiffCopy: (call: grpc.ServerDuplexStream<Packet, Packet>) => void this.sync(call),
+        Check: (_call: unknown, callback: grpc.sendUnaryData<Buffer>) => callback(null, SERVING),
+      },
+    )
+    server.createConnectionInjector(grpc.ServerCredentials.createInsecure()).injectConnection(socket)
+    this.server = server
+  }
+
+  /** One file sync the daemon started: which folder, filtered by the patterns it sent. */
+  private async sync(call: grpc.ServerDuplexStream<Packet, Packet>): Promise<void> {
+    const values = (key: string): string[] => {
+      // Node's HTTP/2 joins a header sent several times with ", ": a list of patterns arrives as one.
+      const raw = call.metadata
+        .get(key)
+        .flatMap((value) => String(value).split(/,\s*/))
+        .filter((value) => value !== '')
+      const encoded = call.metadata.get(`${key}-encoded`).map(String)[0]
+      return encoded === '1' || encoded === 'true'
+        ? raw.map((value) => decodeURIComponent(value.replace(/\+/g, ' ')))
+        : raw
+    }
+    const dirName = values('dir-name')[0] ?? ''
+    const entries = this.options.dirs[dirName]
+    if (entries === undefined) {
+      call.emit('error', {code: grpc.status.NOT_FOUND, details: `no access allowed to dir "${dirName}"`})
+      return
+    }
+    const selected = filterEntries(entries, {
+      // Paths to follow (BuildKit 0.8 asks for the Dockerfile and .dockerignore this way) are included.
+      includePatterns: [...values('include-patterns'), ...values('followpaths')],
+      excludePatterns: values('exclude-patterns'),
+    })
+    try {
+      const report = await sendEntries(
+        selected,
+        {
+          send: async (packet) => {
+            if (!call.write(packet)) await once(call, 'drain')
+          },
+          // Leaving the loop must not destroy the call: its end (the gRPC status) still has to be sent.
+          received: packetsOf(call),
+        },
+        this.options.unreadable,
+      )
+      const total = this.sent.get(dirName) ?? {filesSent: 0, bytesSent: 0}
+      this.sent.set(dirName, {
+        filesSent: total.filesSent + report.filesSent,
+        bytesSent: total.bytesSent + report.bytesSent,
+      })
+      call.end()
+    } catch (error) {
+      this.failure ??= error instanceof Error ? error : new Error(String(error))
+      call.emit('error', {code: grpc.status.INTERNAL, details: this.failure.message})
+    }
+  }
+
+  close(): void {
+    this.server?.forceShutdown()
+    this.socket?.destroy()
+  }
+}
+
+async function* packetsOf(call: grpc.ServerDuplexStream<Packet, Packet>): AsyncGenerator<Packet> {
+  for await (const [packet] of on(call, 'data', {close: ['end']})) yield packet as Packet
+}
