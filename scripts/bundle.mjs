@@ -143,7 +143,8 @@ async function usedSerializerSource() {
       return entry ? models.has(entry[1]) : true
     })
     .join('\n')
-  if (!kept.includes('let typeMap = {') || !models.has('V1Pod')) throw new Error('unexpected ObjectSerializer.js')
+  if (!kept.includes('let typeMap = {') || !models.has('V1Pod'))
+    throw new Error('unexpected ObjectSerializer.js')
   return kept
 }
 
@@ -162,6 +163,37 @@ const clientNodeUsedModels = {
     build.onLoad({filter: /.*/, namespace: 'used-serializer'}, async () => ({
       contents: await usedSerializerSource(),
       resolveDir: CLIENT_NODE_MODELS,
+    }))
+  },
+}
+
+/**
+ * client-node's kubeconfig module requires the proxy agents as it loads (socks-proxy-agent brings socks,
+ * ip-address and smart-buffer: about 100 KiB run on every start), though only a cluster with a
+ * proxy-url constructs one. Each agent class is replaced by one that requires the real module when it
+ * is first constructed and returns the real agent.
+ */
+const CONSTRUCTED_ON_FIRST_USE = {
+  'socks-proxy-agent': ['SocksProxyAgent'],
+  hpagent: ['HttpProxyAgent', 'HttpsProxyAgent'],
+}
+const constructOnFirstUse = {
+  name: 'construct-on-first-use',
+  setup(build) {
+    build.onResolve({filter: /^(socks-proxy-agent|hpagent)$/}, (args) =>
+      /[\\/]@kubernetes[\\/]client-node[\\/]dist[\\/]config\.js$/.test(args.importer)
+        ? {path: args.path, namespace: 'construct-on-first-use', pluginData: {resolveDir: args.resolveDir}}
+        : undefined,
+    )
+    build.onLoad({filter: /.*/, namespace: 'construct-on-first-use'}, (args) => ({
+      contents: CONSTRUCTED_ON_FIRST_USE[args.path]
+        .map(
+          (name) =>
+            `exports.${name} = class ${name} { constructor(...args) { return new (require(${JSON.stringify(args.path)}).${name})(...args) } }`,
+        )
+        .join('\n'),
+      resolveDir: args.pluginData.resolveDir,
+      loader: 'js',
     }))
   },
 }
@@ -197,7 +229,13 @@ const result = await build({
   ],
   // Less to parse on every start: see scripts/shims/whatwg-url.mjs, and the plugins above.
   alias: {'whatwg-url': './scripts/shims/whatwg-url.mjs'},
-  plugins: [zodEnglishOnly, requireOnFirstCall, clientNodeUsedOnly, clientNodeUsedModels],
+  plugins: [
+    zodEnglishOnly,
+    requireOnFirstCall,
+    clientNodeUsedOnly,
+    clientNodeUsedModels,
+    constructOnFirstUse,
+  ],
   // CommonJS dependencies inside an ESM bundle call require() and read __filename / __dirname.
   banner: {
     js: [
