@@ -10,6 +10,8 @@ import path from 'node:path'
 
 import {build} from 'esbuild'
 
+import {clientNodeUsedModels, clientNodeUsedOnly, constructOnFirstUse} from './client-node-plugins.mjs'
+
 /**
  * zod's `z` namespace carries every locale's error messages (about 290 KiB, read on every start); the CLI
  * words its own errors and zod's own default is English, so its locale index is replaced by English alone.
@@ -89,7 +91,13 @@ const result = await build({
   ],
   // Less to parse on every start: see scripts/shims/whatwg-url.mjs, and the plugins above.
   alias: {'whatwg-url': './scripts/shims/whatwg-url.mjs'},
-  plugins: [zodEnglishOnly, requireOnFirstCall],
+  plugins: [
+    zodEnglishOnly,
+    requireOnFirstCall,
+    clientNodeUsedOnly,
+    clientNodeUsedModels,
+    constructOnFirstUse,
+  ],
   // CommonJS dependencies inside an ESM bundle call require() and read __filename / __dirname.
   banner: {
     js: [

@@ -6,6 +6,7 @@ import type {z} from 'zod'
 
 import {BadInputError} from '../errors.js'
 import {packageRootOf} from '../package-root.js'
+import {PARSE_ONCE} from '../parse-once.js'
 import {DEFAULT_CONFIG, REGISTRY_PULL_POLICY} from './defaults.js'
 import {inputExcerpt} from './input-excerpt.js'
 import {configSchema, SERVICE_NAMES, type ServiceName, type TodoDeployConfig} from './schema.js'
@@ -148,7 +149,7 @@ export function loadConfig(options: LoadOptions = {}): ResolvedConfig {
   // Without a file, problems come from the flags: do not name a todo-deploy.yaml that does not exist.
   const fileLabel = source === null ? null : displayFile
   // reportInput keeps the offending value on each issue, so a message can say what was found ("got string").
-  const parsed = configSchema.safeParse(merged, {reportInput: true})
+  const parsed = configSchema.safeParse(merged, {...PARSE_ONCE, reportInput: true})
   if (!parsed.success) {
     throw configError(
       fileLabel,

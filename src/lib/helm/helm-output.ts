@@ -1,6 +1,7 @@
 import {z} from 'zod'
 
 import {ExitCode, PrerequisiteError, TodoDeployError} from '../errors.js'
+import {PARSE_ONCE} from '../parse-once.js'
 import {
   RELEASE_STATUSES,
   type HelmVersion,
@@ -178,7 +179,7 @@ function parseJson<T extends z.ZodType>(json: string, schema: T, command: string
   } catch (error) {
     throw unreadable(command, error)
   }
-  const result = schema.safeParse(data)
+  const result = schema.safeParse(data, PARSE_ONCE)
   if (!result.success) throw unreadable(command, result.error)
   return result.data
 }

@@ -3,6 +3,7 @@ import {gunzipSync} from 'node:zlib'
 import type {V1Secret} from '@kubernetes/client-node'
 
 import {ExitCode, TodoDeployError} from '../errors.js'
+import {PARSE_ONCE} from '../parse-once.js'
 import type {KubeConnection} from '../kube/kube-connection.js'
 import type {ReleaseInfo, ReleaseRevision} from './helm-client.js'
 import {missingRelease} from './helm-errors.js'
@@ -83,7 +84,7 @@ export function decodeReleaseSecret(secret: V1Secret, release: string, namespace
     // The API's base64 gives helm's text, itself base64 of the (usually gzipped) JSON.
     const bytes = Buffer.from(Buffer.from(stored, 'base64').toString('latin1'), 'base64')
     const json = GZIP_MAGIC.every((byte, index) => bytes[index] === byte) ? gunzipSync(bytes) : bytes
-    const parsed = releaseSchema.safeParse(JSON.parse(json.toString('utf8')))
+    const parsed = releaseSchema.safeParse(JSON.parse(json.toString('utf8')), PARSE_ONCE)
     if (!parsed.success) throw new Error(`unexpected record shape: ${parsed.error.issues[0]?.message ?? ''}`)
     return parsed.data
   } catch (error) {

@@ -1,6 +1,7 @@
 import {z} from 'zod'
 
 import {DeployError} from '../errors.js'
+import {PARSE_ONCE} from '../parse-once.js'
 import {MANAGED_BY_LABEL, MANAGED_BY_VALUE, RELEASE_LABEL} from './kube-client.js'
 import type {KubeConnection} from './kube-connection.js'
 import {isApiStatus, nullIfNotFound} from './kube-errors.js'
@@ -131,7 +132,7 @@ export class ConfigMapStateRecordStore implements StateRecordStore {
     } catch {
       parsed = undefined
     }
-    const result = recordSchema.safeParse(parsed)
+    const result = recordSchema.safeParse(parsed, PARSE_ONCE)
     if (!result.success) {
       throw new DeployError(`the lifecycle record of release ${release} is unreadable`, {
         where: `configmap/${name} key ${RECORD_KEY} in namespace ${namespace}`,
