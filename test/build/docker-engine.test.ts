@@ -4,7 +4,7 @@ import path from 'node:path'
 
 import {afterAll, describe, expect, it} from 'vitest'
 
-import {dockerFromEnv} from '../../src/lib/build/docker-engine.js'
+import {builderFor, dockerFromEnv} from '../../src/lib/build/docker-engine.js'
 import {ExitCode} from '../../src/lib/errors.js'
 import {removeDir} from '../support/docker-fixtures.js'
 import {dockerAvailable, dockerSocket, inCI} from '../support/real-components.js'
@@ -52,5 +52,28 @@ describe('dockerFromEnv', () => {
     expect(() => dockerFromEnv({DOCKER_HOST: 'tcp://[bad'})).toThrow(
       expect.objectContaining({exitCode: ExitCode.Prerequisite, where: 'DOCKER_HOST'}),
     )
+  })
+})
+
+describe('builderFor', () => {
+  const engine = (env: Record<string, string>): ReturnType<typeof dockerFromEnv> =>
+    dockerFromEnv({DOCKER_HOST: 'unix:///var/run/docker.sock', ...env})
+
+  it('builds in BuildKit on a Linux engine with API 1.39 or newer', () => {
+    expect(builderFor(engine({}), {Os: 'linux', ApiVersion: '1.41'})).toBe('buildkit')
+    expect(builderFor(engine({}), {Os: 'linux', ApiVersion: '1.39'})).toBe('buildkit')
+    expect(builderFor(engine({}), {Os: 'linux', ApiVersion: '2.0'})).toBe('buildkit')
+  })
+
+  it('uses the classic builder on an older or a Windows engine', () => {
+    expect(builderFor(engine({}), {Os: 'linux', ApiVersion: '1.38'})).toBe('classic')
+    expect(builderFor(engine({}), {Os: 'windows', ApiVersion: '1.47'})).toBe('classic')
+    expect(builderFor(engine({}), {})).toBe('classic')
+  })
+
+  it('uses the classic builder when DOCKER_BUILDKIT=0 or false asks for it, as the docker CLI does', () => {
+    for (const value of ['0', 'false', 'FALSE'])
+      expect(builderFor(engine({DOCKER_BUILDKIT: value}), {Os: 'linux', ApiVersion: '1.47'})).toBe('classic')
+    expect(builderFor(engine({DOCKER_BUILDKIT: '1'}), {Os: 'linux', ApiVersion: '1.47'})).toBe('buildkit')
   })
 })

@@ -117,7 +117,7 @@ describe.skipIf(!dockerAvailable && !inCI)('wiring: doctor and up on the real Do
     const run = await runCommand(Doctor, [], {cwd: tempProject()})
     const line = (id: string): string => doctorLine(run.stdout, id)
     expect(line('prereq.docker')).toMatch(
-      /^✔ Docker Engine reachable \[prereq\.docker\]: Docker Engine \S+ \(API [\d.]+\) at /,
+      /^✔ Docker Engine reachable \[prereq\.docker\]: Docker Engine \S+ \(API [\d.]+, builds with BuildKit\) at /,
     )
     expect(line('prereq.helm')).toMatch(/^✔ .*\[prereq\.helm\]: helm v3\.17\.\d+/)
     expect(line('prereq.kube-context')).toBe(

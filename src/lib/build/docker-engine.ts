@@ -38,6 +38,23 @@ export function dockerFromEnv(env: Readonly<Record<string, string | undefined>>)
   return {...connectTo(env), builder}
 }
 
+/** The Engine API version that has BuildKit outside experimental mode (Docker 18.09). */
+const BUILDKIT_API = [1, 39] as const
+
+/**
+ * Which builder a build on this engine uses: BuildKit on a Linux engine with API 1.39 or newer, unless
+ * `DOCKER_BUILDKIT=0` asked for the classic builder (an engine that refuses the session also falls back).
+ */
+export function builderFor(
+  engine: Pick<DockerEngine, 'builder'>,
+  version: {Os?: string; ApiVersion?: string},
+): 'buildkit' | 'classic' {
+  if (engine.builder === 'classic' || version.Os !== 'linux') return 'classic'
+  const [major = 0, minor = 0] = (version.ApiVersion ?? '').split('.').map(Number)
+  const recent = major > BUILDKIT_API[0] || (major === BUILDKIT_API[0] && minor >= BUILDKIT_API[1])
+  return recent ? 'buildkit' : 'classic'
+}
+
 function connectTo(env: Readonly<Record<string, string | undefined>>): Omit<DockerEngine, 'builder'> {
   const dockerHost = env.DOCKER_HOST?.trim() || undefined
   const noTls = {ca: undefined, cert: undefined, key: undefined, ...BOUNDED}

@@ -7,6 +7,7 @@ import type {BuildContext} from './build-context.js'
 import {packBuildContext, unreadableContextFile} from './context-archive.js'
 import type {SyncEntry} from './context-sync.js'
 import {
+  builderFor,
   dockerFromEnv,
   engineUnreachableError,
   isEngineUnreachable,
@@ -78,8 +79,6 @@ interface BuildMessage {
 
 /** The name of the error a refused BuildKit session raises (its module loads only with BuildKit). */
 export const SESSION_REFUSED = 'SessionRefusedError'
-/** The Engine API version that has BuildKit outside experimental mode (Docker 18.09). */
-const BUILDKIT_API = [1, 39] as const
 /** The Dockerfile's name in the folder the BuildKit session serves it from. */
 const SESSION_DOCKERFILE = 'Dockerfile'
 
@@ -182,7 +181,7 @@ export class DockerImageBuilder implements ImageBuilder {
       this.engine.builder === 'classic'
         ? Promise.resolve(false)
         : this.engine.docker.version().then(
-            (version) => version.Os === 'linux' && atLeast(version.ApiVersion, BUILDKIT_API),
+            (version) => builderFor(this.engine, version) === 'buildkit',
             (error: unknown) => {
               // Asked again on the next build: a passing failure must not pin the classic builder.
               this.buildkit = undefined
@@ -411,12 +410,6 @@ export class DockerImageBuilder implements ImageBuilder {
 function fileOf(context: BuildContext, error: unknown): string {
   const failed = (error as NodeJS.ErrnoException).path
   return failed === undefined ? context.dir : path.relative(context.dir, failed).split(path.sep).join('/')
-}
-
-/** Whether an Engine API version such as `1.41` is at least `minimum`. */
-function atLeast(version: string | undefined, minimum: readonly [number, number]): boolean {
-  const [major = 0, minor = 0] = (version ?? '').split('.').map(Number)
-  return major > minimum[0] || (major === minimum[0] && minor >= minimum[1])
 }
 
 function statusCode(error: unknown): number | undefined {

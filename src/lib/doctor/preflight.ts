@@ -41,7 +41,7 @@ export class SystemPreflight implements PreflightProbes {
 
   async dockerEngine(): Promise<{version: string; address: string}> {
     // dockerode loads with the first probe that needs it, not with every command that imports this module.
-    const {dockerFromEnv, engineUnreachableError} = await import('../build/docker-engine.js')
+    const {builderFor, dockerFromEnv, engineUnreachableError} = await import('../build/docker-engine.js')
     const engine = dockerFromEnv(this.env)
     try {
       const version = await withTimeout(
@@ -52,7 +52,8 @@ export class SystemPreflight implements PreflightProbes {
         DOCKER_PROBE_TIMEOUT_MS,
         `the Docker Engine at ${engine.address} did not answer within ${DOCKER_PROBE_TIMEOUT_MS / 1000}s`,
       )
-      return {version: `${version.Version} (API ${version.ApiVersion})`, address: engine.address}
+      const builder = builderFor(engine, version) === 'buildkit' ? 'builds with BuildKit' : 'classic builder'
+      return {version: `${version.Version} (API ${version.ApiVersion}, ${builder})`, address: engine.address}
     } catch (error) {
       if (error instanceof PrerequisiteError) throw error
       throw engineUnreachableError(engine.address, error)
