@@ -105,6 +105,12 @@ describe.skipIf(!(dockerAvailable && registryAvailable) && !inCI)(
         [expectedRefs[0], true],
         [expectedRefs[1], true],
       ])
+      // Built in BuildKit: a first build of each folder sends every context file, and says so.
+      for (const image of cold.images) {
+        expect(image.contextSent?.files).toBeGreaterThan(0)
+        expect(image.contextSent?.files).toBe(image.contextSent?.of)
+      }
+      expect(first.stdout).toMatch(/context: sent \d+ of \d+ files \(.+\); the engine had the rest/)
       // The registry itself holds each content tag with the digest up reported.
       const client = new RegistryClient(
         parseRegistryUrl(`${registry.host}/team`, true),

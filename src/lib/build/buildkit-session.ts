@@ -43,7 +43,7 @@ class SessionRefusedError extends Error {
  */
 export class BuildkitSession {
   readonly id = randomUUID()
-  /** What the syncs sent so far, by folder. */
+  /** What the syncs of each folder sent: the largest listing (a build lists its context more than once, first just for .dockerignore) and every file sent. */
   readonly sent = new Map<string, SendReport>()
   /** A failure of a sync (a file that could not be read): the build's failure is reported as this. */
   failure: Error | undefined
@@ -152,8 +152,9 @@ export class BuildkitSession {
         },
         this.options.unreadable,
       )
-      const total = this.sent.get(dirName) ?? {filesSent: 0, bytesSent: 0}
+      const total = this.sent.get(dirName) ?? {filesListed: 0, filesSent: 0, bytesSent: 0}
       this.sent.set(dirName, {
+        filesListed: Math.max(total.filesListed, report.filesListed),
         filesSent: total.filesSent + report.filesSent,
         bytesSent: total.bytesSent + report.bytesSent,
       })

@@ -236,6 +236,8 @@ export interface PacketChannel {
 }
 
 export interface SendReport {
+  /** Files in the walk the receiver was sent (those it could ask for). */
+  filesListed: number
   /** Files whose content the receiver asked for. */
   filesSent: number
   bytesSent: number
@@ -251,7 +253,11 @@ export async function sendEntries(
   channel: PacketChannel,
   unreadable: (entry: SyncEntry, error: unknown) => Error,
 ): Promise<SendReport> {
-  const report: SendReport = {filesSent: 0, bytesSent: 0}
+  const report: SendReport = {
+    filesListed: entries.filter((entry) => carriesData(entry.stat)).length,
+    filesSent: 0,
+    bytesSent: 0,
+  }
   // The receiver asks by the entry's index in the walk.
   const byId = new Map<number, SyncEntry>()
   const walk = (async () => {

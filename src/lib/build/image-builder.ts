@@ -48,6 +48,18 @@ export interface BuiltImage extends ImageInfo {
   /** `repository:tag` */
   ref: string
   tags: string[]
+  /** What of the context went to the engine (BuildKit only: it asks just for what changed). */
+  contextSent?: ContextSent
+}
+
+/**
+ * The context files sent for a build: `files` of the `of` files the build looked at (BuildKit reads only
+ * the paths its COPY and ADD steps name), `bytes` in all.
+ */
+export interface ContextSent {
+  files: number
+  of: number
+  bytes: number
 }
 
 /** Builds and inspects images on one Docker Engine. */
@@ -90,7 +102,7 @@ interface BuildSubmission {
   /** A failure that explains a broken build better than the engine can (an unreadable context file). */
   failure(): TodoDeployError | undefined
   /** What was sent of the context, once the build is done (BuildKit sends only what changed). */
-  sentSummary?(): string
+  contextSent?(): ContextSent
   close(): void
 }
 
@@ -140,7 +152,11 @@ export class DockerImageBuilder implements ImageBuilder {
           throw failure() ?? error
         },
       )
-      if (submission.sentSummary) onProgress(submission.sentSummary())
+      const contextSent = submission.contextSent?.()
+      if (contextSent)
+        onProgress(
+          `context: sent ${contextSent.files} of ${contextSent.of} files (${formatTransferSize(contextSent.bytes)}); the engine had the rest`,
+        )
       // Independent requests: sent together, so the build's result waits for one round trip, not two.
       const tagged = this.engine.docker
         .getImage(id)
@@ -151,7 +167,12 @@ export class DockerImageBuilder implements ImageBuilder {
       const [info] = await Promise.all([this.hasImage(ref), tagged])
       if (info === null)
         throw new BuildError(`image ${ref} was removed right after its build`, {fix: 'run again'})
-      return {ref, ...info, tags: [ref, `${request.repository}:latest`]}
+      return {
+        ref,
+        ...info,
+        tags: [ref, `${request.repository}:latest`],
+        ...(contextSent ? {contextSent} : {}),
+      }
     } finally {
       request.signal?.removeEventListener('abort', abort)
       submission?.close()
@@ -235,10 +256,9 @@ export class DockerImageBuilder implements ImageBuilder {
         response,
         trace: new BuildkitTrace(onProgress),
         failure: () => (isTodoDeployError(session.failure) ? session.failure : undefined),
-        sentSummary: () => {
-          const files = entries.filter((entry) => entry.file !== undefined || entry.content !== undefined)
-          const {filesSent, bytesSent} = session.sent.get('context') ?? {filesSent: 0, bytesSent: 0}
-          return `context: sent ${filesSent} of ${files.length} files (${formatTransferSize(bytesSent)}); the engine had the rest`
+        contextSent: () => {
+          const sent = session.sent.get('context') ?? {filesListed: 0, filesSent: 0, bytesSent: 0}
+          return {files: sent.filesSent, of: sent.filesListed, bytes: sent.bytesSent}
         },
         close: () => {
           response.destroy()

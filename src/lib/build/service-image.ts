@@ -4,7 +4,7 @@ import path from 'node:path'
 import {BadInputError} from '../errors.js'
 import {BuildContext} from './build-context.js'
 import type {ContentTagger} from './content-tag.js'
-import type {ImageBuilder} from './image-builder.js'
+import type {ContextSent, ImageBuilder} from './image-builder.js'
 import {imageSizeWarning} from './image-size.js'
 
 export interface ServiceImageInput {
@@ -38,6 +38,8 @@ export interface ServiceImageResult {
   id: string
   sizeBytes: number
   built: boolean
+  /** What of the context went to the engine for this build (BuildKit sends only what changed). */
+  contextSent?: ContextSent
   sizeWarning?: string
 }
 
@@ -112,6 +114,7 @@ export async function ensureServiceImage(
       options.onProgress,
     )
     result = {ref: plan.ref, id: built.id, sizeBytes: built.sizeBytes, built: true}
+    if (built.contextSent) result.contextSent = built.contextSent
   } else {
     options.onProgress?.(`image ${plan.ref} already built, skipping`)
     result = {ref: plan.ref, ...existing, built: false}

@@ -14,6 +14,8 @@ export interface UpImageJson {
   /** With registry.url: whether this run pushed it, and the digest the registry holds. */
   pushed?: boolean
   digest?: string
+  /** Of an image built in BuildKit: the context files sent, of those the build looked at. */
+  contextSent?: {files: number; of: number; bytes: number}
 }
 
 export interface UpJson {

@@ -28,6 +28,7 @@ export async function buildService(
   )
   run.imageIds[service.service] = built.id
   outcome.built = built.built
+  if (built.contextSent) outcome.contextSent = built.contextSent
   if (built.sizeWarning) {
     outcome.sizeWarning = built.sizeWarning
     result.warnings.push(built.sizeWarning)

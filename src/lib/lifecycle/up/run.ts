@@ -1,3 +1,4 @@
+import type {ContextSent} from '../../build/image-builder.js'
 import type {ImageLoadStrategy} from '../../cluster/image-load-strategy.js'
 import type {ResolvedConfig} from '../../config/load.js'
 import type {ServiceName} from '../../config/schema.js'
@@ -57,6 +58,8 @@ export interface ServiceImageOutcome {
   pushed?: boolean
   digest?: string
   pushSkipReason?: string
+  /** Of a built image: the context files the engine was sent, of all (BuildKit asks only for changes). */
+  contextSent?: ContextSent
   sizeWarning?: string
 }
 
