@@ -134,6 +134,18 @@ describe('MinikubeCluster images', () => {
     expect(runner.calls[1]?.options.timeoutMs).toBeGreaterThan(60_000)
   })
 
+  it('loads a freshly built image without looking first, and still checks it is listed', async () => {
+    const runner = new ScriptedProcessRunner()
+      .on(IMAGE_LS, {stdout: fixture('minikube/image-ls-listed.json')})
+      .on(`minikube -p minikube image load ${FRONTEND}`, {stderr: 'loading...\n'})
+    const result = await cluster(runner).loadImage(FRONTEND, {
+      expectedImageId: FRONTEND_ID,
+      freshlyBuilt: true,
+    })
+    expect(result).toBe('loaded')
+    expect(runner.commandLines()).toEqual([`minikube -p minikube image load ${FRONTEND}`, IMAGE_LS])
+  })
+
   it("reports a failed load with minikube's reason (exit 5)", async () => {
     const runner = new ScriptedProcessRunner()
       .on(IMAGE_LS, {stdout: fixture('minikube/image-ls-not-listed.json')})

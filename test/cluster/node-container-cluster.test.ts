@@ -35,6 +35,16 @@ describe('KindCluster', () => {
     expect(lines[0]).toContain('not yet present on node "dev-control-plane", loading...')
   })
 
+  it('loads a freshly built image with kind without asking the node first', async () => {
+    const runner = new ScriptedProcessRunner()
+      .on(KIND_IMAGES, {stdout: fixture('kind/crictl-images.json')})
+      .on(`kind load docker-image ${FRONTEND} --name dev`, {stderr: fixture('kind/kind-load.stderr')})
+    expect(await new KindCluster(runner, {name: 'dev'}).loadImage(FRONTEND, {freshlyBuilt: true})).toBe(
+      'loaded',
+    )
+    expect(runner.commandLines()).toEqual([`kind load docker-image ${FRONTEND} --name dev`, KIND_IMAGES])
+  })
+
   it("reports kind's error when the load fails", async () => {
     const runner = new ScriptedProcessRunner()
       .on(KIND_IMAGES, {stdout: EMPTY_CRICTL})

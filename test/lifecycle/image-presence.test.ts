@@ -14,7 +14,7 @@ import {tempProject, UP_OPTIONS} from '../support/lifecycle-fixtures.js'
 const PROFILE = 'todo'
 
 describe('up: the cluster target alone checks which images the cluster has', () => {
-  test('one `minikube image ls` per image when the cluster has it, two (before and after) when it is loaded', async () => {
+  test('one `minikube image ls` per image when the cluster has it or the image was just built (after its load), two when an older image is loaded', async () => {
     const p = tempProject()
     const fake = new FakeCluster()
     const node = new MinikubeNode(PROFILE, fake.engine)
@@ -23,7 +23,11 @@ describe('up: the cluster target alone checks which images the cluster has', () 
     const cold = await runUp(p.resolved, connection, testSecrets(), UP_OPTIONS)
     expect(cold.images.map((image) => image.loaded)).toEqual([true, true])
     expect(node.count('image load')).toBe(2)
-    expect(node.count('image ls')).toBe(4)
+    // Freshly built content tags are new to the cluster: no look before the load, one check after.
+    expect(node.commandLines.map((line) => line.split(' ').slice(3, 5).join(' '))).toEqual(
+      expect.arrayContaining(['image load', 'image ls']),
+    )
+    expect(node.count('image ls')).toBe(2)
 
     node.commandLines.length = 0
     const again = await runUp(p.resolved, connection, testSecrets(), UP_OPTIONS)
@@ -33,6 +37,18 @@ describe('up: the cluster target alone checks which images the cluster has', () 
     ])
     expect(node.count('image load')).toBe(0)
     expect(node.count('image ls')).toBe(2)
+
+    // The cluster lost the images (minikube delete + start); the engine still has them: not built, so
+    // the cluster is asked before each load, and again after it.
+    node.images.clear()
+    node.commandLines.length = 0
+    const reloaded = await runUp(p.resolved, connection, testSecrets(), UP_OPTIONS)
+    expect(reloaded.images.map((image) => [image.built, image.loaded])).toEqual([
+      [false, true],
+      [false, true],
+    ])
+    expect(node.count('image load')).toBe(2)
+    expect(node.count('image ls')).toBe(4)
   })
 })
 

@@ -43,7 +43,10 @@ class SessionRefusedError extends Error {
  */
 export class BuildkitSession {
   readonly id = randomUUID()
-  /** What the syncs of each folder sent: the largest listing (a build lists its context more than once, first just for .dockerignore) and every file sent. */
+  /**
+   * What the syncs of each folder sent: the largest listing (a build lists its context more than once,
+   * first for .dockerignore alone) and every file sent.
+   */
   readonly sent = new Map<string, SendReport>()
   /** A failure of a sync (a file that could not be read): the build's failure is reported as this. */
   failure: Error | undefined

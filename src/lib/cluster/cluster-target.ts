@@ -10,6 +10,12 @@ export interface LoadImageOptions {
    * the old image is silently ignored by minikube (minikube #11276, #13511).
    */
   expectedImageId?: string
+  /**
+   * The local engine built this tag in this run, so the cluster cannot already hold this image under it
+   * (a content tag names new content): the look before the load, one more `minikube`, `kind` or `k3d`
+   * process on a real machine, is skipped. The check after the load still runs.
+   */
+  freshlyBuilt?: boolean
 }
 
 /** `already-present`: the cluster had the image (same tag, and same ID when one was given), nothing was sent. */

@@ -134,7 +134,8 @@ export class MinikubeCluster implements ClusterTarget {
   }
 
   async loadImage(ref: string, options: LoadImageOptions = {}): Promise<LoadImageResult> {
-    if (await this.imagePresent(ref, options.expectedImageId)) return 'already-present'
+    if (!options.freshlyBuilt && (await this.imagePresent(ref, options.expectedImageId)))
+      return 'already-present'
     const result = await this.minikube(['image', 'load', ref], {
       timeoutMs: this.timeouts.imageLoadMs,
       signal: options.signal,

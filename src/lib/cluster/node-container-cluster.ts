@@ -105,7 +105,8 @@ export class NodeContainerCluster implements ClusterTarget {
 
   async loadImage(ref: string, options: LoadImageOptions = {}): Promise<LoadImageResult> {
     // `kind load` re-sends the whole image every time (kind #380): ask the node first.
-    if (await this.imagePresent(ref, options.expectedImageId)) return 'already-present'
+    if (!options.freshlyBuilt && (await this.imagePresent(ref, options.expectedImageId)))
+      return 'already-present'
     const args = this.tool.loadArgs(ref)
     const result = await this.runner.run(this.tool.binary, args, {
       timeoutMs: this.timeouts.imageLoadMs,

@@ -3,7 +3,8 @@ import type {UpRun} from './run.js'
 
 /**
  * One service's load into the cluster, when the plan loads it. The cluster target owns the presence
- * check (`already-present`): no look before the load here.
+ * check (`already-present`): no look before the load here. An image built in this run is new to the
+ * cluster, so the target is told to skip its look.
  */
 export async function loadService(
   run: UpRun,
@@ -17,6 +18,7 @@ export async function loadService(
   const loaded = await connection.cluster.loadImage(service.ref, {
     signal,
     expectedImageId: run.imageIds[service.service],
+    freshlyBuilt: outcome.built,
     onLine: (line) => report(`${service.service}: ${line}`),
   })
   outcome.loaded = loaded === 'loaded'
