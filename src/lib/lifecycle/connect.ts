@@ -113,7 +113,9 @@ export function connect(resolved: ResolvedConfig, options: ConnectOptions): Conn
           import('../build/image-builder.js'),
           import('../build/docker-engine.js'),
         ])
-        return new DockerImageBuilder(dockerFromEnv(builderEnv ?? env))
+        // minikube's docker-env names its engine; the user's choice of builder still applies to it.
+        const engineEnv = builderEnv ? {...builderEnv, DOCKER_BUILDKIT: env.DOCKER_BUILDKIT} : env
+        return new DockerImageBuilder(dockerFromEnv(engineEnv))
       }),
     tagger: new ContentTagger({cacheDir: contentHashCacheDir(resolved.projectDir, env)}),
     ...(config.registry.url === null
