@@ -17,6 +17,18 @@ describe('BuildContext', () => {
     expect(context.files).toEqual(['.dockerignore', 'busybox', 'keep.log', 'package.json', 'src/index.js'])
   })
 
+  it('reads + ( ) | { } in .dockerignore literally, as Docker does, instead of failing or matching wrongly', async () => {
+    dir = await busyboxContext({
+      '.dockerignore': 'app/(marketing)\nc++\nx|src\n',
+      'app/(marketing)/page.tsx': 'ignored\n',
+      'app/(shop)/page.tsx': 'sent\n',
+      'c++/main.cpp': 'ignored\n',
+      'src/index.js': 'sent\n',
+    })
+    const context = await BuildContext.scan(dir)
+    expect(context.files).toEqual(['.dockerignore', 'app/(shop)/page.tsx', 'busybox', 'src/index.js'])
+  })
+
   it('keeps the Dockerfile and .dockerignore even when the patterns exclude them, as Docker does', async () => {
     dir = await busyboxContext({
       '.dockerignore': '.dockerignore\nDockerfile\ndocker/\n',

@@ -69,7 +69,6 @@ describe('ContentTagger', () => {
     expect(seen.size).toBe(5)
   })
 
-
   it('reads a file bigger than its read buffer to the end: a change in its last MiB changes the tag', async () => {
     const {app} = await setup()
     const file = path.join(app, 'model.bin')

@@ -135,6 +135,60 @@ describe('filterEntries', () => {
     ])
   })
 
+  it('takes + ( ) | { } literally, as Docker does (a Next.js route group, a c++ folder)', () => {
+    const special = [
+      entry('app', GO_DIR + 0o755),
+      entry('app/(site)', GO_DIR + 0o755),
+      entry('app/(site)/page.tsx'),
+      entry('app/page.tsx'),
+      entry('c++', GO_DIR + 0o755),
+      entry('c++/main.cpp'),
+      entry('src', GO_DIR + 0o755),
+      entry('src/zz'),
+    ]
+    expect(paths(filterEntries(special, {includePatterns: ['app/(site)']}))).toEqual([
+      'app',
+      'app/(site)',
+      'app/(site)/page.tsx',
+    ])
+    expect(paths(filterEntries(special, {includePatterns: ['c++/main.cpp']}))).toEqual([
+      'c++',
+      'c++/main.cpp',
+    ])
+    // `x|src` is a file name, not "x or src".
+    expect(paths(filterEntries(special, {excludePatterns: ['x|src']}))).toContain('src/zz')
+  })
+
+  it('follows a symlink on the way of a followed path, so the link and its target are both sent', () => {
+    const link = (path: string, linkname: string): SyncEntry => ({
+      stat: {path, mode: GO_SYMLINK + 0o777, size: 0, modTimeNs: 1n, linkname},
+    })
+    const linked = [
+      entry('conf', GO_DIR + 0o755),
+      entry('conf/prod.yaml'),
+      entry('conf/test.yaml'),
+      link('config.yaml', 'conf/prod.yaml'),
+      link('lib', '/vendor/lib'),
+      entry('other.txt'),
+      entry('vendor', GO_DIR + 0o755),
+      entry('vendor/lib', GO_DIR + 0o755),
+      entry('vendor/lib/x.js'),
+      entry('vendor/lib/y.js'),
+    ]
+    expect(paths(filterEntries(linked, {followPaths: ['config.yaml']}))).toEqual([
+      'conf',
+      'conf/prod.yaml',
+      'config.yaml',
+    ])
+    // Through a linked folder, with an absolute target taken from the context's root.
+    expect(paths(filterEntries(linked, {followPaths: ['lib/x.js']}))).toEqual([
+      'lib',
+      'vendor',
+      'vendor/lib',
+      'vendor/lib/x.js',
+    ])
+  })
+
   it('drops what exclude patterns name, with the folders left empty, and honours exceptions', () => {
     expect(paths(filterEntries(entries, {excludePatterns: ['docs', '**/*.test.js']}))).toEqual([
       '.dockerignore',

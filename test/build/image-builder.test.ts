@@ -1,5 +1,5 @@
 import {randomUUID} from 'node:crypto'
-import {readFile, rm} from 'node:fs/promises'
+import {readFile, rm, symlink} from 'node:fs/promises'
 import path from 'node:path'
 
 import {afterAll, describe, expect, it} from 'vitest'
@@ -220,6 +220,35 @@ describe.skipIf(!dockerAvailable && !inCI)('DockerImageBuilder with BuildKit: th
   afterAll(async () => {
     for (const repository of repositories) await removeTestImages(repository)
     await Promise.all(dirs.map(removeDir))
+  })
+
+  it('copies a route-group folder and a symlinked file, whose target BuildKit reads through the link', async () => {
+    const nonce = randomUUID()
+    const dir = await busyboxContext({
+      'app/(site)/page.html': `<p>${nonce}</p>\n`,
+      'conf/prod.conf': `mode=prod ${nonce}\n`,
+      'conf/test.conf': 'mode=test\n',
+    })
+    dirs.push(dir)
+    await symlink('conf/prod.conf', path.join(dir, 'app.conf'))
+    const dockerfileText =
+      'FROM scratch\nCOPY busybox /bin/busybox\nCOPY ["app/(site)", "/site"]\nCOPY app.conf /etc/\n' +
+      'RUN ["/bin/busybox", "sh", "-c", "cat /site/page.html /etc/app.conf"]\n'
+    const repository = testRepository('followed')
+    repositories.push(repository)
+    const lines: string[] = []
+    await builder.build(
+      {
+        context: await BuildContext.scan(dir),
+        dockerfileText,
+        dockerfilePath: path.join(dir, 'Dockerfile'),
+        repository,
+        tag: 'c-000000000001',
+      },
+      (line) => lines.push(line),
+    )
+    expect(lines).toContain(`<p>${nonce}</p>`)
+    expect(lines).toContain(`mode=prod ${nonce}`)
   })
 
   it('sends only the files that changed since the last build of the same folder', async () => {

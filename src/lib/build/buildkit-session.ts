@@ -123,9 +123,10 @@ export class BuildkitSession {
   private async sync(call: grpc.ServerDuplexStream<Packet, Packet>): Promise<void> {
     const values = (key: string): string[] => {
       // Node's HTTP/2 joins a header sent several times with ", ": a list of patterns arrives as one.
+      // A value that itself holds ", " would be split too: paths and .dockerignore patterns hardly do.
       const raw = call.metadata
         .get(key)
-        .flatMap((value) => String(value).split(/,\s*/))
+        .flatMap((value) => String(value).split(', '))
         .filter((value) => value !== '')
       const encoded = call.metadata.get(`${key}-encoded`).map(String)[0]
       return encoded === '1' || encoded === 'true'
@@ -138,12 +139,12 @@ export class BuildkitSession {
       call.emit('error', {code: grpc.status.NOT_FOUND, details: `no access allowed to dir "${dirName}"`})
       return
     }
-    const selected = filterEntries(entries, {
-      // Paths to follow (BuildKit 0.8 asks for the Dockerfile and .dockerignore this way) are included.
-      includePatterns: [...values('include-patterns'), ...values('followpaths')],
-      excludePatterns: values('exclude-patterns'),
-    })
     try {
+      const selected = filterEntries(entries, {
+        includePatterns: values('include-patterns'),
+        excludePatterns: values('exclude-patterns'),
+        followPaths: values('followpaths'),
+      })
       const report = await sendEntries(
         selected,
         {

@@ -12,6 +12,18 @@ const createIgnore: IgnoreFactory =
 export const DOCKERIGNORE = '.dockerignore'
 
 /**
+ * A matcher of .dockerignore patterns with Docker's own escaping: Docker (moby's patternmatcher) takes
+ * `+ ( ) | { }` literally, while @balena/dockerignore passes them into its regular expression, where
+ * `app/(site)` would not match itself and `c++` would throw. They are escaped before they reach it.
+ */
+export function dockerignorePatterns(patterns: string | readonly string[]): Ignore {
+  const lines = typeof patterns === 'string' ? patterns.split(/\r?\n/) : patterns
+  return createIgnore({ignorecase: false}).add(
+    lines.map((line) => line.replace(/(?<!\\)([+(){}|])/g, '\\$1')),
+  )
+}
+
+/**
  * Which paths of a build context Docker sends, by its `.dockerignore`: the one matcher both the build
  * (which files go into the archive) and `dev` (which changes matter) use. Paths are POSIX, relative to
  * the context folder. Docker always sends the Dockerfile and `.dockerignore` (the daemon needs them and
@@ -29,7 +41,7 @@ export class ContextFilter {
     /** Paths sent whatever the patterns say, besides `.dockerignore`: the Dockerfile when it is in the context. */
     alwaysSent: Iterable<string> = [],
   ) {
-    this.#ignore = createIgnore({ignorecase: false}).add(dockerignore)
+    this.#ignore = dockerignorePatterns(dockerignore)
     this.#alwaysSent = new Set([DOCKERIGNORE, ...alwaysSent])
     this.#hasExceptions = dockerignore.split(/\r?\n/).some((line) => line.trim().startsWith('!'))
   }

@@ -2,10 +2,12 @@ import {createHash} from 'node:crypto'
 import {createReadStream} from 'node:fs'
 import {lstat, readlink} from 'node:fs/promises'
 
-import dockerignoreModule, {type Ignore} from '@balena/dockerignore'
+import path from 'node:path'
+
 import protobuf from 'protobufjs/minimal.js'
 
 import {DOCKERIGNORE, type BuildContext} from './build-context.js'
+import {dockerignorePatterns} from './context-filter.js'
 
 /**
  * The sending side of BuildKit's file sync (fsutil's "diffcopy" protocol), which is how the docker CLI
@@ -143,15 +145,15 @@ export function contentEntry(name: string, content: Buffer): SyncEntry {
   return {stat: {path: name, mode: 0o644, size: content.length, modTimeNs}, content}
 }
 
-type IgnoreFactory = (options?: {ignorecase?: boolean}) => Ignore
-const createIgnore: IgnoreFactory =
-  (dockerignoreModule as unknown as {default?: IgnoreFactory}).default ??
-  (dockerignoreModule as unknown as IgnoreFactory)
-
-/** The include and exclude patterns a receiver asks with (fsutil's FilterOpt), as .dockerignore rules. */
+/** The patterns a receiver asks with (fsutil's FilterOpt), as .dockerignore rules. */
 export interface SyncFilter {
   includePatterns?: readonly string[]
   excludePatterns?: readonly string[]
+  /**
+   * Paths the build reads (its COPY and ADD sources, the Dockerfile): included, and a symlink on the way
+   * is followed, so its target is sent too (what `COPY config.yaml` needs when that is a link).
+   */
+  followPaths?: readonly string[]
 }
 
 /**
@@ -203,12 +205,9 @@ function sortInWalkOrder(entries: SyncEntry[]): SyncEntry[] {
 
 /** The entries a receiver's patterns select, with the folders that lead to them. */
 export function filterEntries(entries: readonly SyncEntry[], filter: SyncFilter): SyncEntry[] {
-  const includes = filter.includePatterns?.length
-    ? createIgnore({ignorecase: false}).add([...filter.includePatterns])
-    : undefined
-  const excludes = filter.excludePatterns?.length
-    ? createIgnore({ignorecase: false}).add([...filter.excludePatterns])
-    : undefined
+  const included = [...(filter.includePatterns ?? []), ...followedPaths(entries, filter.followPaths ?? [])]
+  const includes = included.length > 0 ? dockerignorePatterns(included) : undefined
+  const excludes = filter.excludePatterns?.length ? dockerignorePatterns(filter.excludePatterns) : undefined
   const kept = entries.filter(
     (entry) =>
       !isFolder(entry) &&
@@ -222,6 +221,39 @@ export function filterEntries(entries: readonly SyncEntry[], filter: SyncFilter)
   }
   const keptSet = new Set(kept)
   return entries.filter((entry) => keptSet.has(entry) || (isFolder(entry) && needed.has(entry.stat.path)))
+}
+
+/** How many links a followed path may pass through (fsutil stops at 255 too). */
+const MAX_LINKS = 255
+
+/**
+ * The followed paths and every symlink on their way with its target, as fsutil's FollowLinks resolves
+ * them: a relative target from the link's folder, an absolute one from the context's root. A path part
+ * with wildcards is taken as it is (its matches are included, links among them are not followed).
+ */
+function followedPaths(entries: readonly SyncEntry[], followPaths: readonly string[]): string[] {
+  const links = new Map(
+    entries.flatMap((entry) =>
+      entry.stat.linkname === undefined ? [] : [[entry.stat.path, entry.stat.linkname]],
+    ),
+  )
+  const paths = new Set<string>()
+  const follow = (wanted: string, depth: number): void => {
+    const parts = path.posix.normalize(wanted).replace(/^\/+/, '').split('/')
+    for (let index = 0; index < parts.length; index++) {
+      const prefix = parts.slice(0, index + 1).join('/')
+      const target = links.get(prefix)
+      if (target === undefined) continue
+      paths.add(prefix)
+      const resolved = target.startsWith('/') ? target : path.posix.join(path.posix.dirname(prefix), target)
+      const rest = [path.posix.normalize(resolved).replace(/^\/+/, ''), ...parts.slice(index + 1)].join('/')
+      if (depth < MAX_LINKS && rest !== '..' && !rest.startsWith('../')) follow(rest, depth + 1)
+      return
+    }
+    paths.add(parts.join('/'))
+  }
+  for (const wanted of followPaths) follow(wanted, 0)
+  return [...paths]
 }
 
 /** Bytes per data packet: well under gRPC's 4 MiB message limit, big enough to keep packets few. */
