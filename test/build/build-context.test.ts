@@ -29,6 +29,20 @@ describe('BuildContext', () => {
     expect(context.files).toEqual(['.dockerignore', 'app/(shop)/page.tsx', 'busybox', 'src/index.js'])
   })
 
+  it('lists sent folders with nothing sent in them, as Docker sends them, but not ignored ones', async () => {
+    dir = await busyboxContext({
+      '.dockerignore': 'logs\n**/*.tmp\n',
+      'src/index.js': 'sent\n',
+      'cache/scratch.tmp': 'ignored: cache/ is left empty\n',
+      'logs/today.log': 'ignored\n',
+    })
+    await mkdir(path.join(dir, 'data', 'uploads'), {recursive: true})
+    await mkdir(path.join(dir, 'logs', 'old'), {recursive: true})
+    const context = await BuildContext.scan(dir)
+    expect(context.files).toEqual(['.dockerignore', 'busybox', 'src/index.js'])
+    expect(context.emptyFolders).toEqual(['cache', 'data/uploads'])
+  })
+
   it('keeps the Dockerfile and .dockerignore even when the patterns exclude them, as Docker does', async () => {
     dir = await busyboxContext({
       '.dockerignore': '.dockerignore\nDockerfile\ndocker/\n',

@@ -69,6 +69,17 @@ describe('ContentTagger', () => {
     expect(seen.size).toBe(5)
   })
 
+  it('changes the tag when an empty folder that is sent appears (COPY . . would copy it)', async () => {
+    const {app} = await setup()
+    const before = await tagOf(app)
+    await mkdir(path.join(app, 'uploads'))
+    const withFolder = await tagOf(app)
+    expect(withFolder.tag).not.toBe(before.tag)
+    // node_modules is ignored: an empty folder there is not sent and does not count.
+    await mkdir(path.join(app, 'node_modules', 'empty'), {recursive: true})
+    expect((await tagOf(app)).tag).toBe(withFolder.tag)
+  })
+
   it('reads a file bigger than its read buffer to the end: a change in its last MiB changes the tag', async () => {
     const {app} = await setup()
     const file = path.join(app, 'model.bin')

@@ -1,4 +1,4 @@
-import {symlink} from 'node:fs/promises'
+import {mkdir, symlink} from 'node:fs/promises'
 import path from 'node:path'
 import type {Readable} from 'node:stream'
 
@@ -80,5 +80,13 @@ describe('packBuildContext', () => {
       linkname: path.join(dir, 'outside.txt'),
     })
     expect(entries.get('.dockerignore')?.content).toBe(`.dockerignore\n${RESERVED_DOCKERFILE_NAME}\n`)
+  })
+
+  it('sends an empty folder as a folder entry', async () => {
+    dir = await busyboxContext({'src/index.js': 'x\n'})
+    await mkdir(path.join(dir, 'uploads', 'images'), {recursive: true})
+    const context = await BuildContext.scan(dir, path.join(dir, 'Dockerfile'))
+    const entries = await readTar(packBuildContext(context, 'FROM scratch\n').stream)
+    expect(entries.get('uploads/images')).toEqual({type: 'directory', content: ''})
   })
 })

@@ -1,5 +1,5 @@
 import {randomUUID} from 'node:crypto'
-import {readFile, rm, symlink} from 'node:fs/promises'
+import {mkdir, readFile, rm, symlink} from 'node:fs/promises'
 import path from 'node:path'
 
 import {afterAll, describe, expect, it} from 'vitest'
@@ -183,6 +183,20 @@ describe.skipIf(!dockerAvailable && !inCI).each(BUILDERS)(
         '/ctx/app.txt',
         '/ctx/busybox',
       ])
+    })
+
+    it('sends an empty folder, so COPY finds it and COPY . keeps it', async () => {
+      const req = await request(
+        'empty-folder',
+        {'app.txt': `${randomUUID()}\n`},
+        'FROM scratch\nCOPY busybox /bin/\nCOPY uploads /data/uploads\nCOPY . /ctx\n' +
+          'RUN ["/bin/busybox", "find", "/data", "/ctx/uploads", "-type", "d"]\n',
+      )
+      await mkdir(path.join(req.context.dir, 'uploads'))
+      const rescanned = {...req, context: await BuildContext.scan(req.context.dir, req.dockerfilePath)}
+      const lines: string[] = []
+      await builder.build(rescanned, (line) => lines.push(line))
+      expect(lines).toEqual(expect.arrayContaining(['/data/uploads', '/ctx/uploads']))
     })
 
     it('names a context file deleted between the scan and the build (bad input, not the engine)', async () => {

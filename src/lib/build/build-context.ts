@@ -22,6 +22,11 @@ export class BuildContext {
     readonly dockerignore: string,
     /** The Dockerfile's path relative to `dir`, or undefined when it lives outside the context. */
     readonly dockerfileInContext: string | undefined,
+    /**
+     * Sent folders with nothing sent below them (sorted): Docker sends them too, so `COPY empty /x`
+     * finds its folder and `COPY . .` keeps it. Their parents are implied.
+     */
+    readonly emptyFolders: readonly string[] = [],
   ) {}
 
   static async scan(contextDir: string, dockerfilePath?: string): Promise<BuildContext> {
@@ -36,12 +41,16 @@ export class BuildContext {
     )
 
     const files: string[] = []
+    const emptyFolders: string[] = []
     const walk = async (relDir: string): Promise<void> => {
       const entries = await readdir(path.join(dir, relDir), {withFileTypes: true})
       for (const entry of entries) {
         const rel = relDir === '' ? entry.name : `${relDir}/${entry.name}`
         if (entry.isDirectory()) {
-          if (filter.mayHoldSentFiles(rel)) await walk(rel)
+          if (!filter.mayHoldSentFiles(rel)) continue
+          const before = files.length + emptyFolders.length
+          await walk(rel)
+          if (files.length + emptyFolders.length === before && filter.sends(rel)) emptyFolders.push(rel)
         } else if ((entry.isFile() || entry.isSymbolicLink()) && filter.sends(rel)) {
           files.push(rel)
         }
@@ -49,7 +58,8 @@ export class BuildContext {
     }
     await walk('')
     files.sort()
-    return new BuildContext(dir, files, filter.dockerignore, dockerfileInContext)
+    emptyFolders.sort()
+    return new BuildContext(dir, files, filter.dockerignore, dockerfileInContext, emptyFolders)
   }
 
   /** Absolute path of a listed file; refuses anything that would leave the context. */

@@ -86,6 +86,8 @@ export class ContentTagger {
     context.files.forEach((relative, index) =>
       hash.update(`\n${JSON.stringify([relative, fileDigests[index]])}`),
     )
+    // Only when there are any, so the tag of a context without empty folders stays what it was.
+    context.emptyFolders.forEach((folder) => hash.update(`\n${JSON.stringify([folder, 'folder'])}`))
 
     this.forgetDeletedFiles(cache, context)
     await this.saveCache(cache)

@@ -37,6 +37,12 @@ export function packBuildContext(context: BuildContext, dockerfileText: string):
           throw unreadableContextFile(context, file, error)
         })
     }
+    for (const folder of context.emptyFolders) {
+      const stats = await lstat(context.absolutePath(folder)).catch((error: unknown) => {
+        throw unreadableContextFile(context, folder, error)
+      })
+      await addEntry(pack, {name: folder, type: 'directory', mode: stats.mode & 0o7777, mtime: stats.mtime})
+    }
     if (context.dockerfileInContext !== undefined && !files.includes(context.dockerfileInContext)) {
       await addBuffer(pack, context.dockerfileInContext, Buffer.from(dockerfileText))
     }

@@ -164,14 +164,21 @@ export async function contextEntries(context: BuildContext, dockerfileText: stri
   const entries: SyncEntry[] = []
   const folders = new Set<string>()
   for (const file of context.files) {
-    for (let slash = file.indexOf('/'); slash !== -1; slash = file.indexOf('/', slash + 1))
-      folders.add(file.slice(0, slash))
+    for (const parent of parentsOf(file)) folders.add(parent)
     if (file === context.dockerfileInContext) entries.push(contentEntry(file, Buffer.from(dockerfileText)))
     else if (file === DOCKERIGNORE) entries.push(contentEntry(file, Buffer.from(context.dockerignore)))
     else entries.push(await diskEntry(context, file))
   }
+  for (const folder of context.emptyFolders)
+    for (const path of [...parentsOf(folder), folder]) folders.add(path)
   for (const folder of folders) entries.push(await diskEntry(context, folder))
   return sortInWalkOrder(entries)
+}
+
+/** The folders above a context path, outermost first: `a/b/c` → `a`, `a/b`. */
+function parentsOf(relative: string): string[] {
+  const parts = relative.split('/')
+  return parts.slice(1).map((_part, index) => parts.slice(0, index + 1).join('/'))
 }
 
 async function diskEntry(context: BuildContext, relative: string): Promise<SyncEntry> {
@@ -203,22 +210,20 @@ function sortInWalkOrder(entries: SyncEntry[]): SyncEntry[] {
   return keyed.map(({entry}) => entry)
 }
 
-/** The entries a receiver's patterns select, with the folders that lead to them. */
+/**
+ * The entries a receiver's patterns select, with the folders that lead to them. As fsutil does, a folder
+ * the patterns select is sent even when nothing in it is (an empty folder `COPY` names).
+ */
 export function filterEntries(entries: readonly SyncEntry[], filter: SyncFilter): SyncEntry[] {
   const included = [...(filter.includePatterns ?? []), ...followedPaths(entries, filter.followPaths ?? [])]
   const includes = included.length > 0 ? dockerignorePatterns(included) : undefined
   const excludes = filter.excludePatterns?.length ? dockerignorePatterns(filter.excludePatterns) : undefined
   const kept = entries.filter(
     (entry) =>
-      !isFolder(entry) &&
       (includes === undefined || includes.ignores(entry.stat.path)) &&
       (excludes === undefined || !excludes.ignores(entry.stat.path)),
   )
-  const needed = new Set<string>()
-  for (const entry of kept) {
-    const parts = entry.stat.path.split('/')
-    for (let depth = 1; depth < parts.length; depth++) needed.add(parts.slice(0, depth).join('/'))
-  }
+  const needed = new Set(kept.flatMap((entry) => parentsOf(entry.stat.path)))
   const keptSet = new Set(kept)
   return entries.filter((entry) => keptSet.has(entry) || (isFolder(entry) && needed.has(entry.stat.path)))
 }
