@@ -1,4 +1,4 @@
-import {mkdtempSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, readdirSync, rmSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
@@ -7,6 +7,7 @@ import {afterEach, describe, expect, it, vi} from 'vitest'
 import {loadConfig} from '../../src/lib/config/load.js'
 import {PrerequisiteError} from '../../src/lib/errors.js'
 import {ExecaProcessRunner} from '../../src/lib/process/runner.js'
+import {writeMinikubeKubeconfig} from '../support/minikube-kubeconfig.js'
 import {projectRoot} from '../support/run-command.js'
 
 // Each heavy package records when something first imports it; the real module is still returned.
@@ -44,19 +45,7 @@ describe('start-up: what a command loads', () => {
   it('connect() wires status without dockerode; the first image call loads it', async () => {
     const {connect} = await import('../../src/lib/lifecycle/connect.js')
     dir = mkdtempSync(path.join(os.tmpdir(), 'todo-deploy-lazy-'))
-    const kubeconfig = path.join(dir, 'kubeconfig')
-    writeFileSync(
-      kubeconfig,
-      [
-        'apiVersion: v1',
-        'kind: Config',
-        'clusters: [{name: c, cluster: {server: "https://127.0.0.1:6443"}}]',
-        'users: [{name: u, user: {token: fake-token}}]',
-        'contexts: [{name: minikube, context: {cluster: c, user: u}}]',
-        'current-context: minikube',
-        '',
-      ].join('\n'),
-    )
+    const kubeconfig = writeMinikubeKubeconfig(dir)
     const env = {KUBECONFIG: kubeconfig, XDG_CACHE_HOME: path.join(dir, 'cache')}
 
     const connection = connect(loadConfig({cwd: dir}), {runner: new ExecaProcessRunner(), env})

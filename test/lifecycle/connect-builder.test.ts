@@ -1,4 +1,4 @@
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, rmSync} from 'node:fs'
 import {createServer, type Server} from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
@@ -10,6 +10,7 @@ import {loadConfig} from '../../src/lib/config/load.js'
 import {connect} from '../../src/lib/lifecycle/connect.js'
 import {ExecaProcessRunner} from '../../src/lib/process/runner.js'
 import {busyboxContext, removeDir} from '../support/docker-fixtures.js'
+import {writeMinikubeKubeconfig} from '../support/minikube-kubeconfig.js'
 
 /** An engine on a unix socket that builds anything at once with the classic builder, and records requests. */
 async function classicEngine(socketPath: string, requests: string[]): Promise<Server> {
@@ -43,19 +44,7 @@ describe('connect: the Docker Engine a build uses', () => {
 
   it("keeps the user's DOCKER_BUILDKIT=0 when minikube's docker-env names the engine", async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'todo-deploy-connect-'))
-    const kubeconfig = path.join(dir, 'kubeconfig')
-    writeFileSync(
-      kubeconfig,
-      [
-        'apiVersion: v1',
-        'kind: Config',
-        'clusters: [{name: c, cluster: {server: "https://127.0.0.1:6443"}}]',
-        'users: [{name: u, user: {token: fake-token}}]',
-        'contexts: [{name: minikube, context: {cluster: c, user: u}}]',
-        'current-context: minikube',
-        '',
-      ].join('\n'),
-    )
+    const kubeconfig = writeMinikubeKubeconfig(dir)
     const socketPath = path.join(dir, 'minikube-docker.sock')
     const requests: string[] = []
     server = await classicEngine(socketPath, requests)
