@@ -140,6 +140,15 @@ describe.skipIf(!dockerAvailable && !inCI).each(BUILDERS)(
       expect(await builder.hasImage(`${req.repository}:${req.tag}`)).toBeNull()
     })
 
+    it('names the Dockerfile line the engine cannot parse, as bad input (exit 2)', async () => {
+      const req = await request('syntax', {}, 'FROM scratch\nFORM busybox\nCOPY busybox /bin/\n')
+      await expect(builder.build(req)).rejects.toMatchObject({
+        exitCode: ExitCode.BadInput,
+        message: `${req.dockerfilePath} line 2: unknown instruction: FORM`,
+        where: `${req.dockerfilePath}:2`,
+      })
+    })
+
     it('runs two builds at once', async () => {
       const [first, second] = await Promise.all([
         request('par-a', {'a.txt': 'a\n'}, 'FROM scratch\nCOPY busybox a.txt /\n'),

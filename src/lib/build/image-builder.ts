@@ -2,7 +2,13 @@ import {createHash} from 'node:crypto'
 import path from 'node:path'
 import type {Readable} from 'node:stream'
 
-import {BuildError, InterruptedError, isTodoDeployError, type TodoDeployError} from '../errors.js'
+import {
+  BadInputError,
+  BuildError,
+  InterruptedError,
+  isTodoDeployError,
+  type TodoDeployError,
+} from '../errors.js'
 import type {BuildContext} from './build-context.js'
 import {packBuildContext, unreadableContextFile} from './context-archive.js'
 import type {SyncEntry} from './context-sync.js'
@@ -140,6 +146,8 @@ export class DockerImageBuilder implements ImageBuilder {
         if (request.signal?.aborted) throw interrupted()
         if (isTodoDeployError(error)) throw error
         if (isEngineUnreachable(error)) throw this.engineError(error, `building ${ref}`)
+        const syntax = dockerfileSyntaxError(engineMessage(error), request.dockerfilePath)
+        if (syntax) throw syntax
         throw new BuildError(`the Docker Engine refused to build ${ref}: ${engineMessage(error)}`, {
           where: request.dockerfilePath,
           fix: 'check the Dockerfile and the build arguments',
@@ -407,6 +415,8 @@ export class DockerImageBuilder implements ImageBuilder {
     if (request.signal?.aborted) throw interrupted()
 
     if (failure !== undefined) {
+      const syntax = dockerfileSyntaxError(failure, request.dockerfilePath)
+      if (syntax) throw syntax
       const failed = trace?.failedStep()
       const at = failed?.name ?? step
       throw new BuildError(`building ${ref} failed${at === undefined ? '' : ` at ${at}`}: ${failure}`, {
@@ -424,6 +434,20 @@ export class DockerImageBuilder implements ImageBuilder {
       return engineUnreachableError(this.engine.address, error, during)
     return error instanceof Error ? error : new Error(String(error))
   }
+}
+
+/**
+ * A Dockerfile the engine could not parse (both builders say `dockerfile parse error line N: ...`): bad
+ * input in the user's file, named with its line, not a failed build step.
+ */
+function dockerfileSyntaxError(message: string, dockerfilePath: string): BadInputError | undefined {
+  const parsed = /dockerfile parse error (?:on )?line (\d+): (.+)$/i.exec(message)
+  if (!parsed) return undefined
+  const [, line, reason] = parsed
+  return new BadInputError(`${dockerfilePath} line ${line}: ${reason}`, {
+    where: `${dockerfilePath}:${line}`,
+    fix: `fix line ${line} of ${dockerfilePath} and run again`,
+  })
 }
 
 /** The context-relative file a file-system error names. */
