@@ -98,6 +98,20 @@ describe('contextEntries', () => {
   })
 })
 
+describe('goFileMode', () => {
+  it("puts Go's type bits on a Unix mode: folder, symlink, setuid", () => {
+    expect(goFileMode(0o40755, 'linux')).toBe(GO_DIR + 0o755)
+    expect(goFileMode(0o120777, 'linux')).toBe(GO_SYMLINK + 0o777)
+    expect(goFileMode(0o104755, 'linux')).toBe(2 ** 23 + 0o755)
+    expect(goFileMode(0o100640, 'linux')).toBe(0o640)
+  })
+
+  it('sends 0o755 for what Windows reports as 0o666, as the docker CLI does, so folders can be entered', () => {
+    expect(goFileMode(0o40666, 'win32')).toBe(GO_DIR + 0o755)
+    expect(goFileMode(0o100666, 'win32')).toBe(0o755)
+  })
+})
+
 describe('contentEntry', () => {
   it('changes its time whenever its content changes, so a receiver that compares times asks again', () => {
     const first = contentEntry('Dockerfile', Buffer.from('FROM scratch\nCOPY a /\n'))

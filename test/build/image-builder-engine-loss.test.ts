@@ -20,6 +20,7 @@ async function flakyEngine(
   socketPath: string,
   ending: 'crash' | 'silent-end',
   requests: string[],
+  session: 'refused' | 'unanswered' = 'refused',
 ): Promise<Server> {
   const server = createServer((request, response) => {
     requests.push(`${request.method} ${request.url}`)
@@ -31,6 +32,8 @@ async function flakyEngine(
         return
       }
       if (request.url?.endsWith('/session')) {
+        // A proxy that swallows the upgrade: no answer at all.
+        if (session === 'unanswered') return
         response.writeHead(404, {'Content-Type': 'application/json'})
         response.end(JSON.stringify({message: 'page not found'}))
         return
@@ -48,20 +51,26 @@ describe('DockerImageBuilder when the engine goes away mid-build', () => {
   const dirs: string[] = []
   let server: Server | undefined
   afterEach(async () => {
+    server?.closeAllConnections()
     await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)))
     await Promise.all(dirs.splice(0).map(removeDir))
   })
 
-  it.each(['crash', 'silent-end'] as const)(
-    'reports a lost engine (%s) as a prerequisite error (exit 3)',
-    async (ending) => {
+  it.each([
+    ['crash', 'refused'],
+    ['silent-end', 'unanswered'],
+  ] as const)(
+    'reports a lost engine (%s) as a prerequisite error (exit 3), after the BuildKit session was %s',
+    async (ending, session) => {
       const socketDir = await mkdtemp(path.join(os.tmpdir(), 'todo-deploy-engine-'))
       const context = await busyboxContext()
       dirs.push(socketDir, context)
       const socketPath = path.join(socketDir, 'docker.sock')
       const requests: string[] = []
-      server = await flakyEngine(socketPath, ending, requests)
-      const builder = new DockerImageBuilder(dockerFromEnv({DOCKER_HOST: `unix://${socketPath}`}))
+      server = await flakyEngine(socketPath, ending, requests, session)
+      const builder = new DockerImageBuilder(dockerFromEnv({DOCKER_HOST: `unix://${socketPath}`}), {
+        sessionUpgradeTimeoutMs: 300,
+      })
       const lines: string[] = []
 
       const build = builder.build(
@@ -80,7 +89,7 @@ describe('DockerImageBuilder when the engine goes away mid-build', () => {
         fix: expect.stringContaining('start Docker'),
       })
       expect(lines).toEqual(['Step 1/2 : FROM scratch'])
-      // BuildKit first; refused, the same build went to the classic builder (no session, no version=2).
+      // BuildKit first; refused or unanswered, the same build went to the classic builder (no version=2).
       expect(requests.map((line) => line.replace(/\?.*/, ''))).toEqual([
         'GET /version',
         'POST /session',

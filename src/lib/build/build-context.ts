@@ -104,3 +104,12 @@ function isInside(dir: string, target: string): boolean {
   const rel = path.relative(dir, target)
   return rel !== '' && rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel)
 }
+
+/**
+ * The permission bits a context entry is sent with. On Windows Node reports 0o666 for files and folders
+ * alike, so, as the docker CLI does there, everything gets x and loses group/other write (0o755).
+ */
+export function sentPermissions(mode: number, platform: NodeJS.Platform = process.platform): number {
+  const bits = mode & 0o7777
+  return platform === 'win32' ? (bits | 0o111) & 0o755 : bits
+}

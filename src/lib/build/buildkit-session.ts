@@ -4,7 +4,7 @@ import type {Duplex} from 'node:stream'
 
 import * as grpc from '@grpc/grpc-js'
 
-import type {DockerEngine} from './docker-engine.js'
+import {isEngineUnreachable, type DockerEngine} from './docker-engine.js'
 import {
   decodePacket,
   encodePacket,
@@ -18,6 +18,8 @@ import {SESSION_REFUSED} from './image-builder.js'
 
 const FILE_SYNC = '/moby.filesync.v1.FileSync/DiffCopy'
 const HEALTH_CHECK = '/grpc.health.v1.Health/Check'
+/** How long the engine may take to upgrade the session's connection, by default. */
+const UPGRADE_TIMEOUT_MS = 10_000
 /** grpc.health.v1.HealthCheckResponse{status: SERVING}. */
 const SERVING = Buffer.from([0x08, 0x01])
 
@@ -28,6 +30,8 @@ export interface SessionOptions {
   sharedKey: string
   /** The error to report when a file cannot be read while the daemon asks for it. */
   unreadable: (entry: SyncEntry, error: unknown) => Error
+  /** How long the engine may take to upgrade the session's connection (10 s by default). */
+  upgradeTimeoutMs?: number
 }
 
 /** A session the engine refused (an engine without BuildKit sessions answers 4xx). */
@@ -63,6 +67,13 @@ export class BuildkitSession {
 
   private async connect(engine: DockerEngine): Promise<void> {
     const socket = await new Promise<Duplex>((resolve, reject) => {
+      // An upgrade nobody answers (a proxy in the way) would wait for the engine's 10-minute limit.
+      let timedOut = false
+      const timeoutMs = this.options.upgradeTimeoutMs ?? UPGRADE_TIMEOUT_MS
+      const timer = setTimeout(() => {
+        timedOut = true
+        reject(new SessionRefusedError(`no answer to the session upgrade in ${timeoutMs / 1000}s`))
+      }, timeoutMs)
       engine.docker.modem.dial(
         {
           path: '/session',
@@ -80,10 +91,13 @@ export class BuildkitSession {
           statusCodes: {101: true},
         },
         (error: unknown, upgraded) => {
-          if (error === null || error === undefined) resolve(upgraded as Duplex)
-          else if (typeof (error as {statusCode?: number}).statusCode === 'number')
-            reject(new SessionRefusedError((error as Error).message))
-          else reject(error)
+          clearTimeout(timer)
+          if (timedOut) (upgraded as Duplex | undefined)?.destroy()
+          else if (error === null || error === undefined) resolve(upgraded as Duplex)
+          // The engine cannot be reached: the classic builder could not either, so that is the error.
+          else if (isEngineUnreachable(error)) reject(error)
+          // Refused (4xx from an engine without sessions) or broken on the way: the classic builder will do.
+          else reject(new SessionRefusedError(error instanceof Error ? error.message : String(error)))
         },
       )
     })

@@ -6,7 +6,7 @@ import {Readable} from 'node:stream'
 import tar from 'tar-stream'
 
 import {BadInputError} from '../errors.js'
-import {DOCKERIGNORE, type BuildContext} from './build-context.js'
+import {DOCKERIGNORE, sentPermissions, type BuildContext} from './build-context.js'
 
 /**
  * Where a Dockerfile from outside the context (the CLI's bundled `docker/` folder) goes in the archive.
@@ -41,7 +41,12 @@ export function packBuildContext(context: BuildContext, dockerfileText: string):
       const stats = await lstat(context.absolutePath(folder)).catch((error: unknown) => {
         throw unreadableContextFile(context, folder, error)
       })
-      await addEntry(pack, {name: folder, type: 'directory', mode: stats.mode & 0o7777, mtime: stats.mtime})
+      await addEntry(pack, {
+        name: folder,
+        type: 'directory',
+        mode: sentPermissions(stats.mode),
+        mtime: stats.mtime,
+      })
     }
     if (context.dockerfileInContext !== undefined && !files.includes(context.dockerfileInContext)) {
       await addBuffer(pack, context.dockerfileInContext, Buffer.from(dockerfileText))
@@ -75,7 +80,7 @@ export function unreadableContextFile(context: BuildContext, file: string, error
 async function addFile(pack: tar.Pack, context: BuildContext, file: string): Promise<void> {
   const absolute = context.absolutePath(file)
   const stats = await lstat(absolute)
-  const header = {name: file, mode: stats.mode & 0o7777, mtime: stats.mtime}
+  const header = {name: file, mode: sentPermissions(stats.mode), mtime: stats.mtime}
   if (stats.isSymbolicLink()) {
     await addEntry(pack, {...header, type: 'symlink', linkname: await readlink(absolute)})
     return

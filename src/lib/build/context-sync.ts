@@ -6,7 +6,7 @@ import path from 'node:path'
 
 import protobuf from 'protobufjs/minimal.js'
 
-import {DOCKERIGNORE, type BuildContext} from './build-context.js'
+import {DOCKERIGNORE, sentPermissions, type BuildContext} from './build-context.js'
 import {dockerignorePatterns} from './context-filter.js'
 
 /**
@@ -50,13 +50,14 @@ const GO_MODE_SETUID = 2 ** 23
 const GO_MODE_SETGID = 2 ** 22
 const GO_MODE_STICKY = 2 ** 20
 
-export function goFileMode(unixMode: number): number {
-  let mode = unixMode & 0o777
+export function goFileMode(unixMode: number, platform: NodeJS.Platform = process.platform): number {
+  const permissions = sentPermissions(unixMode, platform)
+  let mode = permissions & 0o777
   if ((unixMode & 0o170000) === 0o040000) mode += GO_MODE_DIR
   if ((unixMode & 0o170000) === 0o120000) mode += GO_MODE_SYMLINK
-  if (unixMode & 0o4000) mode += GO_MODE_SETUID
-  if (unixMode & 0o2000) mode += GO_MODE_SETGID
-  if (unixMode & 0o1000) mode += GO_MODE_STICKY
+  if (permissions & 0o4000) mode += GO_MODE_SETUID
+  if (permissions & 0o2000) mode += GO_MODE_SETGID
+  if (permissions & 0o1000) mode += GO_MODE_STICKY
   return mode
 }
 

@@ -116,7 +116,10 @@ export class DockerImageBuilder implements ImageBuilder {
   /** Whether builds go to BuildKit: decided on the first build, from the engine's version. */
   private buildkit: Promise<boolean> | undefined
 
-  constructor(private readonly engine: DockerEngine = dockerFromEnv(process.env)) {}
+  constructor(
+    private readonly engine: DockerEngine = dockerFromEnv(process.env),
+    private readonly options: {sessionUpgradeTimeoutMs?: number} = {},
+  ) {}
 
   async hasImage(ref: string): Promise<ImageInfo | null> {
     try {
@@ -247,6 +250,7 @@ export class DockerImageBuilder implements ImageBuilder {
       },
       sharedKey: createHash('sha256').update(context.dir).digest('hex'),
       unreadable,
+      upgradeTimeoutMs: this.options.sessionUpgradeTimeoutMs,
     })
     try {
       const response = await this.dialBuild(
