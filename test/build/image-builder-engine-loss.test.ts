@@ -7,7 +7,7 @@ import {afterEach, describe, expect, it} from 'vitest'
 
 import {BuildContext} from '../../src/lib/build/build-context.js'
 import {dockerFromEnv} from '../../src/lib/build/docker-engine.js'
-import {DockerImageBuilder} from '../../src/lib/build/image-builder.js'
+import {DockerImageBuilder, probeBuilder} from '../../src/lib/build/image-builder.js'
 import {ExitCode} from '../../src/lib/errors.js'
 import {busyboxContext, removeDir} from '../support/docker-fixtures.js'
 
@@ -98,4 +98,39 @@ describe('DockerImageBuilder when the engine goes away mid-build', () => {
       expect(requests[2]).not.toContain('version=2')
     },
   )
+})
+
+describe('probeBuilder (what doctor reports)', () => {
+  let server: Server | undefined
+  const dirs: string[] = []
+  afterEach(async () => {
+    server?.closeAllConnections()
+    await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)))
+    await Promise.all(dirs.splice(0).map(removeDir))
+  })
+
+  it('says the classic builder builds, and why, when the engine refuses the BuildKit session', async () => {
+    const socketDir = await mkdtemp(path.join(os.tmpdir(), 'todo-deploy-engine-'))
+    dirs.push(socketDir)
+    const socketPath = path.join(socketDir, 'docker.sock')
+    server = await flakyEngine(socketPath, 'silent-end', [])
+    const engine = dockerFromEnv({DOCKER_HOST: `unix://${socketPath}`})
+    expect(await probeBuilder(engine, {Os: 'linux', ApiVersion: '1.41'})).toEqual({
+      builder: 'classic',
+      reason: expect.stringMatching(/^the engine refused a BuildKit session: .*404/),
+    })
+  })
+
+  it('says why without asking the engine when DOCKER_BUILDKIT=0 or the engine is too old', async () => {
+    const engine = dockerFromEnv({DOCKER_HOST: 'unix:///tmp/todo-deploy-no-such.sock', DOCKER_BUILDKIT: '0'})
+    expect(await probeBuilder(engine, {Os: 'linux', ApiVersion: '1.41'})).toEqual({
+      builder: 'classic',
+      reason: 'DOCKER_BUILDKIT=0',
+    })
+    const old = dockerFromEnv({DOCKER_HOST: 'unix:///tmp/todo-deploy-no-such.sock'})
+    expect(await probeBuilder(old, {Os: 'linux', ApiVersion: '1.38'})).toEqual({
+      builder: 'classic',
+      reason: 'a linux engine with API 1.38',
+    })
+  })
 })

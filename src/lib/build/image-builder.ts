@@ -460,6 +460,35 @@ function fileOf(context: BuildContext, error: unknown): string {
   return failed === undefined ? context.dir : path.relative(context.dir, failed).split(path.sep).join('/')
 }
 
+/**
+ * Which builder builds on this engine, found the way a build finds it (the engine's version, then a
+ * BuildKit session opened and closed at once), with why, for `doctor`.
+ */
+export async function probeBuilder(
+  engine: DockerEngine,
+  version: {Os?: string; ApiVersion?: string},
+): Promise<{builder: 'buildkit' | 'classic'; reason: string}> {
+  if (engine.builder === 'classic') return {builder: 'classic', reason: 'DOCKER_BUILDKIT=0'}
+  if (builderFor(engine, version) === 'classic')
+    return {
+      builder: 'classic',
+      reason: `a ${version.Os ?? 'non-Linux'} engine with API ${version.ApiVersion ?? '?'}`,
+    }
+  const {BuildkitSession} = await import('./buildkit-session.js')
+  try {
+    const session = await BuildkitSession.open(engine, {
+      dirs: {},
+      sharedKey: 'todo-deploy-doctor',
+      unreadable: (_entry, error) => (error instanceof Error ? error : new Error(String(error))),
+    })
+    session.close()
+    return {builder: 'buildkit', reason: 'the engine opened a BuildKit session'}
+  } catch (error) {
+    if (!(error instanceof Error && error.name === SESSION_REFUSED)) throw error
+    return {builder: 'classic', reason: `the engine refused a BuildKit session: ${error.message}`}
+  }
+}
+
 function statusCode(error: unknown): number | undefined {
   return (error as {statusCode?: number} | undefined)?.statusCode
 }

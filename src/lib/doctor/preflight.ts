@@ -41,7 +41,10 @@ export class SystemPreflight implements PreflightProbes {
 
   async dockerEngine(): Promise<{version: string; address: string}> {
     // dockerode loads with the first probe that needs it, not with every command that imports this module.
-    const {builderFor, dockerFromEnv, engineUnreachableError} = await import('../build/docker-engine.js')
+    const [{dockerFromEnv, engineUnreachableError}, {probeBuilder}] = await Promise.all([
+      import('../build/docker-engine.js'),
+      import('../build/image-builder.js'),
+    ])
     const engine = dockerFromEnv(this.env)
     try {
       const version = await withTimeout(
@@ -52,7 +55,10 @@ export class SystemPreflight implements PreflightProbes {
         DOCKER_PROBE_TIMEOUT_MS,
         `the Docker Engine at ${engine.address} did not answer within ${DOCKER_PROBE_TIMEOUT_MS / 1000}s`,
       )
-      const builder = builderFor(engine, version) === 'buildkit' ? 'builds with BuildKit' : 'classic builder'
+      // Bounded on its own: a session the engine does not answer in 10 s counts as refused.
+      const probe = await probeBuilder(engine, version)
+      const builder =
+        probe.builder === 'buildkit' ? 'builds with BuildKit' : `classic builder: ${probe.reason}`
       return {version: `${version.Version} (API ${version.ApiVersion}, ${builder})`, address: engine.address}
     } catch (error) {
       if (error instanceof PrerequisiteError) throw error
