@@ -336,7 +336,11 @@ describe('sendEntries', () => {
     expect(files.get('src/b.txt')?.toString()).toBe('beta\n')
     expect(files.get('big.bin')?.equals(big)).toBe(true)
     // busybox, big.bin, src/a.txt and src/b.txt could be asked for; two were.
-    expect(report).toEqual({filesListed: 4, filesSent: 2, bytesSent: big.length + 5})
+    expect(report).toEqual({
+      listed: ['big.bin', 'busybox', 'src/a.txt', 'src/b.txt'],
+      sent: ['big.bin', 'src/b.txt'],
+      bytesSent: big.length + 5,
+    })
   })
 
   it('ends with an error packet and the caller’s error when an asked-for file cannot be read', async () => {

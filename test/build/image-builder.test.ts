@@ -299,11 +299,11 @@ describe.skipIf(!dockerAvailable && !inCI)('DockerImageBuilder with BuildKit: th
 
     // 40 pages, busybox and the Dockerfile.
     expect(await build('c-000000000001')).toEqual([
-      expect.stringMatching(/^context: sent 42 of 42 files \(\d+\.\d MB\); the engine had the rest$/),
+      expect.stringMatching(/^context: sent all 42 files the build reads \(\d+\.\d MB\)$/),
     ])
     await writeFiles(dir, {'app/page-7.html': '<p>edited</p>\n'})
     expect(await build('c-000000000002')).toEqual([
-      'context: sent 1 of 42 files (14 B); the engine had the rest',
+      'context: sent 1 of the 42 files the build reads (14 B); the engine had the rest',
     ])
   })
 })

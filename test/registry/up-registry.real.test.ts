@@ -110,7 +110,7 @@ describe.skipIf(!(dockerAvailable && registryAvailable) && !inCI)(
         expect(image.contextSent?.files).toBeGreaterThan(0)
         expect(image.contextSent?.files).toBe(image.contextSent?.of)
       }
-      expect(first.stdout).toMatch(/context: sent \d+ of \d+ files \(.+\); the engine had the rest/)
+      expect(first.stdout).toMatch(/context: sent all \d+ files the build reads \(.+\)/)
       // The registry itself holds each content tag with the digest up reported.
       const client = new RegistryClient(
         parseRegistryUrl(`${registry.host}/team`, true),

@@ -11,7 +11,6 @@ import {
   filterEntries,
   sendEntries,
   type Packet,
-  type SendReport,
   type SyncEntry,
 } from './context-sync.js'
 import {SESSION_REFUSED} from './image-builder.js'
@@ -48,10 +47,10 @@ class SessionRefusedError extends Error {
 export class BuildkitSession {
   readonly id = randomUUID()
   /**
-   * What the syncs of each folder sent: the largest listing (a build lists its context more than once,
-   * first for .dockerignore alone) and every file sent.
+   * What the syncs of each folder listed and sent, over all of them (a build reads its context more than
+   * once: first .dockerignore alone, then what its steps copy).
    */
-  readonly sent = new Map<string, SendReport>()
+  readonly sent = new Map<string, {listed: Set<string>; sent: Set<string>; bytes: number}>()
   /** A failure of a sync (a file that could not be read): the build's failure is reported as this. */
   failure: Error | undefined
   private server: grpc.Server | undefined
@@ -170,12 +169,11 @@ export class BuildkitSession {
         },
         this.options.unreadable,
       )
-      const total = this.sent.get(dirName) ?? {filesListed: 0, filesSent: 0, bytesSent: 0}
-      this.sent.set(dirName, {
-        filesListed: Math.max(total.filesListed, report.filesListed),
-        filesSent: total.filesSent + report.filesSent,
-        bytesSent: total.bytesSent + report.bytesSent,
-      })
+      const total = this.sent.get(dirName) ?? {listed: new Set(), sent: new Set(), bytes: 0}
+      for (const file of report.listed) total.listed.add(file)
+      for (const file of report.sent) total.sent.add(file)
+      total.bytes += report.bytesSent
+      this.sent.set(dirName, total)
       call.end()
     } catch (error) {
       this.failure ??= error instanceof Error ? error : new Error(String(error))

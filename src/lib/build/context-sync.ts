@@ -274,10 +274,10 @@ export interface PacketChannel {
 }
 
 export interface SendReport {
-  /** Files in the walk the receiver was sent (those it could ask for). */
-  filesListed: number
-  /** Files whose content the receiver asked for. */
-  filesSent: number
+  /** The files in the walk: those the receiver could ask for. */
+  listed: string[]
+  /** The files whose content the receiver asked for, and got. */
+  sent: string[]
   bytesSent: number
 }
 
@@ -292,8 +292,8 @@ export async function sendEntries(
   unreadable: (entry: SyncEntry, error: unknown) => Error,
 ): Promise<SendReport> {
   const report: SendReport = {
-    filesListed: entries.filter((entry) => carriesData(entry.stat)).length,
-    filesSent: 0,
+    listed: entries.filter((entry) => carriesData(entry.stat)).map((entry) => entry.stat.path),
+    sent: [],
     bytesSent: 0,
   }
   // The receiver asks by the entry's index in the walk.
@@ -324,7 +324,7 @@ export async function sendEntries(
           const entry = byId.get(id)
           if (entry === undefined) throw new Error(`the build asked for an unknown file (${id})`)
           byId.delete(id)
-          report.filesSent++
+          report.sent.push(entry.stat.path)
           report.bytesSent += await sendContent(entry, id, channel).catch(async (error: unknown) => {
             await channel.send({type: PacketType.Error, data: Buffer.from(`cannot read ${entry.stat.path}`)})
             throw unreadable(entry, error)

@@ -164,10 +164,7 @@ export class DockerImageBuilder implements ImageBuilder {
         },
       )
       const contextSent = submission.contextSent?.()
-      if (contextSent)
-        onProgress(
-          `context: sent ${contextSent.files} of ${contextSent.of} files (${formatTransferSize(contextSent.bytes)}); the engine had the rest`,
-        )
+      if (contextSent) onProgress(describeContextSent(contextSent))
       // Independent requests: sent together, so the build's result waits for one round trip, not two.
       const tagged = this.engine.docker
         .getImage(id)
@@ -269,8 +266,8 @@ export class DockerImageBuilder implements ImageBuilder {
         trace: new BuildkitTrace(onProgress),
         failure: () => (isTodoDeployError(session.failure) ? session.failure : undefined),
         contextSent: () => {
-          const sent = session.sent.get('context') ?? {filesListed: 0, filesSent: 0, bytesSent: 0}
-          return {files: sent.filesSent, of: sent.filesListed, bytes: sent.bytesSent}
+          const sent = session.sent.get('context')
+          return {files: sent?.sent.size ?? 0, of: sent?.listed.size ?? 0, bytes: sent?.bytes ?? 0}
         },
         close: () => {
           response.destroy()
@@ -452,6 +449,13 @@ function dockerfileSyntaxError(message: string, dockerfilePath: string): BadInpu
     where: `${dockerfilePath}:${line}`,
     fix: `fix line ${line} of ${dockerfilePath} and run again`,
   })
+}
+
+/** The progress line of what a BuildKit build was sent of its context. */
+function describeContextSent({files, of, bytes}: ContextSent): string {
+  const size = formatTransferSize(bytes)
+  if (files === of) return `context: sent all ${of} files the build reads (${size})`
+  return `context: sent ${files} of the ${of} files the build reads (${size}); the engine had the rest`
 }
 
 /** The context-relative file a file-system error names. */
