@@ -134,36 +134,23 @@ export class BuildkitSession {
 
   /** One file sync the daemon started: which folder, filtered by the patterns it sent. */
   private async sync(call: grpc.ServerDuplexStream<Packet, Packet>): Promise<void> {
-    const values = (key: string): string[] => {
-      // Node's HTTP/2 joins a header sent several times with ", ": a list of patterns arrives as one.
-      // A value that itself holds ", " would be split too: paths and .dockerignore patterns hardly do.
-      const raw = call.metadata
-        .get(key)
-        .flatMap((value) => String(value).split(', '))
-        .filter((value) => value !== '')
-      const encoded = call.metadata.get(`${key}-encoded`).map(String)[0]
-      return encoded === '1' || encoded === 'true'
-        ? raw.map((value) => decodeURIComponent(value.replace(/\+/g, ' ')))
-        : raw
-    }
-    const dirName = values('dir-name')[0] ?? ''
-    const entries = this.options.dirs[dirName]
-    if (entries === undefined) {
-      call.emit('error', {code: grpc.status.NOT_FOUND, details: `no access allowed to dir "${dirName}"`})
-      return
-    }
+    // Nothing may escape: this runs detached from the build, and an unhandled rejection ends the process.
     try {
+      const dirName = metadataValues(call, 'dir-name')[0] ?? ''
+      const entries = this.options.dirs[dirName]
+      if (entries === undefined) {
+        call.emit('error', {code: grpc.status.NOT_FOUND, details: `no access allowed to dir "${dirName}"`})
+        return
+      }
       const selected = filterEntries(entries, {
-        includePatterns: values('include-patterns'),
-        excludePatterns: values('exclude-patterns'),
-        followPaths: values('followpaths'),
+        includePatterns: metadataValues(call, 'include-patterns'),
+        excludePatterns: metadataValues(call, 'exclude-patterns'),
+        followPaths: metadataValues(call, 'followpaths'),
       })
       const report = await sendEntries(
         selected,
         {
-          send: async (packet) => {
-            if (!call.write(packet)) await once(call, 'drain')
-          },
+          send: (packet) => sendPacket(call, packet),
           // Leaving the loop must not destroy the call: its end (the gRPC status) still has to be sent.
           received: packetsOf(call),
         },
@@ -177,7 +164,7 @@ export class BuildkitSession {
       call.end()
     } catch (error) {
       this.failure ??= error instanceof Error ? error : new Error(String(error))
-      call.emit('error', {code: grpc.status.INTERNAL, details: this.failure.message})
+      if (!call.destroyed) call.emit('error', {code: grpc.status.INTERNAL, details: this.failure.message})
     }
   }
 
@@ -187,6 +174,41 @@ export class BuildkitSession {
   }
 }
 
+/** A request's metadata values for `key`, decoded as buildkit's filesync encodes them. */
+function metadataValues(call: grpc.ServerDuplexStream<Packet, Packet>, key: string): string[] {
+  // Node's HTTP/2 joins a header sent several times with ", ": a list of patterns arrives as one.
+  // A value that itself holds ", " would be split too: paths and .dockerignore patterns hardly do.
+  const raw = call.metadata
+    .get(key)
+    .flatMap((value) => String(value).split(', '))
+    .filter((value) => value !== '')
+  const encoded = call.metadata.get(`${key}-encoded`).map(String)[0]
+  return encoded === '1' || encoded === 'true'
+    ? raw.map((value) => decodeURIComponent(value.replace(/\+/g, ' ')))
+    : raw
+}
+
 async function* packetsOf(call: grpc.ServerDuplexStream<Packet, Packet>): AsyncGenerator<Packet> {
-  for await (const [packet] of on(call, 'data', {close: ['end']})) yield packet as Packet
+  // 'close' too: a call the daemon cancels (the build was stopped) is destroyed without an end.
+  for await (const [packet] of on(call, 'data', {close: ['end', 'close']})) yield packet as Packet
+}
+
+/**
+ * Writes one packet, waiting while the call's buffer is full; a call closed meanwhile (the build was
+ * stopped) ends the sync instead of leaving it waiting, with a file open, for a drain that never comes.
+ */
+export async function sendPacket(call: grpc.ServerDuplexStream<Packet, Packet>, packet: Packet): Promise<void> {
+  if (call.destroyed || call.cancelled) throw new Error('the build stopped reading its context')
+  if (call.write(packet)) return
+  const stop = new AbortController()
+  try {
+    await Promise.race([
+      once(call, 'drain', {signal: stop.signal}),
+      once(call, 'close', {signal: stop.signal}).then(() => {
+        throw new Error('the build stopped reading its context')
+      }),
+    ])
+  } finally {
+    stop.abort()
+  }
 }
