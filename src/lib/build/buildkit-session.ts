@@ -3,6 +3,7 @@ import {on, once} from 'node:events'
 import type {Duplex} from 'node:stream'
 
 import * as grpc from '@grpc/grpc-js'
+import protobuf from 'protobufjs/minimal.js'
 
 import {isEngineUnreachable, type DockerEngine} from './docker-engine.js'
 import {
@@ -17,6 +18,7 @@ import {SESSION_REFUSED} from './image-builder.js'
 
 const FILE_SYNC = '/moby.filesync.v1.FileSync/DiffCopy'
 const HEALTH_CHECK = '/grpc.health.v1.Health/Check'
+const CREDENTIALS = '/moby.filesync.v1.Auth/Credentials'
 /** How long the engine may take to upgrade the session's connection, by default. */
 const UPGRADE_TIMEOUT_MS = 10_000
 /** grpc.health.v1.HealthCheckResponse{status: SERVING}. */
@@ -31,6 +33,17 @@ export interface SessionOptions {
   unreadable: (entry: SyncEntry, error: unknown) => Error
   /** How long the engine may take to upgrade the session's connection (10 s by default). */
   upgradeTimeoutMs?: number
+  /**
+   * The login for a registry the build pulls from (a private base image), as `docker login` stored it;
+   * null for none (an anonymous pull). Without it the session offers no credentials at all.
+   */
+  credentials?: (host: string) => Promise<RegistryLogin | null>
+}
+
+/** What BuildKit's Auth.Credentials answers with: an identity token goes as the secret with no user. */
+export interface RegistryLogin {
+  username: string
+  secret: string
 }
 
 /** A session the engine refused (an engine without BuildKit sessions answers 4xx). */
@@ -85,7 +98,11 @@ export class BuildkitSession {
             'X-Docker-Expose-Session-Uuid': this.id,
             'X-Docker-Expose-Session-Name': 'todo-deploy',
             'X-Docker-Expose-Session-Sharedkey': this.options.sharedKey,
-            'X-Docker-Expose-Session-Grpc-Method': [FILE_SYNC, HEALTH_CHECK],
+            'X-Docker-Expose-Session-Grpc-Method': [
+              FILE_SYNC,
+              HEALTH_CHECK,
+              ...(this.options.credentials ? [CREDENTIALS] : []),
+            ],
           },
           statusCodes: {101: true},
         },
@@ -128,6 +145,36 @@ export class BuildkitSession {
         Check: (_call: unknown, callback: grpc.sendUnaryData<Buffer>) => callback(null, SERVING),
       },
     )
+    const {credentials} = this.options
+    if (credentials) {
+      server.addService(
+        {
+          Credentials: {
+            path: CREDENTIALS,
+            requestStream: false,
+            responseStream: false,
+            requestSerialize: (value: Buffer) => value,
+            requestDeserialize: (value: Buffer) => value,
+            responseSerialize: (value: Buffer) => value,
+            responseDeserialize: (value: Buffer) => value,
+          },
+        },
+        {
+          Credentials: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
+            const host = decodeCredentialsRequest(call.request)
+            credentials(host).then(
+              (login) => callback(null, encodeCredentialsResponse(login)),
+              // The reason, never a credential: the build's error says which registry and why.
+              (error: unknown) =>
+                callback({
+                  code: grpc.status.UNAVAILABLE,
+                  details: `no Docker login for ${host}: ${error instanceof Error ? error.message : String(error)}`,
+                }),
+            )
+          },
+        },
+      )
+    }
     server.createConnectionInjector(grpc.ServerCredentials.createInsecure()).injectConnection(socket)
     this.server = server
   }
@@ -197,7 +244,10 @@ async function* packetsOf(call: grpc.ServerDuplexStream<Packet, Packet>): AsyncG
  * Writes one packet, waiting while the call's buffer is full; a call closed meanwhile (the build was
  * stopped) ends the sync instead of leaving it waiting, with a file open, for a drain that never comes.
  */
-export async function sendPacket(call: grpc.ServerDuplexStream<Packet, Packet>, packet: Packet): Promise<void> {
+export async function sendPacket(
+  call: grpc.ServerDuplexStream<Packet, Packet>,
+  packet: Packet,
+): Promise<void> {
   if (call.destroyed || call.cancelled) throw new Error('the build stopped reading its context')
   if (call.write(packet)) return
   const stop = new AbortController()
@@ -211,4 +261,24 @@ export async function sendPacket(call: grpc.ServerDuplexStream<Packet, Packet>, 
   } finally {
     stop.abort()
   }
+}
+
+/** moby.filesync.v1.CredentialsRequest {string Host = 1}. */
+function decodeCredentialsRequest(bytes: Buffer): string {
+  const reader = protobuf.Reader.create(bytes)
+  let host = ''
+  while (reader.pos < reader.len) {
+    const tag = reader.uint32()
+    if (tag >>> 3 === 1 && (tag & 7) === 2) host = reader.string()
+    else reader.skipType(tag & 7)
+  }
+  return host
+}
+
+/** moby.filesync.v1.CredentialsResponse {string Username = 1; string Secret = 2}; empty: anonymous. */
+function encodeCredentialsResponse(login: RegistryLogin | null): Buffer {
+  const writer = protobuf.Writer.create()
+  if (login?.username) writer.uint32(10).string(login.username)
+  if (login?.secret) writer.uint32(18).string(login.secret)
+  return Buffer.from(writer.finish())
 }

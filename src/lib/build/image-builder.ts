@@ -11,6 +11,7 @@ import {
 } from '../errors.js'
 import type {BuildContext} from './build-context.js'
 import {packBuildContext, unreadableContextFile} from './context-archive.js'
+import type {RegistryLogin} from './buildkit-session.js'
 import type {SyncEntry} from './context-sync.js'
 import {
   builderFor,
@@ -118,7 +119,11 @@ export class DockerImageBuilder implements ImageBuilder {
 
   constructor(
     private readonly engine: DockerEngine = dockerFromEnv(process.env),
-    private readonly options: {sessionUpgradeTimeoutMs?: number} = {},
+    private readonly options: {
+      sessionUpgradeTimeoutMs?: number
+      /** The Docker login for a registry a BuildKit build pulls a base image from. */
+      credentials?: (host: string) => Promise<RegistryLogin | null>
+    } = {},
   ) {}
 
   async hasImage(ref: string): Promise<ImageInfo | null> {
@@ -248,6 +253,7 @@ export class DockerImageBuilder implements ImageBuilder {
       sharedKey: createHash('sha256').update(context.dir).digest('hex'),
       unreadable,
       upgradeTimeoutMs: this.options.sessionUpgradeTimeoutMs,
+      ...(this.options.credentials ? {credentials: this.options.credentials} : {}),
     })
     try {
       const response = await this.dialBuild(

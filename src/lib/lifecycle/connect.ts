@@ -109,13 +109,18 @@ export function connect(resolved: ResolvedConfig, options: ConnectOptions): Conn
     // dockerode loads on the first Docker call, so commands that never build start faster.
     images: (builderEnv) =>
       new LazyImageBuilder(async () => {
-        const [{DockerImageBuilder}, {dockerFromEnv}] = await Promise.all([
+        const [{DockerImageBuilder}, {dockerFromEnv}, {DockerCredentials}] = await Promise.all([
           import('../build/image-builder.js'),
           import('../build/docker-engine.js'),
+          import('../registry/docker-credentials.js'),
         ])
         // minikube's docker-env names its engine; the user's choice of builder still applies to it.
         const engineEnv = builderEnv ? {...builderEnv, DOCKER_BUILDKIT: env.DOCKER_BUILDKIT} : env
-        return new DockerImageBuilder(dockerFromEnv(engineEnv))
+        // A private base image is pulled with the login `docker login` stored, as `docker build` does.
+        const logins = new DockerCredentials({runner: options.runner, env})
+        return new DockerImageBuilder(dockerFromEnv(engineEnv), {
+          credentials: async (host) => (await logins.forRegistry(host))?.forBuild() ?? null,
+        })
       }),
     tagger: new ContentTagger({cacheDir: contentHashCacheDir(resolved.projectDir, env)}),
     ...(config.registry.url === null

@@ -28,6 +28,14 @@ export class RegistryCredential {
     return this.#secret
   }
 
+  /** As a build's session hands it to BuildKit: an identity token is the secret, with no user. */
+  forBuild(): {username: string; secret: string} {
+    const secret = this.#secret
+    return secret.kind === 'password'
+      ? {username: secret.username, secret: secret.password}
+      : {username: '', secret: secret.token}
+  }
+
   /** `text` with every part of the credentials replaced, for any message built from a remote answer. */
   scrub(text: string): string {
     const secret = this.#secret

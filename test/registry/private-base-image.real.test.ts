@@ -1,0 +1,126 @@
+import {randomUUID} from 'node:crypto'
+import {readFile} from 'node:fs/promises'
+import path from 'node:path'
+import type {Readable} from 'node:stream'
+
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+
+import {BuildContext} from '../../src/lib/build/build-context.js'
+import {dockerFromEnv} from '../../src/lib/build/docker-engine.js'
+import {DockerImageBuilder} from '../../src/lib/build/image-builder.js'
+import {BuildError} from '../../src/lib/errors.js'
+import {ExecaProcessRunner} from '../../src/lib/process/runner.js'
+import {DockerCredentials} from '../../src/lib/registry/docker-credentials.js'
+import {
+  busyboxContext,
+  removeDir,
+  removeTestImages,
+  testDocker,
+  testRepository,
+} from '../support/docker-fixtures.js'
+import {testDockerLogin, type TestDockerLogin} from '../support/docker-login.js'
+import {dockerAvailable, dockerSocket, inCI} from '../support/real-components.js'
+import {registryAvailable, startRegistry, type RunningRegistry} from '../support/registry-server.js'
+
+const PASSWORD = 'test-secret-value-base-image'
+const nonce = randomUUID()
+const engineEnv = {DOCKER_HOST: `unix://${dockerSocket}`}
+
+async function drain(stream: Readable): Promise<string> {
+  let text = ''
+  for await (const chunk of stream) text += String(chunk)
+  return text
+}
+
+// Under CI these must run: a missing docker-registry or Docker Engine fails them instead of skipping.
+describe.skipIf(!(dockerAvailable && registryAvailable) && !inCI)(
+  'a BuildKit build FROM a private base image, on the real engine and a real registry with htpasswd auth',
+  () => {
+    let registry: RunningRegistry
+    let login: TestDockerLogin
+    let base = ''
+    const dirs: string[] = []
+    const repositories: string[] = []
+
+    beforeAll(async () => {
+      registry = await startRegistry({login: {username: 'ci', password: PASSWORD}})
+      login = await testDockerLogin({
+        config: {credHelpers: {[registry.host]: 'todo-base-test'}},
+        helpers: {'todo-base-test': {[registry.host]: {username: 'ci', secret: PASSWORD}}},
+      })
+      // The base image exists only in the registry: built, pushed with the login, removed locally.
+      base = `${registry.host}/team/${testRepository('base')}:1`
+      const dir = await busyboxContext({Dockerfile: 'FROM scratch\nCOPY busybox /bin/busybox\n'})
+      dirs.push(dir)
+      const local = new DockerImageBuilder(dockerFromEnv(engineEnv))
+      const [repository, tag] = [base.slice(0, base.lastIndexOf(':')), '1']
+      await local.build({
+        context: await BuildContext.scan(dir, path.join(dir, 'Dockerfile')),
+        dockerfileText: await readFile(path.join(dir, 'Dockerfile'), 'utf8'),
+        dockerfilePath: path.join(dir, 'Dockerfile'),
+        repository,
+        tag,
+      })
+      const docker = testDocker()
+      const pushed = await drain(
+        (await docker.getImage(base).push({
+          authconfig: {username: 'ci', password: PASSWORD, serveraddress: registry.host},
+        })) as Readable,
+      )
+      expect(pushed).not.toContain('"error"')
+      await docker.getImage(base).remove({force: true})
+      await docker.getImage(`${repository}:latest`).remove({force: true})
+    })
+
+    afterAll(async () => {
+      for (const repository of repositories) await removeTestImages(repository)
+      await registry?.stop()
+      await login?.remove()
+      await Promise.all(dirs.map(removeDir))
+    })
+
+    async function buildFromBase(
+      builder: DockerImageBuilder,
+    ): Promise<{lines: string[]; outcome: Promise<unknown>}> {
+      const dir = await busyboxContext({
+        // A new line each run: the RUN step never comes from the build cache.
+        Dockerfile: `FROM ${base}\nRUN ["/bin/busybox", "echo", "built on the private base ${nonce}"]\n`,
+      })
+      dirs.push(dir)
+      const repository = testRepository('on-private-base')
+      repositories.push(repository)
+      const lines: string[] = []
+      const outcome = builder.build(
+        {
+          context: await BuildContext.scan(dir, path.join(dir, 'Dockerfile')),
+          dockerfileText: await readFile(path.join(dir, 'Dockerfile'), 'utf8'),
+          dockerfilePath: path.join(dir, 'Dockerfile'),
+          repository,
+          tag: 'c-000000000001',
+        },
+        (line) => lines.push(line),
+      )
+      return {lines, outcome}
+    }
+
+    it('pulls the base image with the login docker login stored (a credential helper), never showing it', async () => {
+      const logins = new DockerCredentials({runner: new ExecaProcessRunner(), env: login.env})
+      const builder = new DockerImageBuilder(dockerFromEnv(engineEnv), {
+        credentials: async (host) => (await logins.forRegistry(host))?.forBuild() ?? null,
+      })
+      const {lines, outcome} = await buildFromBase(builder)
+      await expect(outcome).resolves.toMatchObject({ref: expect.stringContaining(':c-000000000001')})
+      expect(lines).toContain(`built on the private base ${nonce}`)
+      expect(lines.join('\n')).not.toContain(PASSWORD)
+    })
+
+    it('fails the build, naming the base image, without a login', async () => {
+      const builder = new DockerImageBuilder(dockerFromEnv(engineEnv))
+      const {outcome} = await buildFromBase(builder)
+      const error = await outcome.catch((caught: unknown) => caught)
+      expect(error).toBeInstanceOf(BuildError)
+      expect((error as BuildError).message).toContain(base.slice(0, base.lastIndexOf(':')))
+      expect((error as BuildError).message).toContain('401 Unauthorized')
+    })
+  },
+)
