@@ -83,7 +83,7 @@ describe.skipIf(!(dockerAvailable && registryAvailable) && !inCI)(
       builder: DockerImageBuilder,
     ): Promise<{lines: string[]; outcome: Promise<unknown>}> {
       const dir = await busyboxContext({
-        // A new line each run: the RUN step never comes from the build cache.
+        // A new line each run: the RUN step never comes from a build cache.
         Dockerfile: `FROM ${base}\nRUN ["/bin/busybox", "echo", "built on the private base ${nonce}"]\n`,
       })
       dirs.push(dir)
@@ -103,24 +103,42 @@ describe.skipIf(!(dockerAvailable && registryAvailable) && !inCI)(
       return {lines, outcome}
     }
 
-    it('pulls the base image with the login docker login stored (a credential helper), never showing it', async () => {
-      const logins = new DockerCredentials({runner: new ExecaProcessRunner(), env: login.env})
-      const builder = new DockerImageBuilder(dockerFromEnv(engineEnv), {
-        credentials: async (host) => (await logins.forRegistry(host))?.forBuild() ?? null,
-      })
-      const {lines, outcome} = await buildFromBase(builder)
-      await expect(outcome).resolves.toMatchObject({ref: expect.stringContaining(':c-000000000001')})
-      expect(lines).toContain(`built on the private base ${nonce}`)
-      expect(lines.join('\n')).not.toContain(PASSWORD)
-    })
+    const builders: [string, Record<string, string>][] = [
+      ['BuildKit', {}],
+      ['the classic builder', {DOCKER_BUILDKIT: '0'}],
+    ]
 
-    it('fails the build, naming the base image, without a login', async () => {
-      const builder = new DockerImageBuilder(dockerFromEnv(engineEnv))
-      const {outcome} = await buildFromBase(builder)
-      const error = await outcome.catch((caught: unknown) => caught)
-      expect(error).toBeInstanceOf(BuildError)
-      expect((error as BuildError).message).toContain(base.slice(0, base.lastIndexOf(':')))
-      expect((error as BuildError).message).toContain('401 Unauthorized')
-    })
+    it.each(builders)(
+      'pulls the base image in %s with the login docker login stored (a credential helper), never showing it',
+      async (_builder, builderEnv) => {
+        const logins = new DockerCredentials({runner: new ExecaProcessRunner(), env: login.env})
+        const builder = new DockerImageBuilder(dockerFromEnv({...engineEnv, ...builderEnv}), {
+          credentials: async (host) => (await logins.forRegistry(host))?.forBuild() ?? null,
+        })
+        const {lines, outcome} = await buildFromBase(builder)
+        await expect(outcome).resolves.toMatchObject({ref: expect.stringContaining(':c-000000000001')})
+        expect(lines).toContain(`built on the private base ${nonce}`)
+        expect(lines.join('\n')).not.toContain(PASSWORD)
+        // Pulled, not found locally: the classic builder leaves the base in the engine, BuildKit may too.
+        await testDocker()
+          .getImage(base)
+          .remove({force: true})
+          .catch(() => undefined)
+      },
+    )
+
+    it.each(builders)(
+      'fails the build in %s, naming the base image, without a login',
+      async (_builder, builderEnv) => {
+        const builder = new DockerImageBuilder(dockerFromEnv({...engineEnv, ...builderEnv}))
+        const {outcome} = await buildFromBase(builder)
+        const error = await outcome.catch((caught: unknown) => caught)
+        expect(error).toBeInstanceOf(BuildError)
+        expect((error as BuildError).message).toContain(base.slice(0, base.lastIndexOf(':')))
+        expect((error as BuildError).message).toMatch(
+          /401 Unauthorized|no basic auth credentials|unauthorized/,
+        )
+      },
+    )
   },
 )

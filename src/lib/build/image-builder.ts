@@ -121,7 +121,7 @@ export class DockerImageBuilder implements ImageBuilder {
     private readonly engine: DockerEngine = dockerFromEnv(process.env),
     private readonly options: {
       sessionUpgradeTimeoutMs?: number
-      /** The Docker login for a registry a BuildKit build pulls a base image from. */
+      /** The Docker login for a registry a build pulls a base image from. */
       credentials?: (host: string) => Promise<RegistryLogin | null>
     } = {},
   ) {}
@@ -287,6 +287,7 @@ export class DockerImageBuilder implements ImageBuilder {
   }
 
   private async submitClassic(request: BuildRequest, ref: string): Promise<BuildSubmission> {
+    const registryConfig = await this.baseImageLogins(request.dockerfileText)
     const archive = packBuildContext(request.context, request.dockerfileText)
     // A context file that cannot be read also breaks the connection: report the file, not the engine.
     let archiveError: TodoDeployError | undefined
@@ -298,6 +299,7 @@ export class DockerImageBuilder implements ImageBuilder {
         {...this.buildQuery(request, ref), dockerfile: archive.dockerfile, rm: true, forcerm: true},
         archive.stream,
         request.signal,
+        registryConfig,
       )
       return {
         response,
@@ -313,6 +315,28 @@ export class DockerImageBuilder implements ImageBuilder {
     }
   }
 
+  /**
+   * The classic builder's `X-Registry-Config`: the logins for the registries the FROM lines pull from,
+   * as the docker CLI sends them (Docker Hub under its index address); none when there are none.
+   */
+  private async baseImageLogins(dockerfileText: string): Promise<Record<string, object> | undefined> {
+    const {credentials} = this.options
+    if (!credentials) return undefined
+    // The Dockerfile parser loads only for a classic build.
+    const {baseImageRegistries, DOCKER_HUB} = await import('./base-image-registries.js')
+    const config: Record<string, object> = {}
+    for (const host of baseImageRegistries(dockerfileText)) {
+      const login = await credentials(host)
+      if (login === null) continue
+      const key = host === DOCKER_HUB ? 'https://index.docker.io/v1/' : host
+      config[key] =
+        login.username === ''
+          ? {identitytoken: login.secret, serveraddress: key}
+          : {username: login.username, password: login.secret, serveraddress: key}
+    }
+    return Object.keys(config).length > 0 ? config : undefined
+  }
+
   private buildQuery(request: BuildRequest, ref: string): Record<string, unknown> {
     return {
       t: ref,
@@ -326,6 +350,7 @@ export class DockerImageBuilder implements ImageBuilder {
     query: Record<string, unknown>,
     body: Readable | Buffer,
     signal: AbortSignal | undefined,
+    registryConfig?: Record<string, object>,
   ): Promise<Readable> {
     return new Promise((resolve, reject) => {
       this.engine.docker.modem.dial(
@@ -334,6 +359,7 @@ export class DockerImageBuilder implements ImageBuilder {
           method: 'POST',
           file: body,
           options: query,
+          ...(registryConfig === undefined ? {} : {registryconfig: registryConfig}),
           isStream: true,
           ...(signal === undefined ? {} : {abortSignal: signal}),
           statusCodes: {200: true, 400: 'bad parameter', 500: 'server error'},
