@@ -14,7 +14,7 @@ import {
   type Packet,
   type SyncEntry,
 } from './context-sync.js'
-import {SESSION_REFUSED} from './image-builder.js'
+import {SESSION_REFUSED} from './build-submission.js'
 
 const FILE_SYNC = '/moby.filesync.v1.FileSync/DiffCopy'
 const HEALTH_CHECK = '/grpc.health.v1.Health/Check'

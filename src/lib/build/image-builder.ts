@@ -1,18 +1,12 @@
-import {createHash} from 'node:crypto'
-import path from 'node:path'
-import type {Readable} from 'node:stream'
-
-import {
-  BadInputError,
-  BuildError,
-  InterruptedError,
-  isTodoDeployError,
-  type TodoDeployError,
-} from '../errors.js'
+import {BadInputError, BuildError, InterruptedError, isTodoDeployError} from '../errors.js'
 import type {BuildContext} from './build-context.js'
-import {packBuildContext, unreadableContextFile} from './context-archive.js'
-import type {RegistryLogin} from './buildkit-session.js'
-import type {SyncEntry} from './context-sync.js'
+import {
+  SESSION_REFUSED,
+  submitClassic,
+  submitToBuildkit,
+  type BuildSubmission,
+  type SubmitOptions,
+} from './build-submission.js'
 import {
   builderFor,
   dockerFromEnv,
@@ -22,7 +16,6 @@ import {
 } from './docker-engine.js'
 import {forEachLine} from './engine-stream.js'
 import {formatTransferSize} from './image-size.js'
-import {BuildkitTrace} from './buildkit-trace.js'
 
 export interface ImageInfo {
   id: string
@@ -96,34 +89,13 @@ interface BuildMessage {
   errorDetail?: {message?: string}
 }
 
-/** The name of the error a refused BuildKit session raises (its module loads only with BuildKit). */
-export const SESSION_REFUSED = 'SessionRefusedError'
-/** The Dockerfile's name in the folder the BuildKit session serves it from. */
-const SESSION_DOCKERFILE = 'Dockerfile'
-
-/** The request as the engine receives it: a context stream (classic) or a session (BuildKit). */
-interface BuildSubmission {
-  response: Readable
-  /** BuildKit's trace, when the build runs in BuildKit. */
-  trace?: BuildkitTrace
-  /** A failure that explains a broken build better than the engine can (an unreadable context file). */
-  failure(): TodoDeployError | undefined
-  /** What was sent of the context, once the build is done (BuildKit sends only what changed). */
-  contextSent?(): ContextSent
-  close(): void
-}
-
 export class DockerImageBuilder implements ImageBuilder {
   /** Whether builds go to BuildKit: decided on the first build, from the engine's version. */
   private buildkit: Promise<boolean> | undefined
 
   constructor(
     private readonly engine: DockerEngine = dockerFromEnv(process.env),
-    private readonly options: {
-      sessionUpgradeTimeoutMs?: number
-      /** The Docker login for a registry a build pulls a base image from. */
-      credentials?: (host: string) => Promise<RegistryLogin | null>
-    } = {},
+    private readonly options: SubmitOptions = {},
   ) {}
 
   async hasImage(ref: string): Promise<ImageInfo | null> {
@@ -200,14 +172,14 @@ export class DockerImageBuilder implements ImageBuilder {
   ): Promise<BuildSubmission> {
     if (await this.usesBuildkit()) {
       try {
-        return await this.submitToBuildkit(request, ref, onProgress)
+        return await submitToBuildkit(this.engine, request, ref, onProgress, this.options)
       } catch (error) {
         // An engine that reports a BuildKit-capable API but refuses sessions (a Docker-compatible engine).
         if (!(error instanceof Error && error.name === SESSION_REFUSED)) throw error
         this.buildkit = Promise.resolve(false)
       }
     }
-    return this.submitClassic(request, ref)
+    return submitClassic(this.engine, request, ref, this.options.credentials)
   }
 
   private usesBuildkit(): Promise<boolean> {
@@ -224,149 +196,6 @@ export class DockerImageBuilder implements ImageBuilder {
             },
           )
     return this.buildkit
-  }
-
-  /**
-   * The build as `docker build` runs it with BuildKit: a session serves the context (the filtered
-   * files) and, apart from it, the Dockerfile; the request itself carries no body.
-   */
-  private async submitToBuildkit(
-    request: BuildRequest,
-    ref: string,
-    onProgress: (line: string) => void,
-  ): Promise<BuildSubmission> {
-    const {context} = request
-    const unreadable = (entry: SyncEntry, error: unknown): Error =>
-      unreadableContextFile(context, entry.stat.path, error)
-    const [{BuildkitSession}, {contentEntry, contextEntries}] = await Promise.all([
-      import('./buildkit-session.js'),
-      import('./context-sync.js'),
-    ])
-    const entries = await contextEntries(context, request.dockerfileText).catch((error: unknown) => {
-      throw isTodoDeployError(error) ? error : unreadableContextFile(context, fileOf(context, error), error)
-    })
-    const session = await BuildkitSession.open(this.engine, {
-      dirs: {
-        context: entries,
-        dockerfile: [contentEntry(SESSION_DOCKERFILE, Buffer.from(request.dockerfileText))],
-      },
-      sharedKey: createHash('sha256').update(context.dir).digest('hex'),
-      unreadable,
-      upgradeTimeoutMs: this.options.sessionUpgradeTimeoutMs,
-      ...(this.options.credentials ? {credentials: this.options.credentials} : {}),
-    })
-    try {
-      const response = await this.dialBuild(
-        {
-          ...this.buildQuery(request, ref),
-          dockerfile: SESSION_DOCKERFILE,
-          version: '2',
-          session: session.id,
-          remote: 'client-session',
-        },
-        Buffer.alloc(0),
-        request.signal,
-      )
-      return {
-        response,
-        trace: new BuildkitTrace(onProgress),
-        failure: () => (isTodoDeployError(session.failure) ? session.failure : undefined),
-        contextSent: () => {
-          const sent = session.sent.get('context')
-          return {files: sent?.sent.size ?? 0, of: sent?.listed.size ?? 0, bytes: sent?.bytes ?? 0}
-        },
-        close: () => {
-          response.destroy()
-          session.close()
-        },
-      }
-    } catch (error) {
-      session.close()
-      throw error
-    }
-  }
-
-  private async submitClassic(request: BuildRequest, ref: string): Promise<BuildSubmission> {
-    const registryConfig = await this.baseImageLogins(request.dockerfileText)
-    const archive = packBuildContext(request.context, request.dockerfileText)
-    // A context file that cannot be read also breaks the connection: report the file, not the engine.
-    let archiveError: TodoDeployError | undefined
-    archive.stream.on('error', (error) => {
-      if (isTodoDeployError(error)) archiveError = error
-    })
-    try {
-      const response = await this.dialBuild(
-        {...this.buildQuery(request, ref), dockerfile: archive.dockerfile, rm: true, forcerm: true},
-        archive.stream,
-        request.signal,
-        registryConfig,
-      )
-      return {
-        response,
-        failure: () => archiveError,
-        close: () => {
-          archive.stream.destroy()
-          response.destroy()
-        },
-      }
-    } catch (error) {
-      archive.stream.destroy()
-      throw archiveError ?? error
-    }
-  }
-
-  /**
-   * The classic builder's `X-Registry-Config`: the logins for the registries the FROM lines pull from,
-   * as the docker CLI sends them (Docker Hub under its index address); none when there are none.
-   */
-  private async baseImageLogins(dockerfileText: string): Promise<Record<string, object> | undefined> {
-    const {credentials} = this.options
-    if (!credentials) return undefined
-    // The Dockerfile parser loads only for a classic build.
-    const {baseImageRegistries, DOCKER_HUB} = await import('./base-image-registries.js')
-    const config: Record<string, object> = {}
-    for (const host of baseImageRegistries(dockerfileText)) {
-      const login = await credentials(host)
-      if (login === null) continue
-      const key = host === DOCKER_HUB ? 'https://index.docker.io/v1/' : host
-      config[key] =
-        login.username === ''
-          ? {identitytoken: login.secret, serveraddress: key}
-          : {username: login.username, password: login.secret, serveraddress: key}
-    }
-    return Object.keys(config).length > 0 ? config : undefined
-  }
-
-  private buildQuery(request: BuildRequest, ref: string): Record<string, unknown> {
-    return {
-      t: ref,
-      buildargs: {...request.buildArgs},
-      ...(request.platform === undefined ? {} : {platform: request.platform}),
-    }
-  }
-
-  /** `POST /build` with the given query and body; resolves with the engine's message stream. */
-  private dialBuild(
-    query: Record<string, unknown>,
-    body: Readable | Buffer,
-    signal: AbortSignal | undefined,
-    registryConfig?: Record<string, object>,
-  ): Promise<Readable> {
-    return new Promise((resolve, reject) => {
-      this.engine.docker.modem.dial(
-        {
-          path: '/build?',
-          method: 'POST',
-          file: body,
-          options: query,
-          ...(registryConfig === undefined ? {} : {registryconfig: registryConfig}),
-          isStream: true,
-          ...(signal === undefined ? {} : {abortSignal: signal}),
-          statusCodes: {200: true, 400: 'bad parameter', 500: 'server error'},
-        },
-        (error, response) => (error ? reject(error) : resolve(response as Readable)),
-      )
-    })
   }
 
   async removeImage(ref: string): Promise<boolean> {
@@ -488,12 +317,6 @@ function describeContextSent({files, of, bytes}: ContextSent): string {
   const size = formatTransferSize(bytes)
   if (files === of) return `context: sent all ${of} files the build reads (${size})`
   return `context: sent ${files} of the ${of} files the build reads (${size}); the engine had the rest`
-}
-
-/** The context-relative file a file-system error names. */
-function fileOf(context: BuildContext, error: unknown): string {
-  const failed = (error as NodeJS.ErrnoException).path
-  return failed === undefined ? context.dir : path.relative(context.dir, failed).split(path.sep).join('/')
 }
 
 /**
