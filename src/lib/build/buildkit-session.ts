@@ -130,15 +130,7 @@ export class BuildkitSession {
           responseSerialize: (packet: Packet) => Buffer.from(encodePacket(packet)),
           responseDeserialize: decodePacket,
         },
-        Check: {
-          path: HEALTH_CHECK,
-          requestStream: false,
-          responseStream: false,
-          requestSerialize: (value: Buffer) => value,
-          requestDeserialize: (value: Buffer) => value,
-          responseSerialize: (value: Buffer) => value,
-          responseDeserialize: (value: Buffer) => value,
-        },
+        Check: unaryOfBytes(HEALTH_CHECK),
       },
       {
         DiffCopy: (call: grpc.ServerDuplexStream<Packet, Packet>) => void this.sync(call),
@@ -149,15 +141,7 @@ export class BuildkitSession {
     if (credentials) {
       server.addService(
         {
-          Credentials: {
-            path: CREDENTIALS,
-            requestStream: false,
-            responseStream: false,
-            requestSerialize: (value: Buffer) => value,
-            requestDeserialize: (value: Buffer) => value,
-            responseSerialize: (value: Buffer) => value,
-            responseDeserialize: (value: Buffer) => value,
-          },
+          Credentials: unaryOfBytes(CREDENTIALS),
         },
         {
           Credentials: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
@@ -260,6 +244,20 @@ export async function sendPacket(
     ])
   } finally {
     stop.abort()
+  }
+}
+
+/** A unary method whose messages this side encodes and decodes itself. */
+function unaryOfBytes(path: string): grpc.MethodDefinition<Buffer, Buffer> {
+  const same = (value: Buffer): Buffer => value
+  return {
+    path,
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: same,
+    requestDeserialize: same,
+    responseSerialize: same,
+    responseDeserialize: same,
   }
 }
 
