@@ -431,7 +431,14 @@ describe('dev: one recomputed up plan per change', () => {
     fake.rollout.script.push({status: 'hang'})
     p.write('frontend/app/index.html', '<h1>v2</h1>\n')
     dev.loop.rebuildNow()
-    await vi.waitFor(() => expect(fake.rollout.requests).toHaveLength(2), {timeout: 20_000})
+    // In the rollout itself, past helm's return (the watch starts with helm, so it is asked earlier).
+    await vi.waitFor(
+      () => {
+        expect(fake.rollout.requests).toHaveLength(2)
+        expect(fake.rollout.judging).toBe(1)
+      },
+      {timeout: 20_000},
+    )
     dev.loop.stop()
     dev.loop.stop()
     expect(await dev.running).toEqual({iterations: 1, failed: 1})

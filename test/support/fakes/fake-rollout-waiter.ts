@@ -97,6 +97,8 @@ export class FakeRolloutWaiter implements RolloutWaiter {
 
   /** Waits started and not yet ended: an up must leave none behind. */
   watching = 0
+  /** Waits past helm's return, in the rollout itself (a scripted `hang` stays here until aborted). */
+  judging = 0
 
   async wait(request: TrackRequest): Promise<RolloutOutcome> {
     this.watching++
@@ -119,7 +121,12 @@ export class FakeRolloutWaiter implements RolloutWaiter {
     this.beforeWait?.()
     const next = this.script.shift() ?? {status: 'rolled-out'}
     const deployments = request.deployments ?? []
-    await work(next.status === 'hang' ? 60 * 60 * 1000 : 0, signal, 'rollout wait', this.sawAbort)
+    this.judging++
+    try {
+      await work(next.status === 'hang' ? 60 * 60 * 1000 : 0, signal, 'rollout wait', this.sawAbort)
+    } finally {
+      this.judging--
+    }
     for (const name of deployments) {
       onProgress?.({
         deployment: name,
