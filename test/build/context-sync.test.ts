@@ -140,6 +140,13 @@ describe('filterEntries', () => {
     expect(paths(filterEntries(entries, {}))).toEqual(paths(entries))
   })
 
+  it("keeps everything for the context's root, as a COPY . source can name it", () => {
+    expect(paths(filterEntries(entries, {followPaths: ['.']}))).toEqual(paths(entries))
+    expect(paths(filterEntries(entries, {includePatterns: ['/'], excludePatterns: ['docs']}))).not.toContain(
+      'docs/readme.md',
+    )
+  })
+
   it('keeps only what include patterns name (how the Dockerfile and .dockerignore are fetched)', () => {
     expect(paths(filterEntries(entries, {includePatterns: ['.dockerignore']}))).toEqual(['.dockerignore'])
     expect(paths(filterEntries(entries, {includePatterns: ['src']}))).toEqual([

@@ -171,7 +171,7 @@ export async function contextEntries(context: BuildContext, dockerfileText: stri
     else entries.push(await diskEntry(context, file))
   }
   for (const folder of context.emptyFolders)
-    for (const path of [...parentsOf(folder), folder]) folders.add(path)
+    for (const above of [...parentsOf(folder), folder]) folders.add(above)
   for (const folder of folders) entries.push(await diskEntry(context, folder))
   return sortInWalkOrder(entries)
 }
@@ -217,7 +217,9 @@ function sortInWalkOrder(entries: SyncEntry[]): SyncEntry[] {
  */
 export function filterEntries(entries: readonly SyncEntry[], filter: SyncFilter): SyncEntry[] {
   const included = [...(filter.includePatterns ?? []), ...followedPaths(entries, filter.followPaths ?? [])]
-  const includes = included.length > 0 ? dockerignorePatterns(included) : undefined
+  // The context's root (`.`, as a `COPY . .` source can arrive) includes everything.
+  const everything = included.some((pattern) => ['', '.', '/'].includes(path.posix.normalize(pattern || '.')))
+  const includes = included.length > 0 && !everything ? dockerignorePatterns(included) : undefined
   const excludes = filter.excludePatterns?.length ? dockerignorePatterns(filter.excludePatterns) : undefined
   const kept = entries.filter(
     (entry) =>
