@@ -1,7 +1,7 @@
 import {DockerfileParser} from 'dockerfile-ast'
 
 /** Docker Hub, as a build names it when a FROM line names no registry. */
-export const DOCKER_HUB = 'docker.io'
+const DOCKER_HUB = 'docker.io'
 
 /**
  * The registries a Dockerfile's FROM lines pull from: the one an image names, else Docker Hub; an

@@ -19,6 +19,11 @@ import type {BuildRequest, ContextSent} from './image-builder.js'
 
 /** The name of the error a refused BuildKit session raises (its module loads only with BuildKit). */
 export const SESSION_REFUSED = 'SessionRefusedError'
+
+/** Whether the engine refused (or never answered) a BuildKit session: the classic builder will do. */
+export function isSessionRefused(error: unknown): error is Error {
+  return error instanceof Error && error.name === SESSION_REFUSED
+}
 /** The Dockerfile's name in the folder the BuildKit session serves it from. */
 const SESSION_DOCKERFILE = 'Dockerfile'
 
@@ -149,12 +154,15 @@ async function baseImageLogins(
 ): Promise<Record<string, object> | undefined> {
   if (!credentials) return undefined
   // The Dockerfile parser loads only for a classic build.
-  const {baseImageRegistries, DOCKER_HUB} = await import('./base-image-registries.js')
+  const [{baseImageRegistries}, {dockerConfigKey}] = await Promise.all([
+    import('./base-image-registries.js'),
+    import('../registry/docker-credentials.js'),
+  ])
   const config: Record<string, object> = {}
   for (const host of baseImageRegistries(dockerfileText)) {
     const login = await credentials(host)
     if (login === null) continue
-    const key = host === DOCKER_HUB ? 'https://index.docker.io/v1/' : host
+    const key = dockerConfigKey(host)
     config[key] =
       login.username === ''
         ? {identitytoken: login.secret, serveraddress: key}

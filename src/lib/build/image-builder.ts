@@ -1,7 +1,7 @@
 import {BadInputError, BuildError, InterruptedError, isTodoDeployError} from '../errors.js'
 import type {BuildContext} from './build-context.js'
 import {
-  SESSION_REFUSED,
+  isSessionRefused,
   submitClassic,
   submitToBuildkit,
   type BuildSubmission,
@@ -175,7 +175,7 @@ export class DockerImageBuilder implements ImageBuilder {
         return await submitToBuildkit(this.engine, request, ref, onProgress, this.options)
       } catch (error) {
         // An engine that reports a BuildKit-capable API but refuses sessions (a Docker-compatible engine).
-        if (!(error instanceof Error && error.name === SESSION_REFUSED)) throw error
+        if (!isSessionRefused(error)) throw error
         this.buildkit = Promise.resolve(false)
       }
     }
@@ -343,7 +343,7 @@ export async function probeBuilder(
     session.close()
     return {builder: 'buildkit', reason: 'the engine opened a BuildKit session'}
   } catch (error) {
-    if (!(error instanceof Error && error.name === SESSION_REFUSED)) throw error
+    if (!isSessionRefused(error)) throw error
     return {builder: 'classic', reason: `the engine refused a BuildKit session: ${error.message}`}
   }
 }

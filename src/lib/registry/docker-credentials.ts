@@ -38,6 +38,11 @@ const DOCKER_HUB_HOSTS = new Set(['docker.io', 'index.docker.io', 'registry-1.do
 const TOKEN_USERNAME = '<token>'
 const HELPER_TIMEOUT_MS = 30_000
 
+/** The key the Docker config (and `X-Registry-Config`) keeps a registry's login under. */
+export function dockerConfigKey(host: string): string {
+  return DOCKER_HUB_HOSTS.has(host) ? DOCKER_HUB_KEY : host
+}
+
 export interface DockerCredentialsOptions {
   runner: ProcessRunner
   /** `DOCKER_CONFIG` and `HOME` are read from here; helpers run with it. */
@@ -68,7 +73,7 @@ export class DockerCredentials {
     const file = this.configFile()
     const config = readDockerConfig(file)
     if (config === null) return null
-    const key = DOCKER_HUB_HOSTS.has(host) ? DOCKER_HUB_KEY : host
+    const key = dockerConfigKey(host)
     const helper = config.credHelpers?.[key] ?? config.credHelpers?.[host] ?? config.credsStore
     if (helper !== undefined && helper !== '') return this.fromHelper(helper, host, key, file)
     return fromAuths(config, host, key, file)
