@@ -34,7 +34,7 @@ async function drain(stream: Readable): Promise<string> {
 
 // Under CI these must run: a missing docker-registry or Docker Engine fails them instead of skipping.
 describe.skipIf(!(dockerAvailable && registryAvailable) && !inCI)(
-  'a BuildKit build FROM a private base image, on the real engine and a real registry with htpasswd auth',
+  'a build FROM a private base image, on the real engine and a real registry with htpasswd auth',
   () => {
     let registry: RunningRegistry
     let login: TestDockerLogin
@@ -137,6 +137,26 @@ describe.skipIf(!(dockerAvailable && registryAvailable) && !inCI)(
         expect((error as BuildError).message).toContain(base.slice(0, base.lastIndexOf(':')))
         expect((error as BuildError).message).toMatch(
           /401 Unauthorized|no basic auth credentials|unauthorized/,
+        )
+      },
+    )
+
+    it.each(builders)(
+      'goes on anonymously in %s when the credential helper fails, and says so',
+      async (_builder, builderEnv) => {
+        const builder = new DockerImageBuilder(dockerFromEnv({...engineEnv, ...builderEnv}), {
+          credentials: async () => {
+            throw new Error('docker-credential-gone is not installed')
+          },
+        })
+        const {lines, outcome} = await buildFromBase(builder)
+        const error = await outcome.catch((caught: unknown) => caught)
+        // The registry's own refusal, not the helper's: a public base image would have been pulled.
+        expect((error as BuildError).message).toMatch(
+          /401 Unauthorized|no basic auth credentials|unauthorized/,
+        )
+        expect(lines).toContain(
+          `no Docker login for ${registry.host} (docker-credential-gone is not installed): pulling its images anonymously`,
         )
       },
     )

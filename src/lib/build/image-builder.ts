@@ -170,16 +170,17 @@ export class DockerImageBuilder implements ImageBuilder {
     ref: string,
     onProgress: (line: string) => void,
   ): Promise<BuildSubmission> {
+    const credentials = this.options.credentials && anonymousOnFailure(this.options.credentials, onProgress)
     if (await this.usesBuildkit()) {
       try {
-        return await submitToBuildkit(this.engine, request, ref, onProgress, this.options)
+        return await submitToBuildkit(this.engine, request, ref, onProgress, {...this.options, credentials})
       } catch (error) {
         // An engine that reports a BuildKit-capable API but refuses sessions (a Docker-compatible engine).
         if (!isSessionRefused(error)) throw error
         this.buildkit = Promise.resolve(false)
       }
     }
-    return submitClassic(this.engine, request, ref, this.options.credentials)
+    return submitClassic(this.engine, request, ref, credentials)
   }
 
   private usesBuildkit(): Promise<boolean> {
@@ -295,6 +296,25 @@ export class DockerImageBuilder implements ImageBuilder {
     if (error === undefined || isEngineUnreachable(error))
       return engineUnreachableError(this.engine.address, error, during)
     return error instanceof Error ? error : new Error(String(error))
+  }
+}
+
+/**
+ * A login lookup that never stops a build: a credential helper that fails (a `credsStore` whose program
+ * is gone is common) leaves the pull anonymous, which public base images need, and the progress says so.
+ */
+function anonymousOnFailure(
+  credentials: NonNullable<SubmitOptions['credentials']>,
+  onProgress: (line: string) => void,
+): NonNullable<SubmitOptions['credentials']> {
+  return async (host) => {
+    try {
+      return await credentials(host)
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error)
+      onProgress(`no Docker login for ${host} (${reason}): pulling its images anonymously`)
+      return null
+    }
   }
 }
 
