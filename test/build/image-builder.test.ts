@@ -6,7 +6,7 @@ import {afterAll, describe, expect, it} from 'vitest'
 
 import {BuildContext} from '../../src/lib/build/build-context.js'
 import {dockerFromEnv} from '../../src/lib/build/docker-engine.js'
-import {DockerImageBuilder, type BuildRequest} from '../../src/lib/build/image-builder.js'
+import {DockerImageBuilder, probeBuilder, type BuildRequest} from '../../src/lib/build/image-builder.js'
 import {BuildError, ExitCode, InterruptedError, PrerequisiteError} from '../../src/lib/errors.js'
 import {
   appContext,
@@ -305,6 +305,19 @@ describe.skipIf(!dockerAvailable && !inCI)('DockerImageBuilder with BuildKit: th
     expect(await build('c-000000000002')).toEqual([
       'context: sent 1 of the 42 files the build reads (14 B); the engine had the rest',
     ])
+  })
+})
+
+describe.skipIf(!dockerAvailable && !inCI)('probeBuilder on the real engine (what doctor reports)', () => {
+  it('finds BuildKit, and a session opened and closed at once leaves nothing behind to crash on', async () => {
+    const engine = dockerFromEnv({DOCKER_HOST: `unix://${dockerSocket}`})
+    const version = await engine.docker.version()
+    // Node's HTTP/2 used to crash (an uncaught TypeError) about once in a hundred such sessions.
+    for (let round = 0; round < 200; round++)
+      expect(await probeBuilder(engine, version)).toEqual({
+        builder: 'buildkit',
+        reason: 'the engine opened a BuildKit session',
+      })
   })
 })
 

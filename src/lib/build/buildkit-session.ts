@@ -161,6 +161,10 @@ export class BuildkitSession {
     }
     server.createConnectionInjector(grpc.ServerCredentials.createInsecure()).injectConnection(socket)
     this.server = server
+    // The daemon's first HTTP/2 frames can arrive with the upgrade; Node hands them to the new HTTP/2
+    // session on the next tick and crashes if the session was closed before (nodejs/node#35475): a
+    // session that is opened and closed at once (doctor's probe) must let that tick pass first.
+    await new Promise((resolve) => setImmediate(resolve))
   }
 
   /** One file sync the daemon started: which folder, filtered by the patterns it sent. */
