@@ -8,7 +8,7 @@ import {writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {performance} from 'node:perf_hooks'
 
-import type {ImageBuilder} from '../src/lib/build/image-builder.js'
+import type {ImageBuilder} from '../src/lib/image/image-builder.js'
 import type {ResolvedConfig} from '../src/lib/config/load.js'
 import type {ChangeSet} from '../src/lib/dev/change-set.js'
 import {DevLoop, type DevLoopEvent} from '../src/lib/dev/dev-loop.js'

@@ -7,7 +7,7 @@ import {DockerfileParser} from 'dockerfile-ast'
 import {beforeEach, describe, expect, test, vi} from 'vitest'
 
 import Doctor from '../../src/commands/doctor.js'
-import {BuildContext} from '../../src/lib/build/build-context.js'
+import {BuildContext} from '../../src/lib/image/build-context.js'
 import {loadConfig} from '../../src/lib/config/load.js'
 import type {DoctorCheck} from '../../src/lib/doctor/doctor.js'
 import {SPEC_A_SECRETS} from '../cli/doctor-env.js'

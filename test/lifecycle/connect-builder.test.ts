@@ -5,7 +5,7 @@ import path from 'node:path'
 
 import {afterEach, describe, expect, it} from 'vitest'
 
-import {BuildContext} from '../../src/lib/build/build-context.js'
+import {BuildContext} from '../../src/lib/image/build-context.js'
 import {loadConfig} from '../../src/lib/config/load.js'
 import {connect} from '../../src/lib/lifecycle/connect.js'
 import {ExecaProcessRunner} from '../../src/lib/process/runner.js'

@@ -1,6 +1,6 @@
 import {afterAll, describe, expect, test} from 'vitest'
 
-import type {ServiceImagePlan} from '../../src/lib/build/service-image.js'
+import type {ServiceImagePlan} from '../../src/lib/image/service-image.js'
 import type {ImageLoadStrategy} from '../../src/lib/cluster/image-load-strategy.js'
 import {BadInputError} from '../../src/lib/errors.js'
 import type {ReleaseInfo, ReleaseRevision, ReleaseStatus} from '../../src/lib/helm/helm-client.js'

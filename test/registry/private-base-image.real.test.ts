@@ -5,9 +5,9 @@ import type {Readable} from 'node:stream'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {BuildContext} from '../../src/lib/build/build-context.js'
-import {dockerFromEnv} from '../../src/lib/build/docker-engine.js'
-import {DockerImageBuilder} from '../../src/lib/build/image-builder.js'
+import {BuildContext} from '../../src/lib/image/build-context.js'
+import {dockerFromEnv} from '../../src/lib/image/docker-engine.js'
+import {DockerImageBuilder} from '../../src/lib/image/image-builder.js'
 import {BuildError} from '../../src/lib/errors.js'
 import {ExecaProcessRunner} from '../../src/lib/process/runner.js'
 import {DockerCredentials} from '../../src/lib/registry/docker-credentials.js'

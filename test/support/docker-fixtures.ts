@@ -11,7 +11,7 @@ import {dockerSocket} from './real-components.js'
 /** Images built by tests live under this prefix, so cleanup can never touch a real image. */
 export const TEST_REPOSITORY_PREFIX = 'todo-deploy-test-'
 export const BUSYBOX = '/bin/busybox'
-export const buildFixtures = fileURLToPath(new URL('../fixtures/build/', import.meta.url))
+export const buildFixtures = fileURLToPath(new URL('../fixtures/image/', import.meta.url))
 
 export function testDocker(): Docker {
   return new Docker({socketPath: dockerSocket})
@@ -30,7 +30,7 @@ export async function busyboxContext(files: Record<string, string> = {}): Promis
 }
 
 /**
- * A copy of test/fixtures/build/app plus busybox and the files git would not keep in the fixture
+ * A copy of test/fixtures/image/app plus busybox and the files git would not keep in the fixture
  * (node_modules, .env, *.log are git-ignored in this repository).
  */
 export async function appContext(): Promise<string> {

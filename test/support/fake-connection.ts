@@ -1,5 +1,5 @@
-import {ContentTagger} from '../../src/lib/build/content-tag.js'
-import type {ImageBuilder} from '../../src/lib/build/image-builder.js'
+import {ContentTagger} from '../../src/lib/image/content-tag.js'
+import type {ImageBuilder} from '../../src/lib/image/image-builder.js'
 import type {ResolvedConfig} from '../../src/lib/config/load.js'
 import type {Connection} from '../../src/lib/lifecycle/ports.js'
 import {imageTagsOf} from '../../src/lib/lifecycle/release-tags.js'

@@ -4,7 +4,7 @@ import {fileURLToPath} from 'node:url'
 
 import type {V1Node} from '@kubernetes/client-node'
 
-import type {ImageBuilder} from '../../src/lib/build/image-builder.js'
+import type {ImageBuilder} from '../../src/lib/image/image-builder.js'
 import {nodeStatusOf, type ClusterNodes, type NodeReader} from '../../src/lib/cluster/cluster-nodes.js'
 import type {ProcessRunner, RunResult} from '../../src/lib/process/runner.js'
 import {fixture} from '../cluster/support/scripted-runner.js'

@@ -42,8 +42,8 @@ export class SystemPreflight implements PreflightProbes {
   async dockerEngine(): Promise<{version: string; address: string}> {
     // dockerode loads with the first probe that needs it, not with every command that imports this module.
     const [{dockerFromEnv, engineUnreachableError}, {probeBuilder}] = await Promise.all([
-      import('../build/docker-engine.js'),
-      import('../build/image-builder.js'),
+      import('../image/docker-engine.js'),
+      import('../image/image-builder.js'),
     ])
     const engine = dockerFromEnv(this.env)
     try {

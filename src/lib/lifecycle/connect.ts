@@ -2,8 +2,8 @@ import {createHash} from 'node:crypto'
 import {homedir} from 'node:os'
 import path from 'node:path'
 
-import {ContentTagger} from '../build/content-tag.js'
-import {LazyImageBuilder} from '../build/lazy-image-builder.js'
+import {ContentTagger} from '../image/content-tag.js'
+import {LazyImageBuilder} from '../image/lazy-image-builder.js'
 import {CachedClusterTarget} from '../cluster/cached-cluster-target.js'
 import {SharedNodeReader} from '../cluster/cluster-nodes.js'
 import {detectClusterKind} from '../cluster/cluster-kind.js'
@@ -110,8 +110,8 @@ export function connect(resolved: ResolvedConfig, options: ConnectOptions): Conn
     images: (builderEnv) =>
       new LazyImageBuilder(async () => {
         const [{DockerImageBuilder}, {dockerFromEnv}, {DockerCredentials}] = await Promise.all([
-          import('../build/image-builder.js'),
-          import('../build/docker-engine.js'),
+          import('../image/image-builder.js'),
+          import('../image/docker-engine.js'),
           import('../registry/docker-credentials.js'),
         ])
         // minikube's docker-env names its engine; the user's choice of builder still applies to it.

@@ -1,5 +1,5 @@
-import type {ContentTagger} from '../build/content-tag.js'
-import type {ImageBuilder} from '../build/image-builder.js'
+import type {ContentTagger} from '../image/content-tag.js'
+import type {ImageBuilder} from '../image/image-builder.js'
 import type {ClusterKind} from '../cluster/cluster-kind.js'
 import type {NodeReader} from '../cluster/cluster-nodes.js'
 import type {ClusterTarget} from '../cluster/cluster-target.js'

@@ -17,7 +17,7 @@ export type {Renderer} from './phase-runner.js'
 export type {HeldLock, HelmAction, ServiceImageOutcome, UpOptions, UpResult} from './up/run.js'
 export type {UpPlan, ServicePlan, HelmDecision} from './up/plan.js'
 export {planUp} from './up/plan.js'
-export {CheckedRenders} from './up/release-values.js'
+export {CheckedRenders} from './up/checked-renders.js'
 
 /** A phase body: reads and changes the run, reports progress lines, returns its outcome. */
 type UpStep = (run: UpRun, report: (line: string) => void) => Promise<PhaseOutcome>

@@ -2,9 +2,9 @@ import type {Readable} from 'node:stream'
 
 import type {AuthConfig} from 'dockerode'
 
-import {engineUnreachableError, isEngineUnreachable, type DockerEngine} from '../build/docker-engine.js'
-import {forEachLine} from '../build/engine-stream.js'
-import {formatTransferSize} from '../build/image-size.js'
+import {engineUnreachableError, isEngineUnreachable, type DockerEngine} from '../image/docker-engine.js'
+import {forEachLine} from '../image/engine-stream.js'
+import {formatTransferSize} from '../image/image-size.js'
 import {InterruptedError, PrerequisiteError} from '../errors.js'
 import {registryRepository, repositoryPath, type RegistryAddress} from './registry-address.js'
 import type {RegistryClient} from './registry-client.js'

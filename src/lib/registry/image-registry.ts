@@ -79,7 +79,7 @@ export class DockerConfigRegistry implements ImageRegistry {
         this.credentials.forRegistry(this.address.host),
         import('./registry-client.js'),
         import('./image-pusher.js'),
-        import('../build/docker-engine.js'),
+        import('../image/docker-engine.js'),
       ])
       const client = new RegistryClient(this.address, credential)
       const pusher = new DockerImagePusher(dockerFromEnv(this.env), this.address, client, credential)

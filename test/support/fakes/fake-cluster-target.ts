@@ -1,4 +1,4 @@
-import type {ImageBuilder} from '../../../src/lib/build/image-builder.js'
+import type {ImageBuilder} from '../../../src/lib/image/image-builder.js'
 import type {ClusterKind} from '../../../src/lib/cluster/cluster-kind.js'
 import type {
   ClusterTarget,

@@ -6,7 +6,7 @@ import type {
   ImageBuilder,
   ImageInfo,
   ListedImage,
-} from '../../../src/lib/build/image-builder.js'
+} from '../../../src/lib/image/image-builder.js'
 import {BuildError} from '../../../src/lib/errors.js'
 import {work} from './abortable-work.js'
 import type {CallLog} from './call-log.js'

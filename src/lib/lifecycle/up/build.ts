@@ -1,4 +1,4 @@
-import {ensureServiceImage} from '../../build/service-image.js'
+import {ensureServiceImage} from '../../image/service-image.js'
 import type {ServicePlan} from './plan.js'
 import type {UpRun} from './run.js'
 

@@ -3,7 +3,7 @@ import {
   tagServiceImage,
   type ServiceImagePlan,
   type TaggedServiceImage,
-} from '../../build/service-image.js'
+} from '../../image/service-image.js'
 import type {ClusterNodes} from '../../cluster/cluster-nodes.js'
 import {chooseImageLoadStrategy, type ImageLoadStrategy} from '../../cluster/image-load-strategy.js'
 import type {ResolvedConfig} from '../../config/load.js'

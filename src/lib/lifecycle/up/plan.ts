@@ -1,6 +1,6 @@
 import {stringify} from 'yaml'
 
-import type {ServiceImagePlan} from '../../build/service-image.js'
+import type {ServiceImagePlan} from '../../image/service-image.js'
 import {nodesListing, type ClusterNodes} from '../../cluster/cluster-nodes.js'
 import type {ImageLoadStrategy} from '../../cluster/image-load-strategy.js'
 import type {ResolvedConfig} from '../../config/load.js'
@@ -186,7 +186,10 @@ function planPush(observed: UpObservation, pushed: RegistryImageState | undefine
   const {ref, remoteDigest} = pushed
   if (remoteDigest === null) return {action: 'push', reason: `registry ${registry.host} has no ${ref}`}
   if (pushed.pushedDigests.includes(remoteDigest))
-    return {action: 'skip', reason: `${ref} is already in ${registry.host} with the same digest ${remoteDigest}`}
+    return {
+      action: 'skip',
+      reason: `${ref} is already in ${registry.host} with the same digest ${remoteDigest}`,
+    }
   return {
     action: 'push',
     reason: `registry ${registry.host} holds ${remoteDigest} under ${ref}, which this image was not pushed as`,
@@ -312,8 +315,7 @@ function planOnFailure(
         }
       : {
           action: 'keep',
-          reason:
-            `--no-rollback: the failed first install of release ${release} stays for inspection; \`todo-deploy status\` shows it, \`todo-deploy up\` installs again once the cause is fixed, \`todo-deploy down\` removes it`,
+          reason: `--no-rollback: the failed first install of release ${release} stays for inspection; \`todo-deploy status\` shows it, \`todo-deploy up\` installs again once the cause is fixed, \`todo-deploy down\` removes it`,
         }
   }
   if (!request.rollbackOnFailure)

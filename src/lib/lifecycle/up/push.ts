@@ -29,7 +29,8 @@ export async function pushImages(run: UpRun, report: (line: string) => void): Pr
     if (entry) {
       entry.pushed = outcome.pushed
       entry.digest = outcome.digest
-      if (!outcome.pushed) entry.pushSkipReason = `already in ${registry.address.host} with digest ${outcome.digest}`
+      if (!outcome.pushed)
+        entry.pushSkipReason = `already in ${registry.address.host} with digest ${outcome.digest}`
     }
     if (outcome.pushed) pushed.push(outcome.ref)
   }

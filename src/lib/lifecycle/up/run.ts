@@ -1,4 +1,4 @@
-import type {ContextSent} from '../../build/image-builder.js'
+import type {ContextSent} from '../../image/image-builder.js'
 import type {ImageLoadStrategy} from '../../cluster/image-load-strategy.js'
 import type {ResolvedConfig} from '../../config/load.js'
 import type {ServiceName} from '../../config/schema.js'
@@ -12,7 +12,7 @@ import type {Renderer} from '../phase-runner.js'
 import type {FailedFirstInstall} from '../failed-first-install.js'
 import type {Connection} from '../ports.js'
 import type {UpObservation, UpPlan, UpRequest} from './plan.js'
-import type {CheckedRenders} from './release-values.js'
+import type {CheckedRenders} from './checked-renders.js'
 
 export interface UpOptions extends UpRequest {
   /** false with `--no-wait`: stop after Helm. */

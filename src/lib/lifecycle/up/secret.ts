@@ -15,6 +15,7 @@ export async function applySecret(run: UpRun): Promise<PhaseOutcome> {
   })
   const pull = await applyPullSecret(run.resolved, run.connection)
   const also = pull === null ? '' : `; ${pull.summary}`
-  if (!applied.changed && !pull?.changed) return {skip: `${target} already holds these ${run.secrets.length} keys${also}`}
+  if (!applied.changed && !pull?.changed)
+    return {skip: `${target} already holds these ${run.secrets.length} keys${also}`}
   return `${run.secrets.length} keys written to ${target}${also}`
 }

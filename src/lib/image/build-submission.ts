@@ -9,7 +9,7 @@ import {BuildkitTrace} from './buildkit-trace.js'
 import {packBuildContext, unreadableContextFile} from './context-archive.js'
 import type {SyncEntry} from './context-sync.js'
 import type {DockerEngine} from './docker-engine.js'
-import type {BuildRequest, ContextSent} from './image-builder.js'
+import type {BuildRequest, ContextSent} from './build-request.js'
 
 /**
  * How a build reaches the engine: through a BuildKit session (`submitToBuildkit`) or as a tar body to the
@@ -17,13 +17,6 @@ import type {BuildRequest, ContextSent} from './image-builder.js'
  * `DockerImageBuilder`. See docs/buildkit.md.
  */
 
-/** The name of the error a refused BuildKit session raises (its module loads only with BuildKit). */
-export const SESSION_REFUSED = 'SessionRefusedError'
-
-/** Whether the engine refused (or never answered) a BuildKit session: the classic builder will do. */
-export function isSessionRefused(error: unknown): error is Error {
-  return error instanceof Error && error.name === SESSION_REFUSED
-}
 /** The Dockerfile's name in the folder the BuildKit session serves it from. */
 const SESSION_DOCKERFILE = 'Dockerfile'
 

@@ -1,7 +1,5 @@
 import {BadInputError, BuildError, InterruptedError, isTodoDeployError} from '../errors.js'
-import type {BuildContext} from './build-context.js'
 import {
-  isSessionRefused,
   submitClassic,
   submitToBuildkit,
   type BuildSubmission,
@@ -16,6 +14,10 @@ import {
 } from './docker-engine.js'
 import {forEachLine} from './engine-stream.js'
 import {formatTransferSize} from './image-size.js'
+import {isSessionRefused} from './session-refused.js'
+import type {BuildRequest, ContextSent} from './build-request.js'
+
+export type {BuildRequest, ContextSent} from './build-request.js'
 
 export interface ImageInfo {
   id: string
@@ -28,38 +30,12 @@ export interface ListedImage extends ImageInfo {
   createdAt: Date
 }
 
-export interface BuildRequest {
-  context: BuildContext
-  dockerfileText: string
-  /** Where the Dockerfile is, for error messages. */
-  dockerfilePath: string
-  /** Image name, e.g. `todo-frontend`. */
-  repository: string
-  /** The content tag; the image is also tagged `latest`. */
-  tag: string
-  buildArgs?: Readonly<Record<string, string>>
-  /** e.g. `linux/amd64`; the engine's own platform when unset. */
-  platform?: string
-  /** Aborting closes the connection, which makes the engine stop the build. */
-  signal?: AbortSignal
-}
-
 export interface BuiltImage extends ImageInfo {
   /** `repository:tag` */
   ref: string
   tags: string[]
   /** What of the context went to the engine (BuildKit only: it asks just for what changed). */
   contextSent?: ContextSent
-}
-
-/**
- * The context files sent for a build: `files` of the `of` files the build looked at (BuildKit reads only
- * the paths its COPY and ADD steps name), `bytes` in all.
- */
-export interface ContextSent {
-  files: number
-  of: number
-  bytes: number
 }
 
 /** Builds and inspects images on one Docker Engine. */

@@ -14,7 +14,7 @@ import {
   type Packet,
   type SyncEntry,
 } from './context-sync.js'
-import {SESSION_REFUSED} from './build-submission.js'
+import {SessionRefusedError} from './session-refused.js'
 
 const FILE_SYNC = '/moby.filesync.v1.FileSync/DiffCopy'
 const HEALTH_CHECK = '/grpc.health.v1.Health/Check'
@@ -44,11 +44,6 @@ export interface SessionOptions {
 export interface RegistryLogin {
   username: string
   secret: string
-}
-
-/** A session the engine refused (an engine without BuildKit sessions answers 4xx). */
-class SessionRefusedError extends Error {
-  override readonly name = SESSION_REFUSED
 }
 
 /**

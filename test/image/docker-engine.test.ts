@@ -4,7 +4,7 @@ import path from 'node:path'
 
 import {afterAll, describe, expect, it} from 'vitest'
 
-import {builderFor, dockerFromEnv} from '../../src/lib/build/docker-engine.js'
+import {builderFor, dockerFromEnv} from '../../src/lib/image/docker-engine.js'
 import {ExitCode} from '../../src/lib/errors.js'
 import {removeDir} from '../support/docker-fixtures.js'
 import {dockerAvailable, dockerSocket, inCI} from '../support/real-components.js'

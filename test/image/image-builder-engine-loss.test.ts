@@ -5,9 +5,9 @@ import path from 'node:path'
 
 import {afterEach, describe, expect, it} from 'vitest'
 
-import {BuildContext} from '../../src/lib/build/build-context.js'
-import {dockerFromEnv} from '../../src/lib/build/docker-engine.js'
-import {DockerImageBuilder, probeBuilder} from '../../src/lib/build/image-builder.js'
+import {BuildContext} from '../../src/lib/image/build-context.js'
+import {dockerFromEnv} from '../../src/lib/image/docker-engine.js'
+import {DockerImageBuilder, probeBuilder} from '../../src/lib/image/image-builder.js'
 import {ExitCode} from '../../src/lib/errors.js'
 import {busyboxContext, removeDir} from '../support/docker-fixtures.js'
 

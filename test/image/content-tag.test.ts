@@ -4,8 +4,8 @@ import path from 'node:path'
 
 import {afterEach, describe, expect, it} from 'vitest'
 
-import {BuildContext} from '../../src/lib/build/build-context.js'
-import {CONTENT_HASH_CACHE_FILE, CONTENT_TAG_PATTERN, ContentTagger} from '../../src/lib/build/content-tag.js'
+import {BuildContext} from '../../src/lib/image/build-context.js'
+import {CONTENT_HASH_CACHE_FILE, CONTENT_TAG_PATTERN, ContentTagger} from '../../src/lib/image/content-tag.js'
 import {appContext, removeDir, writeFiles} from '../support/docker-fixtures.js'
 
 const DOCKERFILE = 'FROM scratch\nCOPY . /app\n'

@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
-import {baseImageRegistries} from '../../src/lib/build/base-image-registries.js'
+import {baseImageRegistries} from '../../src/lib/image/base-image-registries.js'
 
 describe('baseImageRegistries', () => {
   it('names the registries the FROM lines pull from, Docker Hub for an image without one', () => {

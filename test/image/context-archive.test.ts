@@ -5,8 +5,8 @@ import type {Readable} from 'node:stream'
 import tar from 'tar-stream'
 import {afterEach, describe, expect, it} from 'vitest'
 
-import {BuildContext} from '../../src/lib/build/build-context.js'
-import {RESERVED_DOCKERFILE_NAME, packBuildContext} from '../../src/lib/build/context-archive.js'
+import {BuildContext} from '../../src/lib/image/build-context.js'
+import {RESERVED_DOCKERFILE_NAME, packBuildContext} from '../../src/lib/image/context-archive.js'
 import {appContext, busyboxContext, removeDir} from '../support/docker-fixtures.js'
 
 interface TarEntry {

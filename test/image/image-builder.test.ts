@@ -4,9 +4,9 @@ import path from 'node:path'
 
 import {afterAll, describe, expect, it} from 'vitest'
 
-import {BuildContext} from '../../src/lib/build/build-context.js'
-import {dockerFromEnv} from '../../src/lib/build/docker-engine.js'
-import {DockerImageBuilder, probeBuilder, type BuildRequest} from '../../src/lib/build/image-builder.js'
+import {BuildContext} from '../../src/lib/image/build-context.js'
+import {dockerFromEnv} from '../../src/lib/image/docker-engine.js'
+import {DockerImageBuilder, probeBuilder, type BuildRequest} from '../../src/lib/image/image-builder.js'
 import {BuildError, ExitCode, InterruptedError, PrerequisiteError} from '../../src/lib/errors.js'
 import {
   appContext,

@@ -3,7 +3,7 @@ import {readFileSync} from 'node:fs'
 import protobuf from 'protobufjs/minimal.js'
 import {describe, expect, it} from 'vitest'
 
-import {BuildkitTrace} from '../../src/lib/build/buildkit-trace.js'
+import {BuildkitTrace} from '../../src/lib/image/buildkit-trace.js'
 
 /** A failing RUN as Docker Engine 20.10 streamed it (`POST /build?version=2`), one JSON message a line. */
 const FAILING_RUN = readFileSync(new URL('../fixtures/buildkit/failing-run.jsonl', import.meta.url), 'utf8')

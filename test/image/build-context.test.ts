@@ -3,7 +3,7 @@ import path from 'node:path'
 
 import {afterEach, describe, expect, it} from 'vitest'
 
-import {BuildContext} from '../../src/lib/build/build-context.js'
+import {BuildContext} from '../../src/lib/image/build-context.js'
 import {ExitCode} from '../../src/lib/errors.js'
 import {appContext, busyboxContext, removeDir, writeFiles} from '../support/docker-fixtures.js'
 

@@ -4,15 +4,15 @@ import path from 'node:path'
 
 import {afterAll, describe, expect, it} from 'vitest'
 
-import {ContentTagger} from '../../src/lib/build/content-tag.js'
-import {dockerFromEnv} from '../../src/lib/build/docker-engine.js'
-import {DockerImageBuilder} from '../../src/lib/build/image-builder.js'
-import {imageSizeWarning} from '../../src/lib/build/image-size.js'
+import {ContentTagger} from '../../src/lib/image/content-tag.js'
+import {dockerFromEnv} from '../../src/lib/image/docker-engine.js'
+import {DockerImageBuilder} from '../../src/lib/image/image-builder.js'
+import {imageSizeWarning} from '../../src/lib/image/image-size.js'
 import {
   ensureServiceImage,
   planServiceImage,
   type ServiceImageInput,
-} from '../../src/lib/build/service-image.js'
+} from '../../src/lib/image/service-image.js'
 import {ExitCode} from '../../src/lib/errors.js'
 import {
   appContext,

@@ -3,8 +3,8 @@ import {EventEmitter} from 'node:events'
 import type * as grpc from '@grpc/grpc-js'
 import {describe, expect, it} from 'vitest'
 
-import {sendPacket} from '../../src/lib/build/buildkit-session.js'
-import {PacketType, type Packet} from '../../src/lib/build/context-sync.js'
+import {sendPacket} from '../../src/lib/image/buildkit-session.js'
+import {PacketType, type Packet} from '../../src/lib/image/context-sync.js'
 
 /** A gRPC call whose send buffer is full: `write` says to wait for 'drain'. */
 function fullCall(): grpc.ServerDuplexStream<Packet, Packet> & EventEmitter {

@@ -3,7 +3,7 @@ import path from 'node:path'
 
 import {afterEach, describe, expect, it} from 'vitest'
 
-import {BuildContext} from '../../src/lib/build/build-context.js'
+import {BuildContext} from '../../src/lib/image/build-context.js'
 import {
   contentEntry,
   contextEntries,
@@ -15,7 +15,7 @@ import {
   sendEntries,
   type Packet,
   type SyncEntry,
-} from '../../src/lib/build/context-sync.js'
+} from '../../src/lib/image/context-sync.js'
 import {busyboxContext, removeDir, writeFiles} from '../support/docker-fixtures.js'
 
 const GO_DIR = 2 ** 31
