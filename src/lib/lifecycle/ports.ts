@@ -11,6 +11,7 @@ import type {SecretStore} from '../kube/secret-store.js'
 import type {StateRecordStore} from '../kube/state-record.js'
 import type {WorkloadSource} from '../kube/workload-source.js'
 import type {AppReach} from '../kube/app-reach.js'
+import type {ContainerFileSync} from '../kube/container-file-sync.js'
 import type {ImageRegistry} from '../registry/image-registry.js'
 import type {RegistryAddress} from '../registry/registry-address.js'
 import type {PodLogSource} from '../kube/rollout/pod-logs.js'
@@ -56,6 +57,8 @@ export interface Connection {
   registryAt(address: RegistryAddress): ImageRegistry
   /** The app from this machine: whether a URL answers, and port-forwards to a Service. */
   reach: AppReach
+  /** `dev` live sync: changed files into running containers through the exec API. */
+  fileSync?: ContainerFileSync
   /** Stops the connection's background work (watches, timers). */
   close(): void
 }
