@@ -50,38 +50,24 @@ export class TodoDeployError extends Error {
   }
 }
 
-export class BadInputError extends TodoDeployError {
-  constructor(message: string, options: ErrorDetails = {}) {
-    super(ExitCode.BadInput, message, options)
-    this.name = 'BadInputError'
+/** The TodoDeployError of one exit code: the classes below differ only in the code and the name. */
+function errorWithExitCode(exitCode: ExitCode, name: string) {
+  return class extends TodoDeployError {
+    constructor(message: string, options: ErrorDetails = {}) {
+      super(exitCode, message, options)
+      this.name = name
+    }
   }
 }
 
-export class PrerequisiteError extends TodoDeployError {
-  constructor(message: string, options: ErrorDetails = {}) {
-    super(ExitCode.Prerequisite, message, options)
-    this.name = 'PrerequisiteError'
-  }
-}
+export class BadInputError extends errorWithExitCode(ExitCode.BadInput, 'BadInputError') {}
+export class PrerequisiteError extends errorWithExitCode(ExitCode.Prerequisite, 'PrerequisiteError') {}
+export class BuildError extends errorWithExitCode(ExitCode.BuildFailed, 'BuildError') {}
+export class DeployError extends errorWithExitCode(ExitCode.DeployFailed, 'DeployError') {}
 
-export class BuildError extends TodoDeployError {
-  constructor(message: string, options: ErrorDetails = {}) {
-    super(ExitCode.BuildFailed, message, options)
-    this.name = 'BuildError'
-  }
-}
-
-export class DeployError extends TodoDeployError {
-  constructor(message: string, options: ErrorDetails = {}) {
-    super(ExitCode.DeployFailed, message, options)
-    this.name = 'DeployError'
-  }
-}
-
-export class InterruptedError extends TodoDeployError {
+export class InterruptedError extends errorWithExitCode(ExitCode.Interrupted, 'InterruptedError') {
   constructor(message = 'interrupted', options: ErrorDetails = {}) {
-    super(ExitCode.Interrupted, message, options)
-    this.name = 'InterruptedError'
+    super(message, options)
   }
 }
 

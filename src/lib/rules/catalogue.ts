@@ -93,4 +93,31 @@ export interface RuleViolation {
   fix: string
 }
 
+/** How a check says one thing is wrong with the object it looks at. */
+export type ReportViolation = (
+  id: RuleId,
+  severity: RuleSeverity,
+  field: string,
+  message: string,
+  fix: string,
+) => void
+
+/** Reports into `violations` as problems of `object`, each field under `fieldPrefix` when there is one. */
+export function violationReporter(
+  violations: RuleViolation[],
+  object: string,
+  fieldPrefix?: string,
+): ReportViolation {
+  return (id, severity, field, message, fix) => {
+    violations.push({
+      id,
+      severity,
+      object,
+      field: fieldPrefix === undefined ? field : `${fieldPrefix}.${field}`,
+      message,
+      fix,
+    })
+  }
+}
+
 export const RULE_IDS = Object.keys(RULES) as RuleId[]

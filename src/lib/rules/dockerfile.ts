@@ -1,6 +1,6 @@
 import {DockerfileParser, type Instruction} from 'dockerfile-ast'
 
-import type {RuleViolation} from './catalogue.js'
+import {violationReporter, type RuleViolation} from './catalogue.js'
 import {parseImageReference} from './image-reference.js'
 
 export interface DockerfileCheckOptions {
@@ -31,13 +31,7 @@ export function checkDockerfile(text: string, options: DockerfileCheckOptions): 
   const stages = splitStages(text)
   const at = (instruction: Instruction) => `line ${instruction.getRange().start.line + 1}`
   const violations: RuleViolation[] = []
-  const report = (
-    id: RuleViolation['id'],
-    severity: RuleViolation['severity'],
-    field: string,
-    message: string,
-    fix: string,
-  ) => violations.push({id, severity, object: options.path, field, message, fix})
+  const report = violationReporter(violations, options.path)
 
   const final = stages.at(-1)
   if (!final) {

@@ -1,4 +1,4 @@
-import type {RuleViolation} from './catalogue.js'
+import {violationReporter, type ReportViolation, type RuleViolation} from './catalogue.js'
 import {checkImageReference} from './image-reference.js'
 import type {K8sObject} from './kubernetes-object.js'
 import {formatCpu, formatMemory, parseQuantity} from './quantity.js'
@@ -20,10 +20,14 @@ const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'Repli
 const SINGLE_NODE_CLUSTERS = new Set(['minikube', 'kind', 'k3d', 'docker-desktop'])
 const MAX_REPLICAS_SINGLE_NODE = 4
 const RECOMMENDED_REPLICAS = 2
-const CPU_REQUEST_MIN = 0.1
-const CPU_LIMIT_MAX = 1
-const MEMORY_REQUEST_MIN = 128 * 2 ** 20
-const MEMORY_LIMIT_MAX = 2 ** 30
+
+/** A request under its bound or a limit over it is warned about (k8s.cpu.bounds, k8s.memory.bounds). */
+const RESOURCE_BOUNDS = [
+  ['requests', 'cpu', 0.1, 'is below 100m: the pod starves under load', 'request at least 100m'],
+  ['limits', 'cpu', 1, 'is above 1000m', 'limit cpu to at most 1000m on a local cluster'],
+  ['requests', 'memory', 128 * 2 ** 20, 'is below 128Mi', 'request at least 128Mi'],
+  ['limits', 'memory', 2 ** 30, 'is above 1Gi', 'limit memory to at most 1Gi on a local cluster'],
+] as const
 
 interface Workload {
   object: K8sObject
@@ -60,13 +64,7 @@ function checkWorkload(
   const template = record(spec.template)
   const podLabels = strings(record(template.metadata).labels)
   const selector = strings(record(spec.selector).matchLabels)
-  const report = (
-    id: RuleViolation['id'],
-    severity: RuleViolation['severity'],
-    field: string,
-    message: string,
-    fix: string,
-  ) => violations.push({id, severity, object: label, field, message, fix})
+  const report = violationReporter(violations, label)
 
   const mismatched = Object.entries(selector).filter(([key, value]) => podLabels[key] !== value)
   if (Object.keys(selector).length === 0) {
@@ -138,13 +136,7 @@ function checkContainer(
   options: RenderedObjectsCheckOptions,
   violations: RuleViolation[],
 ): void {
-  const report = (
-    id: RuleViolation['id'],
-    severity: RuleViolation['severity'],
-    field: string,
-    message: string,
-    fix: string,
-  ) => violations.push({id, severity, object: label, field: `${path}.${field}`, message, fix})
+  const report = violationReporter(violations, label, path)
 
   const image = typeof container.image === 'string' ? container.image : ''
   for (const problem of checkImageReference(image))
@@ -178,15 +170,7 @@ function checkContainer(
   checkEnvironment(container, options, report)
 }
 
-type Report = (
-  id: RuleViolation['id'],
-  severity: RuleViolation['severity'],
-  field: string,
-  message: string,
-  fix: string,
-) => void
-
-function checkResources(resources: Record<string, unknown>, report: Report): void {
+function checkResources(resources: Record<string, unknown>, report: ReportViolation): void {
   const amounts: Partial<Record<'requests' | 'limits', Partial<Record<'cpu' | 'memory', number>>>> = {}
   for (const kind of ['requests', 'limits'] as const) {
     const section = record(resources[kind])
@@ -233,48 +217,18 @@ function checkResources(resources: Record<string, unknown>, report: Report): voi
       )
     }
   }
-  const cpuRequest = amounts.requests?.cpu
-  const cpuLimit = amounts.limits?.cpu
-  if (cpuRequest !== undefined && cpuRequest < CPU_REQUEST_MIN)
-    report(
-      'k8s.cpu.bounds',
-      'warn',
-      'resources.requests.cpu',
-      `cpu request ${formatCpu(cpuRequest)} is below 100m: the pod starves under load`,
-      'request at least 100m',
-    )
-  if (cpuLimit !== undefined && cpuLimit > CPU_LIMIT_MAX)
-    report(
-      'k8s.cpu.bounds',
-      'warn',
-      'resources.limits.cpu',
-      `cpu limit ${formatCpu(cpuLimit)} is above 1000m`,
-      'limit cpu to at most 1000m on a local cluster',
-    )
-  const memoryRequest = amounts.requests?.memory
-  const memoryLimit = amounts.limits?.memory
-  if (memoryRequest !== undefined && memoryRequest < MEMORY_REQUEST_MIN)
-    report(
-      'k8s.memory.bounds',
-      'warn',
-      'resources.requests.memory',
-      `memory request ${formatMemory(memoryRequest)} is below 128Mi`,
-      'request at least 128Mi',
-    )
-  if (memoryLimit !== undefined && memoryLimit > MEMORY_LIMIT_MAX)
-    report(
-      'k8s.memory.bounds',
-      'warn',
-      'resources.limits.memory',
-      `memory limit ${formatMemory(memoryLimit)} is above 1Gi`,
-      'limit memory to at most 1Gi on a local cluster',
-    )
+  for (const [kind, resource, bound, says, fix] of RESOURCE_BOUNDS) {
+    const value = amounts[kind]?.[resource]
+    if (value === undefined || (kind === 'requests' ? value >= bound : value <= bound)) continue
+    const shown = `${resource} ${kind === 'requests' ? 'request' : 'limit'} ${format(resource, value)}`
+    report(`k8s.${resource}.bounds`, 'warn', `resources.${kind}.${resource}`, `${shown} ${says}`, fix)
+  }
 }
 
 function checkEnvironment(
   container: Record<string, unknown>,
   options: RenderedObjectsCheckOptions,
-  report: Report,
+  report: ReportViolation,
 ): void {
   const names = new Set(options.secretKeyNames ?? [])
   const env = Array.isArray(container.env) ? container.env.map(record) : []
@@ -385,7 +339,7 @@ function strings(value: unknown): Record<string, string> {
  * keep every pod waiting (ErrImageNeverPull); Always works but asks the registry on every pod start,
  * which a content tag (the same tag is always the same image) makes needless.
  */
-function checkRegistryPullPolicy(policy: unknown, report: Report): void {
+function checkRegistryPullPolicy(policy: unknown, report: ReportViolation): void {
   if (policy === 'Never') {
     report(
       'k8s.pull-policy.registry',
