@@ -1,20 +1,14 @@
 import {mkdir, readFile, rename, writeFile} from 'node:fs/promises'
 import path from 'node:path'
 
-import type {
-  ClusterTarget,
-  FrontendUrlRequest,
-  LoadImageOptions,
-  LoadImageResult,
-  NodeRuntime,
-} from './cluster-target.js'
+import type * as target from './cluster-target.js'
 import {nodesIdentity, type NodeReader} from './cluster-nodes.js'
 
 /** What costs a call of the cluster's tool and stays true for as long as the nodes are not rebooted. */
 export interface ClusterFacts {
   /** The tool said the cluster runs (`minikube status`). */
   running?: true
-  runtime?: NodeRuntime
+  runtime?: target.NodeRuntime
   builderEnv?: Record<string, string> | null
   /** `frontendUrl` answers by request (`minikube service --url`). */
   urls?: Record<string, string>
@@ -34,12 +28,12 @@ interface CacheEntry {
  * cluster has another node UID or boot ID, and the facts are learnt again. When the API server cannot be
  * read, every question goes to the tool, which says best what is wrong.
  */
-export class CachedClusterTarget implements ClusterTarget {
-  readonly kind: ClusterTarget['kind']
+export class CachedClusterTarget implements target.ClusterTarget {
+  readonly kind: target.ClusterTarget['kind']
   private writing: Promise<void> = Promise.resolve()
 
   constructor(
-    private readonly inner: ClusterTarget,
+    private readonly inner: target.ClusterTarget,
     private readonly nodes: NodeReader,
     /** The cache file (one per kube context). */
     private readonly file: string,
@@ -63,7 +57,7 @@ export class CachedClusterTarget implements ClusterTarget {
     await this.remember(known, {running: true})
   }
 
-  async nodeRuntime(): Promise<NodeRuntime> {
+  async nodeRuntime(): Promise<target.NodeRuntime> {
     const known = await this.current()
     if (known?.facts.runtime) return known.facts.runtime
     const runtime = await this.inner.nodeRuntime()
@@ -79,7 +73,7 @@ export class CachedClusterTarget implements ClusterTarget {
     return builderEnv
   }
 
-  async frontendUrl(request: FrontendUrlRequest): Promise<string | null> {
+  async frontendUrl(request: target.FrontendUrlRequest): Promise<string | null> {
     const key = JSON.stringify(request)
     const known = await this.current()
     const cached = known?.facts.urls?.[key]
@@ -94,7 +88,7 @@ export class CachedClusterTarget implements ClusterTarget {
     return this.inner.imagePresent(ref, expectedImageId)
   }
 
-  loadImage(ref: string, options?: LoadImageOptions): Promise<LoadImageResult> {
+  loadImage(ref: string, options?: target.LoadImageOptions): Promise<target.LoadImageResult> {
     return this.inner.loadImage(ref, options)
   }
 

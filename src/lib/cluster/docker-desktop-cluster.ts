@@ -1,19 +1,13 @@
 import {DeployError, PrerequisiteError} from '../errors.js'
 import type {ProcessRunner, RunResult} from '../process/runner.js'
-import type {
-  ClusterTarget,
-  FrontendUrlRequest,
-  LoadImageOptions,
-  LoadImageResult,
-  NodeRuntime,
-} from './cluster-target.js'
+import type * as target from './cluster-target.js'
 import {sameImageId} from './cluster-target.js'
 
 /**
  * Docker Desktop's Kubernetes runs on the same engine the images are built in: an image the local
  * engine has is already visible to the cluster, so there is nothing to load, only to check.
  */
-export class DockerDesktopCluster implements ClusterTarget {
+export class DockerDesktopCluster implements target.ClusterTarget {
   readonly kind = 'docker-desktop' as const
 
   constructor(
@@ -36,7 +30,7 @@ export class DockerDesktopCluster implements ClusterTarget {
     await this.version()
   }
 
-  nodeRuntime(): Promise<NodeRuntime> {
+  nodeRuntime(): Promise<target.NodeRuntime> {
     return Promise.resolve({containerRuntime: 'docker', nodeCount: 1})
   }
 
@@ -49,7 +43,7 @@ export class DockerDesktopCluster implements ClusterTarget {
     return expectedImageId === undefined || sameImageId(result.stdout, expectedImageId)
   }
 
-  async loadImage(ref: string, options: LoadImageOptions = {}): Promise<LoadImageResult> {
+  async loadImage(ref: string, options: target.LoadImageOptions = {}): Promise<target.LoadImageResult> {
     if (await this.imagePresent(ref, options.expectedImageId)) return 'already-present'
     throw new DeployError(
       `the local Docker engine does not have ${ref}, so Docker Desktop's Kubernetes cannot run it`,
@@ -69,7 +63,7 @@ export class DockerDesktopCluster implements ClusterTarget {
   }
 
   /** Docker Desktop publishes NodePorts on localhost. */
-  frontendUrl(request: FrontendUrlRequest): Promise<string> {
+  frontendUrl(request: target.FrontendUrlRequest): Promise<string> {
     if (request.ingressHost !== undefined) return Promise.resolve(`http://${request.ingressHost}`)
     if (request.nodePort === undefined) {
       return Promise.reject(

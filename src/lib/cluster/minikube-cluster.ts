@@ -1,12 +1,6 @@
 import {DeployError, InterruptedError, PrerequisiteError} from '../errors.js'
 import type {ProcessRunner, RunOptions, RunResult} from '../process/runner.js'
-import type {
-  ClusterTarget,
-  FrontendUrlRequest,
-  LoadImageOptions,
-  LoadImageResult,
-  NodeRuntime,
-} from './cluster-target.js'
+import type * as target from './cluster-target.js'
 import {firstUrlLine, qualifiedImageRef, sameImageId} from './cluster-target.js'
 import {
   type ListedImage,
@@ -44,7 +38,7 @@ export interface MinikubeClusterOptions {
 }
 
 /** A minikube profile, driven through the `minikube` binary; every call names the profile (`-p`). */
-export class MinikubeCluster implements ClusterTarget {
+export class MinikubeCluster implements target.ClusterTarget {
   readonly kind = 'minikube' as const
   private readonly profile: string
   private readonly timeouts: MinikubeTimeouts
@@ -104,7 +98,7 @@ export class MinikubeCluster implements ClusterTarget {
     }
   }
 
-  async nodeRuntime(): Promise<NodeRuntime> {
+  async nodeRuntime(): Promise<target.NodeRuntime> {
     const result = await this.runner.run('minikube', ['-p', this.profile, 'profile', 'list', '-o', 'json'], {
       timeoutMs: this.timeouts.commandMs,
     })
@@ -133,7 +127,7 @@ export class MinikubeCluster implements ClusterTarget {
     return true
   }
 
-  async loadImage(ref: string, options: LoadImageOptions = {}): Promise<LoadImageResult> {
+  async loadImage(ref: string, options: target.LoadImageOptions = {}): Promise<target.LoadImageResult> {
     if (!options.freshlyBuilt && (await this.imagePresent(ref, options.expectedImageId)))
       return 'already-present'
     const result = await this.minikube(['image', 'load', ref], {
@@ -189,7 +183,7 @@ export class MinikubeCluster implements ClusterTarget {
     return env
   }
 
-  async frontendUrl(request: FrontendUrlRequest): Promise<string> {
+  async frontendUrl(request: target.FrontendUrlRequest): Promise<string> {
     if (request.ingressHost !== undefined) return `http://${request.ingressHost}`
     const fromService = await this.serviceUrl(request)
     if (fromService !== undefined) return fromService
@@ -209,7 +203,7 @@ export class MinikubeCluster implements ClusterTarget {
    * Windows it keeps a tunnel open (minikube #9016, #7644): take the first URL line, then stop it.
    * Undefined when it gives no URL in time, so the caller falls back to the node IP.
    */
-  private async serviceUrl(request: FrontendUrlRequest): Promise<string | undefined> {
+  private async serviceUrl(request: target.FrontendUrlRequest): Promise<string | undefined> {
     const gotUrl = new AbortController()
     let url: string | undefined
     try {

@@ -1,13 +1,7 @@
 import {DeployError, InterruptedError, PrerequisiteError} from '../errors.js'
 import type {ProcessRunner, RunResult} from '../process/runner.js'
 import type {ClusterKind} from './cluster-kind.js'
-import type {
-  ClusterTarget,
-  FrontendUrlRequest,
-  LoadImageOptions,
-  LoadImageResult,
-  NodeRuntime,
-} from './cluster-target.js'
+import type * as target from './cluster-target.js'
 import {qualifiedImageRef, sameImageId} from './cluster-target.js'
 import {type ListedImage, parseImageList} from './minikube-output.js'
 
@@ -39,7 +33,7 @@ export interface NodeContainerTool {
  * command, and what the node has is read with `crictl` inside the control-plane container. Only that
  * node is checked; both tools load every image into every node.
  */
-export class NodeContainerCluster implements ClusterTarget {
+export class NodeContainerCluster implements target.ClusterTarget {
   readonly kind: ClusterKind
 
   constructor(
@@ -79,7 +73,7 @@ export class NodeContainerCluster implements ClusterTarget {
     }
   }
 
-  nodeRuntime(): Promise<NodeRuntime> {
+  nodeRuntime(): Promise<target.NodeRuntime> {
     // Both tools run containerd in their node images; there is no Docker daemon to point a builder at.
     return Promise.resolve({containerRuntime: 'containerd', nodeCount: 1})
   }
@@ -103,7 +97,7 @@ export class NodeContainerCluster implements ClusterTarget {
     return true
   }
 
-  async loadImage(ref: string, options: LoadImageOptions = {}): Promise<LoadImageResult> {
+  async loadImage(ref: string, options: target.LoadImageOptions = {}): Promise<target.LoadImageResult> {
     // `kind load` re-sends the whole image every time (kind #380): ask the node first.
     if (!options.freshlyBuilt && (await this.imagePresent(ref, options.expectedImageId)))
       return 'already-present'
@@ -150,7 +144,7 @@ export class NodeContainerCluster implements ClusterTarget {
    * The nodePort on the node container's IP: reachable from a Linux host. On macOS and Windows that IP
    * is inside Docker's VM, so the error/hint points at port mappings or `kubectl port-forward` instead.
    */
-  async frontendUrl(request: FrontendUrlRequest): Promise<string> {
+  async frontendUrl(request: target.FrontendUrlRequest): Promise<string> {
     if (request.ingressHost !== undefined) return `http://${request.ingressHost}`
     const portForward = `kubectl -n ${request.namespace} port-forward svc/${request.service} 8080:80`
     if (request.nodePort === undefined) {

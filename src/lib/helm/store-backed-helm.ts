@@ -1,13 +1,4 @@
-import type {
-  GetValuesOptions,
-  HelmClient,
-  HelmVersion,
-  LintResult,
-  ReleaseInfo,
-  ReleaseRevision,
-  ReleaseValues,
-  UpgradeInstallRequest,
-} from './helm-client.js'
+import type * as client from './helm-client.js'
 import type {HelmReleaseReader} from './release-store.js'
 
 /**
@@ -16,32 +7,32 @@ import type {HelmReleaseReader} from './release-store.js'
  * writes release records, so nothing here can disagree with it. `get values --all` (the chart's
  * defaults merged in) is helm's to compute.
  */
-export class StoreBackedHelm implements HelmClient {
+export class StoreBackedHelm implements client.HelmClient {
   constructor(
     private readonly reads: HelmReleaseReader,
-    private readonly helm: HelmClient,
+    private readonly helm: client.HelmClient,
   ) {}
 
-  version(): Promise<HelmVersion> {
+  version(): Promise<client.HelmVersion> {
     return this.helm.version()
   }
 
-  upgradeInstall(request: UpgradeInstallRequest): Promise<{revision?: number}> {
+  upgradeInstall(request: client.UpgradeInstallRequest): Promise<{revision?: number}> {
     return this.helm.upgradeInstall(request)
   }
 
-  status(release: string, namespace: string): Promise<ReleaseInfo | null> {
+  status(release: string, namespace: string): Promise<client.ReleaseInfo | null> {
     return this.reads.status(release, namespace)
   }
 
-  history(release: string, namespace: string): Promise<ReleaseRevision[]> {
+  history(release: string, namespace: string): Promise<client.ReleaseRevision[]> {
     return this.reads.history(release, namespace)
   }
 
   getValues(
     release: string,
     namespace: string,
-    options: GetValuesOptions = {},
+    options: client.GetValuesOptions = {},
   ): Promise<Record<string, unknown>> {
     if (options.all) return this.helm.getValues(release, namespace, options)
     return this.reads.getValues(release, namespace, options.revision)
@@ -64,11 +55,11 @@ export class StoreBackedHelm implements HelmClient {
     return this.helm.uninstall(release, namespace, options)
   }
 
-  template(values: ReleaseValues): Promise<string> {
+  template(values: client.ReleaseValues): Promise<string> {
     return this.helm.template(values)
   }
 
-  lint(chart: string, valuesFiles: string[]): Promise<LintResult> {
+  lint(chart: string, valuesFiles: string[]): Promise<client.LintResult> {
     return this.helm.lint(chart, valuesFiles)
   }
 }

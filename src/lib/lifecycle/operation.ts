@@ -25,16 +25,9 @@ export type LifecycleState =
   | 'Removed'
 
 /** One step of an operation, as shown in the task list, recorded and timed. */
-export interface PhaseResult {
-  phase: string
+export interface PhaseResult extends PhaseRecord {
   /** The lifecycle state the deployment is in while this phase runs. */
   lifecycleState: LifecycleState
-  state: PhaseState
-  startedAt: string
-  endedAt?: string
-  durationMs?: number
-  skipReason?: string
-  detail?: string
 }
 
 /**
