@@ -25,6 +25,11 @@ export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
 >
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
 
+/** One line of a command's EXAMPLES: `args` follows the binary's name, as the user would type it. */
+export function commandExample(description: string, args: string): Command.Example {
+  return {description, command: `<%= config.bin %> ${args}`}
+}
+
 /**
  * What every command shares: the global flags, the configuration, JSON mode and error rendering
  * (message, where, fix; the stack only with --verbose) with the exit codes of the one table.

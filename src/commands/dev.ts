@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 
-import {BaseCommand} from '../cli/base-command.js'
+import {BaseCommand, commandExample} from '../cli/base-command.js'
 import {onOutputClosed} from '../cli/closed-output.js'
 import {listenForKeys} from '../cli/dev-keys.js'
 import {renderDevLoopEvent, renderDevLoopEventJson} from '../cli/dev-view.js'
@@ -46,20 +46,6 @@ Stopping: Ctrl-C (or q) lets a running iteration finish, stops watching and leav
 a second Ctrl-C aborts the iteration. --cleanup runs \`down\` on the way out. Keys on a terminal: r rebuilds now,
 s prints the status, q quits.`
 
-  static override examples = [
-    {description: 'Deploy, then redeploy on every save', command: '<%= config.bin %> dev'},
-    {
-      description: 'Without the app logs, waiting 1s after the last change',
-      command: '<%= config.bin %> dev --no-logs --debounce 1000',
-    },
-    {
-      description: 'Always reach the app through a port-forward on 127.0.0.1',
-      command: '<%= config.bin %> dev --port-forward',
-    },
-    {description: 'Remove the release when dev stops', command: '<%= config.bin %> dev --cleanup'},
-    {description: 'One JSON event per line, for tools', command: '<%= config.bin %> dev --json'},
-  ]
-
   static override flags = {
     debounce: Flags.custom<number>({
       summary: `Quiet time after the last change before an iteration starts, in ms (default ${DEFAULT_DEBOUNCE_MS}).`,
@@ -87,6 +73,14 @@ s prints the status, q quits.`
     }),
     timeout: timeoutFlag(),
   }
+
+  static override examples = [
+    commandExample('Deploy, then redeploy on every save', 'dev'),
+    commandExample('Without the app logs, waiting 1s after the last change', 'dev --no-logs --debounce 1000'),
+    commandExample('Always reach the app through a port-forward on 127.0.0.1', 'dev --port-forward'),
+    commandExample('Remove the release when dev stops', 'dev --cleanup'),
+    commandExample('One JSON event per line, for tools', 'dev --json'),
+  ]
 
   async run(): Promise<void> {
     const inputs = this.readInputs()

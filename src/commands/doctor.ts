@@ -1,4 +1,4 @@
-import {BaseCommand} from '../cli/base-command.js'
+import {BaseCommand, commandExample} from '../cli/base-command.js'
 import {dependencies} from '../cli/dependencies.js'
 import {renderDoctorCheck, renderDoctorSummary} from '../cli/doctor-view.js'
 import {terminalSpinner} from '../cli/spinner.js'
@@ -14,18 +14,9 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
   ].join('\n\n')
 
   static override examples = [
-    {
-      description: 'Check everything with the built-in defaults (or ./todo-deploy.yaml)',
-      command: '<%= config.bin %> doctor',
-    },
-    {
-      description: 'Check a spec B deployment',
-      command: '<%= config.bin %> doctor --config examples/spec-b/todo-deploy.yaml',
-    },
-    {
-      description: 'Machine-readable: an array of {id, check, status, detail, fix}',
-      command: '<%= config.bin %> doctor --json',
-    },
+    commandExample('Check everything with the built-in defaults (or ./todo-deploy.yaml)', 'doctor'),
+    commandExample('Check a spec B deployment', 'doctor --config examples/spec-b/todo-deploy.yaml'),
+    commandExample('Machine-readable: an array of {id, check, status, detail, fix}', 'doctor --json'),
   ]
 
   async run(): Promise<DoctorCheck[]> {

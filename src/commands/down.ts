@@ -2,7 +2,7 @@ import {createInterface} from 'node:readline/promises'
 
 import {Flags} from '@oclif/core'
 
-import {BaseCommand} from '../cli/base-command.js'
+import {BaseCommand, commandExample} from '../cli/base-command.js'
 import {timeoutFlag} from '../cli/lifecycle-flags.js'
 import {renderDownResult} from '../cli/operation-view.js'
 import {BadInputError} from '../lib/errors.js'
@@ -16,18 +16,6 @@ Runs helm uninstall and follows the release's pods (by watch) until they are gon
 Secret the CLI created, its state record, the namespace when the CLI created it and nothing else lives there, and
 this app's images from the cluster and the local Docker Engine (keeping the newest N with --keep N). Running it
 when nothing is deployed says so and exits 0.`
-
-  static override examples = [
-    {description: 'Remove the release (asks first)', command: '<%= config.bin %> down'},
-    {
-      description: 'Remove everything, no questions (scripts, CI)',
-      command: '<%= config.bin %> down --yes --purge',
-    },
-    {
-      description: 'Purge but keep the two newest images of each service',
-      command: '<%= config.bin %> down --yes --purge --keep 2',
-    },
-  ]
 
   static override flags = {
     yes: Flags.boolean({
@@ -48,6 +36,12 @@ when nothing is deployed says so and exits 0.`
     }),
     timeout: timeoutFlag({summary: 'How long to wait for the pods to go, e.g. 2m. Default: 2m.'}),
   }
+
+  static override examples = [
+    commandExample('Remove the release (asks first)', 'down'),
+    commandExample('Remove everything, no questions (scripts, CI)', 'down --yes --purge'),
+    commandExample('Purge but keep the two newest images of each service', 'down --yes --purge --keep 2'),
+  ]
 
   async run(): Promise<DownResult> {
     if (this.flags.keep !== undefined && !this.flags.purge) {

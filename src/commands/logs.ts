@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 
-import {BaseCommand} from '../cli/base-command.js'
+import {BaseCommand, commandExample} from '../cli/base-command.js'
 import {onOutputClosed} from '../cli/closed-output.js'
 import {abortOnSignals} from '../cli/interrupts.js'
 import {colorFor, LogView, logJsonLine} from '../cli/log-view.js'
@@ -24,23 +24,6 @@ every line of that period unless --tail is given too. A pod that has no logs yet
 image that cannot be pulled, CrashLoopBackOff). --follow keeps streaming: pods that a rollout or a restart creates are
 picked up (by watch), and a stream that ends while its container runs is reopened where it stopped. Ctrl-C ends
 --follow with exit 0. Nothing deployed prints "not deployed" (exit 0, like \`status\`).`
-
-  static override examples = [
-    {description: 'The last 50 lines of every pod', command: '<%= config.bin %> logs'},
-    {
-      description: 'Follow the backend, through rollouts and restarts',
-      command: '<%= config.bin %> logs backend -f',
-    },
-    {
-      description: 'Everything of the last 10 minutes, with timestamps',
-      command: '<%= config.bin %> logs --since 10m --timestamps',
-    },
-    {
-      description: 'Why did it crash? The crashed instance of each container',
-      command: '<%= config.bin %> logs backend --previous',
-    },
-    {description: 'One JSON object per line, for jq', command: '<%= config.bin %> logs --json --tail 200'},
-  ]
 
   static override strict = false
 
@@ -78,6 +61,14 @@ picked up (by watch), and a stream that ends while its container runs is reopene
       default: false,
     }),
   }
+
+  static override examples = [
+    commandExample('The last 50 lines of every pod', 'logs'),
+    commandExample('Follow the backend, through rollouts and restarts', 'logs backend -f'),
+    commandExample('Everything of the last 10 minutes, with timestamps', 'logs --since 10m --timestamps'),
+    commandExample('Why did it crash? The crashed instance of each container', 'logs backend --previous'),
+    commandExample('One JSON object per line, for jq', 'logs --json --tail 200'),
+  ]
 
   async run(): Promise<void> {
     const {argv} = await this.parse(Logs)

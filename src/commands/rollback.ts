@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 
-import {BaseCommand} from '../cli/base-command.js'
+import {BaseCommand, commandExample} from '../cli/base-command.js'
 import {timeoutFlag} from '../cli/lifecycle-flags.js'
 import {renderHistory, renderRollbackResult} from '../cli/operation-view.js'
 import {withSpinner} from '../cli/spinner.js'
@@ -17,15 +17,6 @@ just the old manifests. The default target is the newest earlier revision that d
 revision is skipped). Images the cluster no longer has are reloaded from the local Docker Engine; when they are gone
 from both, the rollback is refused (exit 5) with how to rebuild them. After helm rollback it follows the rollout
 like \`up\`, checks that the pods run the target revision's tags, and prints the URL.`
-
-  static override examples = [
-    {description: 'Back to the previous good revision', command: '<%= config.bin %> rollback'},
-    {description: 'Back to revision 3', command: '<%= config.bin %> rollback 3'},
-    {
-      description: 'Every revision with its image tags, status and description',
-      command: '<%= config.bin %> rollback --list',
-    },
-  ]
 
   static override args = {
     revision: Args.custom<number>({
@@ -51,6 +42,12 @@ like \`up\`, checks that the pods run the target revision's tags, and prints the
     }),
     timeout: timeoutFlag(),
   }
+
+  static override examples = [
+    commandExample('Back to the previous good revision', 'rollback'),
+    commandExample('Back to revision 3', 'rollback 3'),
+    commandExample('Every revision with its image tags, status and description', 'rollback --list'),
+  ]
 
   async run(): Promise<RollbackResult | RevisionRow[]> {
     if (this.flags.list && this.args.revision !== undefined) {

@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 
-import {BaseCommand} from '../cli/base-command.js'
+import {BaseCommand, commandExample} from '../cli/base-command.js'
 import {abortOnSignals} from '../cli/interrupts.js'
 import {withSpinner} from '../cli/spinner.js'
 import {renderStatus} from '../cli/status-view.js'
@@ -16,12 +16,6 @@ the lifecycle record the last operation left in the cluster, and explains each p
 an unreachable cluster exits 3. --json prints the documented StatusReport (see the README); --watch redraws
 on every change (watch-driven, no polling) until Ctrl-C.`
 
-  static override examples = [
-    {description: 'What is running and why', command: '<%= config.bin %> status'},
-    {description: 'Follow the pods as they change', command: '<%= config.bin %> status --watch'},
-    {description: 'Machine-readable', command: '<%= config.bin %> status --json'},
-  ]
-
   static override flags = {
     watch: Flags.boolean({
       char: 'w',
@@ -29,6 +23,12 @@ on every change (watch-driven, no polling) until Ctrl-C.`
       default: false,
     }),
   }
+
+  static override examples = [
+    commandExample('What is running and why', 'status'),
+    commandExample('Follow the pods as they change', 'status --watch'),
+    commandExample('Machine-readable', 'status --json'),
+  ]
 
   async run(): Promise<StatusReport> {
     const resolved = this.loadConfig()

@@ -3,7 +3,7 @@ import path from 'node:path'
 
 import {Flags} from '@oclif/core'
 
-import {BaseCommand} from '../cli/base-command.js'
+import {BaseCommand, commandExample} from '../cli/base-command.js'
 import {timeoutFlag} from '../cli/lifecycle-flags.js'
 import {renderUpResult} from '../cli/operation-view.js'
 import {assertConfigRules} from '../lib/config/config-rules.js'
@@ -27,27 +27,6 @@ that URL and keeps forwarding until Ctrl-C (exit 0; the app stays deployed).
 
 A rollout that fails is explained (pod, container, reason, log tail, events, a kubectl command) and rolled back
 to the last revision that worked, unless --no-rollback.`
-
-  static override examples = [
-    {description: 'Deploy (or update) everything', command: '<%= config.bin %> up'},
-    {description: 'Rebuild and reload only the backend', command: '<%= config.bin %> up --only backend'},
-    {
-      description: 'Show the plan and the rendered manifests; change nothing',
-      command: '<%= config.bin %> up --dry-run',
-    },
-    {
-      description: 'Recover a release stuck in pending-upgrade, then deploy',
-      command: '<%= config.bin %> up --force',
-    },
-    {
-      description: 'Deploy, then reach the app on http://127.0.0.1:8080 until Ctrl-C (any cluster)',
-      command: '<%= config.bin %> up --port-forward',
-    },
-    {
-      description: 'Machine-readable result (phases, timings, tags, revision, URL, diagnosis)',
-      command: '<%= config.bin %> up --json',
-    },
-  ]
 
   static override flags = {
     only: Flags.string({
@@ -101,6 +80,18 @@ to the last revision that worked, unless --no-rollback.`
       multiple: true,
     }),
   }
+
+  static override examples = [
+    commandExample('Deploy (or update) everything', 'up'),
+    commandExample('Rebuild and reload only the backend', 'up --only backend'),
+    commandExample('Show the plan and the rendered manifests; change nothing', 'up --dry-run'),
+    commandExample('Recover a release stuck in pending-upgrade, then deploy', 'up --force'),
+    commandExample(
+      'Deploy, then reach the app on http://127.0.0.1:8080 until Ctrl-C (any cluster)',
+      'up --port-forward',
+    ),
+    commandExample('Machine-readable result (phases, timings, tags, revision, URL, diagnosis)', 'up --json'),
+  ]
 
   async run(): Promise<UpResult> {
     for (const pair of this.flags.set ?? []) {
