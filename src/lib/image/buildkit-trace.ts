@@ -40,6 +40,15 @@ function readMessage<T>(
   return value
 }
 
+/** Reads the length-delimited message at the reader's position (an embedded message) into `value`. */
+function readEmbedded<T>(
+  reader: protobuf.Reader,
+  value: T,
+  read: (field: number, wire: number) => boolean,
+): T {
+  return readMessage(reader, reader.uint32() + reader.pos, read, value)
+}
+
 export function decodeStatus(bytes: Uint8Array): StatusUpdate {
   const reader = Reader.create(bytes)
   const status: StatusUpdate = {vertexes: [], logs: []}
@@ -48,57 +57,44 @@ export function decodeStatus(bytes: Uint8Array): StatusUpdate {
     reader.len,
     (field, wire) => {
       if (wire !== 2) return false
-      if (field === 1) {
-        const end = reader.uint32() + reader.pos
-        const vertex: VertexUpdate = {
-          digest: '',
-          name: '',
-          cached: false,
-          started: false,
-          completed: false,
-          error: '',
-        }
-        status.vertexes.push(
-          readMessage(
-            reader,
-            end,
-            (inner, innerWire) => {
-              if (inner === 1 && innerWire === 2) vertex.digest = reader.string()
-              else if (inner === 3 && innerWire === 2) vertex.name = reader.string()
-              else if (inner === 4 && innerWire === 0) vertex.cached = reader.bool()
-              else if (inner === 5 && innerWire === 2) vertex.started = skipped(reader)
-              else if (inner === 6 && innerWire === 2) vertex.completed = skipped(reader)
-              else if (inner === 7 && innerWire === 2) vertex.error = reader.string()
-              else return false
-              return true
-            },
-            vertex,
-          ),
-        )
-        return true
-      }
-      if (field === 3) {
-        const end = reader.uint32() + reader.pos
-        const log: VertexLog = {vertex: '', text: ''}
-        status.logs.push(
-          readMessage(
-            reader,
-            end,
-            (inner, innerWire) => {
-              if (inner === 1 && innerWire === 2) log.vertex = reader.string()
-              else if (inner === 4 && innerWire === 2) log.text = Buffer.from(reader.bytes()).toString('utf8')
-              else return false
-              return true
-            },
-            log,
-          ),
-        )
-        return true
-      }
-      return false
+      if (field === 1) status.vertexes.push(readVertex(reader))
+      else if (field === 3) status.logs.push(readVertexLog(reader))
+      else return false
+      return true
     },
     status,
   )
+}
+
+function readVertex(reader: protobuf.Reader): VertexUpdate {
+  const vertex: VertexUpdate = {
+    digest: '',
+    name: '',
+    cached: false,
+    started: false,
+    completed: false,
+    error: '',
+  }
+  return readEmbedded(reader, vertex, (field, wire) => {
+    if (field === 1 && wire === 2) vertex.digest = reader.string()
+    else if (field === 3 && wire === 2) vertex.name = reader.string()
+    else if (field === 4 && wire === 0) vertex.cached = reader.bool()
+    else if (field === 5 && wire === 2) vertex.started = skipped(reader)
+    else if (field === 6 && wire === 2) vertex.completed = skipped(reader)
+    else if (field === 7 && wire === 2) vertex.error = reader.string()
+    else return false
+    return true
+  })
+}
+
+function readVertexLog(reader: protobuf.Reader): VertexLog {
+  const log: VertexLog = {vertex: '', text: ''}
+  return readEmbedded(reader, log, (field, wire) => {
+    if (field === 1 && wire === 2) log.vertex = reader.string()
+    else if (field === 4 && wire === 2) log.text = Buffer.from(reader.bytes()).toString('utf8')
+    else return false
+    return true
+  })
 }
 
 /** Skips a length-delimited field that is only checked for presence (a timestamp). */
