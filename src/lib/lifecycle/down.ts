@@ -3,8 +3,8 @@ import {SERVICE_NAMES} from '../config/schema.js'
 import {DeployError, InterruptedError} from '../errors.js'
 import type {ReleaseInfo} from '../helm/helm-client.js'
 import type {LockHandle} from '../kube/release-lock.js'
-import {OperationRecorder, type LifecycleState, type PhaseResult} from './operation.js'
-import {lockRelease, phaseFactory, runOperation, type PhaseOutcome, type Renderer} from './phase-runner.js'
+import type {LifecycleState, OperationRecorder, PhaseResult} from './operation.js'
+import {lockRelease, startOperation, type PhaseOutcome, type Renderer} from './phase-runner.js'
 import {releaseSelector} from '../kube/kube-client.js'
 import type {Connection} from './ports.js'
 
@@ -83,21 +83,11 @@ export async function runDown(
   connection: Connection,
   options: DownOptions,
 ): Promise<DownResult> {
-  const {config} = resolved
-  const {release: releaseName, namespace} = config
-  const recorder = new OperationRecorder('down')
-  const signal = options.signal
   const run: DownRun = {}
-  const result: DownResult = {
-    command: 'down',
-    release: releaseName,
-    namespace,
-    uninstalled: false,
-    state: 'Removing',
-    purged: null,
-    phases: [],
-  }
-  const phase = phaseFactory<DownRun>(recorder, signal)
+  const {release: releaseName, namespace} = resolved.config
+  const {recorder, phase, head, settle} = startOperation('down', resolved.config, run, options)
+  const signal = options.signal
+  const result: DownResult = {...head, uninstalled: false, state: 'Removing', purged: null, phases: []}
   /** The plan, or the skip every phase reports when nothing is deployed. */
   const deployedPlan = (): DownPlan & {revision: number} => {
     if (!run.plan) throw new Error('down: a phase ran before the plan was made')
@@ -163,14 +153,7 @@ export async function runDown(
     }),
   ]
 
-  await runOperation({
-    command: 'down',
-    recorder,
-    tasks,
-    ctx: run,
-    renderer: options.renderer,
-    signal,
-    result,
+  await settle(tasks, result, {
     succeeded: () => (run.plan?.notDeployed ? 'Initial' : 'Removed'),
     reported: (state) => (state === 'Removed' ? 'Removed' : 'NotDeployed'),
   })

@@ -2,7 +2,7 @@ import type {ListrRendererFactory, ListrTask, ListrTaskWrapper} from 'listr2'
 
 import {InterruptedError, isTodoDeployError} from '../errors.js'
 import type {LockHandle} from '../kube/release-lock.js'
-import type {LifecycleState, OperationRecorder, PhaseResult} from './operation.js'
+import {OperationRecorder, type LifecycleState, type PhaseResult} from './operation.js'
 import type {Connection} from './ports.js'
 
 export type Renderer = 'default' | 'simple' | 'silent'
@@ -157,5 +157,30 @@ export async function runOperation<Ctx, Reported extends string = LifecycleState
     throw isTodoDeployError(error) ? Object.assign(error, {result}) : error
   } finally {
     await run.ctx.lock?.release().catch(() => undefined)
+  }
+}
+
+/**
+ * What `down` and `rollback` start with: the operation's recorder, `phase` bound to it, the head of the
+ * result (command, release, namespace) and `settle`, which runs the phases and settles the operation
+ * (runOperation) with the command's renderer and abort signal.
+ */
+export function startOperation<Command extends string, Ctx extends {lock?: {release(): Promise<void>}}>(
+  command: Command,
+  config: {release: string; namespace: string},
+  ctx: Ctx,
+  options: {renderer: Renderer; signal?: AbortSignal},
+) {
+  const recorder = new OperationRecorder(command)
+  const {renderer, signal} = options
+  return {
+    recorder,
+    phase: phaseFactory<Ctx>(recorder, signal),
+    head: {command, release: config.release, namespace: config.namespace},
+    settle: <Reported extends string = LifecycleState>(
+      tasks: OperationRun<Ctx, Reported>['tasks'],
+      result: OperationRun<Ctx, Reported>['result'],
+      states: Pick<OperationRun<Ctx, Reported>, 'succeeded' | 'failed' | 'reported'>,
+    ) => runOperation<Ctx, Reported>({command, recorder, tasks, ctx, renderer, signal, result, ...states}),
   }
 }

@@ -6,8 +6,8 @@ import {inspectRelease, previousGoodRevision} from '../helm/release-state.js'
 import type {LockHandle} from '../kube/release-lock.js'
 import type {Diagnosis} from '../kube/rollout/diagnosis.js'
 import {verifyHealth} from './health-check.js'
-import {OperationRecorder, type LifecycleState, type PhaseResult} from './operation.js'
-import {lockRelease, phaseFactory, runOperation, type Renderer} from './phase-runner.js'
+import type {LifecycleState, PhaseResult} from './operation.js'
+import {lockRelease, startOperation, type Renderer} from './phase-runner.js'
 import {releaseSelector} from '../kube/kube-client.js'
 import type {Connection} from './ports.js'
 import {deployedRepository} from './chart-values.js'
@@ -175,15 +175,12 @@ export async function runRollback(
   connection: Connection,
   options: RollbackOptions,
 ): Promise<RollbackResult> {
-  const {config} = resolved
-  const {release: releaseName, namespace} = config
-  const recorder = new OperationRecorder('rollback')
+  const {release: releaseName, namespace} = resolved.config
   const signal = options.signal
   const run: RollbackRun = {}
+  const {recorder, phase, head, settle} = startOperation('rollback', resolved.config, run, options)
   const result: RollbackResult = {
-    command: 'rollback',
-    release: releaseName,
-    namespace,
+    ...head,
     fromRevision: 0,
     toRevision: 0,
     state: 'Initial',
@@ -192,7 +189,6 @@ export async function runRollback(
     phases: [],
     warnings: [],
   }
-  const phase = phaseFactory<RollbackRun>(recorder, signal)
   const planned = (): RollbackPlan => {
     if (!run.plan) throw new Error('rollback: a phase ran before the plan was made')
     return run.plan
@@ -277,16 +273,7 @@ export async function runRollback(
     }),
   ]
 
-  await runOperation({
-    command: 'rollback',
-    recorder,
-    tasks,
-    ctx: run,
-    renderer: options.renderer,
-    signal,
-    result,
-    succeeded: () => recorder.lifecycleState,
-  })
+  await settle(tasks, result, {succeeded: () => recorder.lifecycleState})
   return result
 }
 
