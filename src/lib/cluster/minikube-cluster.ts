@@ -1,7 +1,8 @@
-import {DeployError, InterruptedError, PrerequisiteError} from '../errors.js'
+import {DeployError, PrerequisiteError} from '../errors.js'
 import type {ProcessRunner, RunOptions, RunResult} from '../process/runner.js'
 import type * as target from './cluster-target.js'
 import {firstUrlLine, qualifiedImageRef, sameImageId} from './cluster-target.js'
+import {runImageLoadCommand} from './image-load-command.js'
 import {
   type ListedImage,
   minikubeMessages,
@@ -130,13 +131,10 @@ export class MinikubeCluster implements target.ClusterTarget {
   async loadImage(ref: string, options: target.LoadImageOptions = {}): Promise<target.LoadImageResult> {
     if (!options.freshlyBuilt && (await this.imagePresent(ref, options.expectedImageId)))
       return 'already-present'
-    const result = await this.minikube(['image', 'load', ref], {
-      timeoutMs: this.timeouts.imageLoadMs,
-      signal: options.signal,
-      onLine: options.onLine === undefined ? undefined : (line) => options.onLine?.(line),
-    })
-    if (options.signal?.aborted)
-      throw new InterruptedError(`loading ${ref} into ${this.describe()} was interrupted`)
+    const load = {ref, into: this.describe(), timeoutMs: this.timeouts.imageLoadMs}
+    const result = await runImageLoadCommand(load, options, (run) =>
+      this.minikube(['image', 'load', ref], run),
+    )
     if (result.exitCode !== 0) {
       throw new DeployError(`minikube could not load ${ref} into ${this.describe()}`, {
         where: `minikube -p ${this.profile} image load ${ref}`,

@@ -1,8 +1,9 @@
-import {DeployError, InterruptedError, PrerequisiteError} from '../errors.js'
+import {DeployError, PrerequisiteError} from '../errors.js'
 import type {ProcessRunner, RunResult} from '../process/runner.js'
 import type {ClusterKind} from './cluster-kind.js'
 import type * as target from './cluster-target.js'
 import {qualifiedImageRef, sameImageId} from './cluster-target.js'
+import {runImageLoadCommand} from './image-load-command.js'
 import {type ListedImage, parseImageList} from './minikube-output.js'
 
 export interface NodeContainerTimeouts {
@@ -102,13 +103,10 @@ export class NodeContainerCluster implements target.ClusterTarget {
     if (!options.freshlyBuilt && (await this.imagePresent(ref, options.expectedImageId)))
       return 'already-present'
     const args = this.tool.loadArgs(ref)
-    const result = await this.runner.run(this.tool.binary, args, {
-      timeoutMs: this.timeouts.imageLoadMs,
-      signal: options.signal,
-      onLine: options.onLine === undefined ? undefined : (line) => options.onLine?.(line),
-    })
-    if (options.signal?.aborted)
-      throw new InterruptedError(`loading ${ref} into ${this.describe()} was interrupted`)
+    const load = {ref, into: this.describe(), timeoutMs: this.timeouts.imageLoadMs}
+    const result = await runImageLoadCommand(load, options, (run) =>
+      this.runner.run(this.tool.binary, args, run),
+    )
     if (result.exitCode !== 0) {
       throw new DeployError(`${this.tool.binary} could not load ${ref} into ${this.describe()}`, {
         where: [this.tool.binary, ...args].join(' '),
