@@ -223,6 +223,7 @@ export class KindCluster extends NodeContainerCluster {
   }
 }
 
+// Copies of KindCluster's constructor on purpose: only the tool's data differs, and it reads best per tool.
 /** A k3d cluster: node container `k3d-<name>-server-0`, images sent with `k3d image import`. */
 export class K3dCluster extends NodeContainerCluster {
   constructor(runner: ProcessRunner, options: {name: string; timeouts?: Partial<NodeContainerTimeouts>}) {

@@ -58,6 +58,7 @@ export const DEFAULT_CONFIG = {
     insecure: false,
     pullSecret: null,
   },
+  // The two services are written out in full on purpose: each reads as its row of spec A in docs/data-model.md.
   services: {
     frontend: {
       enabled: true,

@@ -64,8 +64,8 @@ async function makePlan(
   hashes: SourceHashes,
   report: (line: string) => void,
 ): Promise<void> {
-  const {options, result} = run
   run.builderEnv = cluster.builderEnv
+  const {options, result} = run
   run.observed = await observeSources(run.resolved, run.connection, cluster, {
     request: options,
     secrets: run.secrets,
