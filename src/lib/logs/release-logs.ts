@@ -3,8 +3,9 @@ import {SERVICE_NAMES, type ServiceName} from '../config/schema.js'
 import {inputExcerpt} from '../config/input-excerpt.js'
 import {BadInputError} from '../errors.js'
 import {releaseSelector} from '../kube/kube-client.js'
-import type {Connection} from '../lifecycle/ports.js'
+import type {WorkloadSource} from '../kube/workload-source.js'
 import {LogMultiplexer, type LogEvent, type ReopenPolicy} from './log-multiplexer.js'
+import type {ContainerLogSource} from './log-source.js'
 
 export interface ReleaseLogsOptions {
   /** Service names as the user typed them; empty: every enabled service. */
@@ -59,7 +60,7 @@ export function chooseServices(
  */
 export async function streamReleaseLogs(
   resolved: ResolvedConfig,
-  connection: Pick<Connection, 'workloads' | 'logStreams'>,
+  connection: {workloads: WorkloadSource; logStreams: ContainerLogSource},
   options: ReleaseLogsOptions,
   onEvent: (event: LogEvent) => void,
   signal?: AbortSignal,
