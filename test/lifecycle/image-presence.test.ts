@@ -81,8 +81,8 @@ describe('up: nothing changed, nothing asked of minikube', () => {
     expect(again.state).toBe('Healthy')
     expect(again.url).toBe(cold.url)
     expect(again.images.map((image) => image.loadSkipReason)).toEqual([
-      'listed on node minikube',
-      'listed on node minikube',
+      'listed on node minikube, and revision 1 runs it',
+      'listed on node minikube, and revision 1 runs it',
     ])
     expect(again.phases.find((phase) => phase.phase === 'load')?.state).toBe('skipped')
   })
