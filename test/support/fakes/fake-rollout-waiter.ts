@@ -148,7 +148,8 @@ export class FakeRolloutWaiter implements RolloutWaiter {
     this.beforeWait?.()
     const missing = this.script.length === 0 ? this.missingImage?.() : undefined
     const next: ScriptedRollout =
-      this.script.shift() ?? (missing ? {status: 'failed', reason: 'ErrImageNeverPull'} : {status: 'rolled-out'})
+      this.script.shift() ??
+      (missing ? {status: 'failed', reason: 'ErrImageNeverPull'} : {status: 'rolled-out'})
     const deployments = request.deployments ?? []
     this.judging++
     try {

@@ -113,11 +113,7 @@ async function recoverMissingImages(
 }
 
 /** The service whose image a pod could not find (ErrImageNeverPull), when the plan skipped its load. */
-function skippedLoadOf(
-  run: UpRun,
-  diagnosis: Diagnosis,
-  alreadyLoaded: string[],
-): ServicePlan | undefined {
+function skippedLoadOf(run: UpRun, diagnosis: Diagnosis, alreadyLoaded: string[]): ServicePlan | undefined {
   const plan = planOf(run)
   if (diagnosis.reason !== 'ErrImageNeverPull' || plan.imageLoad !== 'load') return undefined
   return plan.services.find(
