@@ -184,3 +184,38 @@ describe('down --purge, up, change the page, up, rollback (issue 19, fault 5)', 
     expect(fake.cluster.images.has(frontendV1)).toBe(true)
   })
 })
+
+describe('rollback decides on the runtime and the engine, never on the node list', () => {
+  test('an image the node still lists but the runtime lost is loaded again before helm rolls back', async () => {
+    const {p, fake} = setup()
+    const v1 = await deployedAndListed(p, fake)
+    p.write('frontend/app/index.html', '<h1>todo v2</h1>\n')
+    expect((await up(p, fake)).state).toBe('Healthy')
+    const frontendV1 = v1.images.find((image) => image.service === 'frontend')!.ref
+    fake.cluster.images.delete(frontendV1)
+    advance(1_000)
+    expect((await fake.nodes.read())?.nodes[0]?.images).toContain(`docker.io/library/${frontendV1}`)
+
+    const back = await rollback(p, fake)
+
+    expect(back.state).toBe('Healthy')
+    expect(back.reloadedImages).toEqual([frontendV1])
+    expect(fake.cluster.images.has(frontendV1)).toBe(true)
+  })
+
+  test('an image the runtime has but the node does not list yet, and the engine lost, is used as it is', async () => {
+    const {p, fake} = setup()
+    const v1 = await up(p, fake)
+    p.write('frontend/app/index.html', '<h1>todo v2</h1>\n')
+    expect((await up(p, fake)).state).toBe('Healthy')
+    const frontendV1 = v1.images.find((image) => image.service === 'frontend')!.ref
+    fake.engine.images.delete(frontendV1)
+    expect((await fake.nodes.read())?.nodes[0]?.images).not.toContain(`docker.io/library/${frontendV1}`)
+
+    const back = await rollback(p, fake)
+
+    expect(back.state).toBe('Healthy')
+    expect(back.reloadedImages).toEqual([])
+    expect(back.toRevision).toBe(1)
+  })
+})
