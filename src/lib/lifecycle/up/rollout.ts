@@ -93,7 +93,8 @@ async function recoverMissingImages(
       })
     } catch (error) {
       if (options.signal?.aborted) throw error
-      report(`${service.service}: the node did not have ${service.ref}, and loading it failed`)
+      const why = error instanceof Error ? error.message : String(error)
+      report(`${service.service}: the node did not have ${service.ref}, and loading it failed: ${why}`)
       return rollout
     }
     const outcome = run.result.images.find((image) => image.service === service.service)
