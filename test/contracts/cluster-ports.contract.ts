@@ -96,6 +96,8 @@ export function rolloutWaiterContract(
       expect(diagnosis.pod).toMatch(new RegExp(`^${diagnosis.deployment}-`))
       const image = /image "([^"]+)"/.exec(diagnosis.message)?.[1]
       expect(image).toEqual(expect.any(String))
+      // The recovery after a stale node image list loads this very image (up/rollout.ts).
+      expect(diagnosis.image).toBe(image)
       expect(diagnosis.fix).toContain(`minikube image load ${image}`)
       expect(diagnosis.commands).toEqual([
         `kubectl -n ${request.namespace} logs ${diagnosis.pod} -c ${diagnosis.container}`,

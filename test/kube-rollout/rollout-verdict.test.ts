@@ -62,6 +62,21 @@ const CASES: Case[] = [
       message: 'Container image "fx-web:v9-never-loaded" is not present with pull policy of Never',
     },
   },
+  // The image was loaded after the pod met ErrImageNeverPull: the pod waits for the kubelet's next try.
+  {
+    scenario: 'image-never-pull',
+    t: 3418,
+    expectation: {loadedImages: ['fx-web:v9-never-loaded']},
+    status: 'progressing',
+    progress: {ready: 0, rolledOut: false},
+  },
+  {
+    scenario: 'image-never-pull',
+    t: 3418,
+    expectation: {loadedImages: ['fx-web:v1']},
+    status: 'failed',
+    failure: {reason: 'ErrImageNeverPull', container: 'web'},
+  },
   // A crash loop is tolerated for a few restarts (a slow start can restart), then fails.
   {scenario: 'crash-loop', t: 47_000, status: 'progressing'},
   {
@@ -199,7 +214,9 @@ describe('rolloutVerdict fenced at the generation helm applied', () => {
     expect(rolloutVerdict(recordedObjectsAt('rolling-update', 10_904), {...DEFAULT, ...applied}).status).toBe(
       'progressing',
     )
-    expect(rolloutVerdict(recordedObjectsAt('rolling-update', 10_962), {...DEFAULT, ...applied})).toMatchObject({
+    expect(
+      rolloutVerdict(recordedObjectsAt('rolling-update', 10_962), {...DEFAULT, ...applied}),
+    ).toMatchObject({
       status: 'rolled-out',
       deployments: [{revision: '2', images: ['fx-web:v2']}],
     })

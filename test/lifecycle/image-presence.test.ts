@@ -52,8 +52,8 @@ describe('up: the cluster target alone checks which images the cluster has', () 
   })
 })
 
-function cachedMinikube() {
-  const p = tempProject()
+function cachedMinikube(options: Parameters<typeof tempProject>[0] = {}) {
+  const p = tempProject(options)
   const fake = new FakeCluster()
   const node = new MinikubeNode(PROFILE, fake.engine)
   const api = new ApiNode(node)
@@ -65,6 +65,21 @@ function cachedMinikube() {
   const up = () => runUp(p.resolved, connection, testSecrets(), UP_OPTIONS)
   return {node, api, cacheFile, up}
 }
+
+describe('up: the frontend URL cache', () => {
+  test('an automatic nodePort is asked again on every up: the Service created again after a down has another', async () => {
+    const {node, api, up} = cachedMinikube({frontend: ['service: {nodePort: null}']})
+    const first = await up()
+    api.kubeletRefresh()
+    node.serviceUrl = 'http://192.168.49.2:31234'
+
+    const again = await up()
+
+    expect(again.url).not.toBe(first.url)
+    expect(again.url).toBe('http://192.168.49.2:31234')
+    expect(node.count('service')).toBe(2)
+  })
+})
 
 describe('up: nothing changed, nothing asked of minikube', () => {
   test('a no-change up runs no minikube subprocess: facts from the cache, images listed on the node', async () => {
@@ -81,8 +96,8 @@ describe('up: nothing changed, nothing asked of minikube', () => {
     expect(again.state).toBe('Healthy')
     expect(again.url).toBe(cold.url)
     expect(again.images.map((image) => image.loadSkipReason)).toEqual([
-      'listed on node minikube',
-      'listed on node minikube',
+      'listed on node minikube, and revision 1 runs it',
+      'listed on node minikube, and revision 1 runs it',
     ])
     expect(again.phases.find((phase) => phase.phase === 'load')?.state).toBe('skipped')
   })

@@ -201,12 +201,36 @@ describe('planUp: load, per service', () => {
     expect(planned.services.map((service) => service.load)).toEqual([expected, expected])
   })
 
-  test('an image the node lists is not loaded; one it does not list is (the list is a positive check only)', () => {
-    const planned = plan({nodeImages: [`docker.io/library/todo-frontend:${FRONTEND}`]})
+  test('an image the node lists is not loaded when the deployed revision runs it; one it does not list is', () => {
+    const planned = plan({
+      history: ['deployed'],
+      config: deployedValues({frontend: FRONTEND, backend: 'c-000000000000'}),
+      nodeImages: [`docker.io/library/todo-frontend:${FRONTEND}`],
+    })
     expect(planned.services.map((service) => service.load)).toEqual([
-      {action: 'skip', reason: 'listed on node minikube'},
+      {action: 'skip', reason: 'listed on node minikube, and revision 1 runs it'},
       {action: 'load', reason: `sent to ${CLUSTER} unless it already has it`},
     ])
+  })
+
+  // The node's list lags a removal (down --purge) by up to a minute: alone it proves nothing.
+  test.each([
+    ['nothing is deployed (a purge may have just removed it)', {}],
+    [
+      'the deployed revision runs another tag',
+      {history: ['deployed'] as ReleaseStatus[], config: deployedValues({frontend: 'c-000000000000'})},
+    ],
+    [
+      'the newest revision failed',
+      {history: ['failed'] as ReleaseStatus[], config: deployedValues({frontend: FRONTEND})},
+    ],
+  ])('an image only the node lists is asked of the cluster when %s', (_, observed) => {
+    const planned = plan({...observed, nodeImages: [`docker.io/library/todo-frontend:${FRONTEND}`]})
+    expect(planned.services[0]?.load).toEqual({
+      action: 'load',
+      reason: `listed on node minikube, but no deployed revision runs it and that list lags a removal: ${CLUSTER} is asked, and sent it unless it has it`,
+      listedOn: ['minikube'],
+    })
   })
 
   test('a service left out of --only is not loaded', () => {

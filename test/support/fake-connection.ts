@@ -2,7 +2,10 @@ import {ContentTagger} from '../../src/lib/image/content-tag.js'
 import type {ImageBuilder} from '../../src/lib/image/image-builder.js'
 import type {ResolvedConfig} from '../../src/lib/config/load.js'
 import type {Connection} from '../../src/lib/lifecycle/ports.js'
-import {imageTagsOf} from '../../src/lib/lifecycle/release-tags.js'
+import {chooseImageLoadStrategy} from '../../src/lib/cluster/image-load-strategy.js'
+import {SERVICE_NAMES} from '../../src/lib/config/schema.js'
+import {imageSource} from '../../src/lib/lifecycle/registry.js'
+import {imageRepositoriesOf, imageTagsOf} from '../../src/lib/lifecycle/release-tags.js'
 import {FakeContainerLogSource} from './fake-log-streams.js'
 import {FakeAppReach} from './fakes/fake-app-reach.js'
 import {FakeRegistry} from './fakes/fake-registry.js'
@@ -87,6 +90,7 @@ export class FakeCluster {
   constructor(options: FakeClusterOptions = {}) {
     const images = options.images ?? this.engine
     this.cluster = new FakeClusterTarget(this.log, images)
+    this.nodes.listImagesOf(this.cluster.images)
     this.connection = {
       context: options.context ?? 'minikube',
       server: 'https://192.168.49.2:8443',
@@ -147,6 +151,37 @@ export class FakeCluster {
     this.rollout.beforeWait = () => {
       const current = this.helm.revisions(release, namespace).at(-1)
       this.workloads.publish(runningRelease(resolved, imageTagsOf(current?.config)))
+    }
+    // imagePullPolicy Never: a loaded image must be in the runtime (the CRI view, not the node's list).
+    this.rollout.missingImage = () => {
+      if (!this.loadsImages(resolved)) return undefined
+      const values = this.helm.revisions(release, namespace).at(-1)?.config
+      const tags = imageTagsOf(values)
+      const repositories = imageRepositoriesOf(values)
+      for (const service of SERVICE_NAMES) {
+        const tag = tags[service]
+        if (!resolved.config.services[service].enabled || tag === undefined) continue
+        const image = `${repositories[service] ?? resolved.config.services[service].image.repository}:${tag}`
+        // An image under a registry host is pulled by the kubelet, not loaded.
+        if (imageSource(image).registry === null && !this.cluster.images.has(image))
+          return {deployment: resolved.config.services[service].deployment, container: service, image}
+      }
+      return undefined
+    }
+  }
+
+  /** Whether images reach this cluster by a load (not a shared engine or docker-env). */
+  private loadsImages(resolved: ResolvedConfig): boolean {
+    try {
+      return (
+        chooseImageLoadStrategy({
+          configured: resolved.config.cluster.imageLoad,
+          clusterKind: this.connection.clusterKind,
+          runtime: this.cluster.runtime,
+        }) === 'load'
+      )
+    } catch {
+      return false
     }
   }
 

@@ -17,6 +17,8 @@ const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '
  * `sendImage` stands for the transfer of `image load` (nothing by default).
  */
 export class MinikubeNode implements ProcessRunner {
+  /** What `minikube service --url` prints; the recorded fixture's URL by default. */
+  serviceUrl: string | undefined
   readonly commandLines: string[] = []
   readonly images = new Map<string, string>()
 
@@ -60,7 +62,11 @@ export class MinikubeNode implements ProcessRunner {
         return ok('')
       }
       case 'service todo-frontend-service':
-        return ok(fixture('minikube/service-url-linux.stdout'))
+        return ok(
+          this.serviceUrl === undefined
+            ? fixture('minikube/service-url-linux.stdout')
+            : `${this.serviceUrl}\n`,
+        )
       default:
         throw new Error(`unexpected command: ${line}`)
     }

@@ -79,8 +79,11 @@ export class CachedClusterTarget implements target.ClusterTarget {
     const cached = known?.facts.urls?.[key]
     if (cached !== undefined) return cached
     const url = await this.inner.frontendUrl(request)
-    // No address yet is not a fact: a load balancer or an Ingress may get one at any time.
-    if (url !== null) await this.remember(known, {urls: {...known?.facts.urls, [key]: url}})
+    // No address yet is not a fact: a load balancer or an Ingress may get one at any time. Nor is the
+    // URL of a Service asked for without its nodePort: an automatic nodePort changes when the Service
+    // is created again (`down`, then `up`), and the URL with it.
+    const lasting = request.nodePort !== undefined || request.ingressHost !== undefined
+    if (url !== null && lasting) await this.remember(known, {urls: {...known?.facts.urls, [key]: url}})
     return url
   }
 

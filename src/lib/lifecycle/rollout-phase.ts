@@ -20,6 +20,8 @@ export async function awaitRollout(
     onLine: (line: string) => void
     /** Watch now, judge once this settles (helm returned): the tracker's `startAfter`. */
     startAfter?: Promise<unknown>
+    /** Images loaded after a pod met ErrImageNeverPull for them (the tracker's `loadedImages`). */
+    loadedImages?: readonly string[]
   },
 ): Promise<RolloutReport> {
   const {config} = resolved
@@ -33,6 +35,7 @@ export async function awaitRollout(
     crashLoopRestarts: config.rollout.crashLoopRestarts,
     signal: request.signal,
     startAfter: request.startAfter,
+    ...(request.loadedImages ? {loadedImages: request.loadedImages} : {}),
     onProgress: (update) => request.onLine(describeProgress(update)),
   })
   if (outcome.status === 'rolled-out') {

@@ -12,15 +12,48 @@ import {work} from './abortable-work.js'
 import type {CallLog} from './call-log.js'
 
 /**
+ * The images of the node's container runtime, as `minikube image ls` (the CRI) shows them: every change
+ * is immediate, and kept with its time (`Date.now()`, so fake timers drive it) for the node's image
+ * list, which shows each change only a refresh later (FakeNodeReader).
+ */
+export class RuntimeImages extends Map<string, string> {
+  private readonly changes: {at: number; ref: string; id: string | null}[] = []
+
+  override set(ref: string, id: string): this {
+    // Map's constructor calls set before this class's fields exist.
+    this.changes?.push({at: Date.now(), ref, id})
+    return super.set(ref, id)
+  }
+
+  override delete(ref: string): boolean {
+    this.changes.push({at: Date.now(), ref, id: null})
+    return super.delete(ref)
+  }
+
+  override clear(): void {
+    for (const ref of this.keys()) this.changes.push({at: Date.now(), ref, id: null})
+    super.clear()
+  }
+
+  /** The refs the runtime held at `time`. */
+  at(time: number): string[] {
+    const held = new Map<string, string | null>()
+    for (const change of this.changes) if (change.at <= time) held.set(change.ref, change.id)
+    return [...held].filter(([, id]) => id !== null).map(([ref]) => ref)
+  }
+}
+
+/**
  * A minikube-like cluster: images are loaded from the local engine (by ID, as `minikube image load`
- * sends the local image), counted, and a load can be made to fail.
+ * sends the local image), counted, and a load can be made to fail. `images` is the runtime's own
+ * view (`minikube image ls`): immediate.
  */
 export class FakeClusterTarget implements ClusterTarget {
   kind: ClusterKind = 'minikube'
   /** Like a remote cluster's ClusterIP Service: the cluster publishes no address (frontendUrl is null). */
   publishesNoAddress = false
   /** ref → image ID on the node. */
-  readonly images = new Map<string, string>()
+  readonly images = new RuntimeImages()
   readonly loads: string[] = []
   readonly sawAbort: string[] = []
   runtime: NodeRuntime = {containerRuntime: 'containerd', nodeCount: 1}

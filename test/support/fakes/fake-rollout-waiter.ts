@@ -39,10 +39,27 @@ const REASON_MESSAGES: Record<TerminalReason | 'timed-out', string> = {
   'timed-out': 'Readiness probe failed: HTTP probe failed with statuscode: 503',
 }
 
-/** A diagnosis as the RolloutTracker builds it for the backend's pod failing with `reason`. */
-export function diagnosisFor(reason: TerminalReason | 'timed-out', namespace = 'todo-app-dev'): Diagnosis {
-  const pod = 'todo-backend-7d9f8b6c4-x2x7q'
-  const message = REASON_MESSAGES[reason]
+/** The container a diagnosis is about: the backend's by default. */
+export interface DiagnosedContainer {
+  deployment: string
+  container: string
+  image: string
+}
+
+const BACKEND: DiagnosedContainer = {
+  deployment: 'todo-backend',
+  container: 'backend',
+  image: 'todo-backend:c-0123456789ab',
+}
+
+/** A diagnosis as the RolloutTracker builds it for the pod of `subject` (the backend's) failing with `reason`. */
+export function diagnosisFor(
+  reason: TerminalReason | 'timed-out',
+  namespace = 'todo-app-dev',
+  subject: DiagnosedContainer = BACKEND,
+): Diagnosis {
+  const pod = `${subject.deployment}-7d9f8b6c4-x2x7q`
+  const message = REASON_MESSAGES[reason].replaceAll(BACKEND.image, subject.image)
   const unschedulable = reason === 'Unschedulable'
   const crashed = reason === 'CrashLoopBackOff' || reason === 'OOMKilled'
   const events = [
@@ -58,9 +75,10 @@ export function diagnosisFor(reason: TerminalReason | 'timed-out', namespace = '
   const memoryLimit = reason === 'OOMKilled' ? '512Mi' : undefined
   return {
     namespace,
-    deployment: 'todo-backend',
+    deployment: subject.deployment,
     pod,
-    container: unschedulable ? undefined : 'backend',
+    container: unschedulable ? undefined : subject.container,
+    ...(unschedulable ? {} : {image: subject.image}),
     reason: reason === 'timed-out' ? 'ReadinessProbeFailing' : reason,
     message,
     restartCount: crashed ? 4 : 0,
@@ -73,25 +91,34 @@ export function diagnosisFor(reason: TerminalReason | 'timed-out', namespace = '
       : undefined,
     events,
     fix: fixFor(reason === 'timed-out' ? 'ReadinessProbeFailing' : reason, message, {
-      image: 'todo-backend:c-0123456789ab',
-      container: 'backend',
+      image: subject.image,
+      container: subject.container,
       memoryLimit,
       events,
     }),
     commands: [
-      `kubectl -n ${namespace} logs ${pod} -c backend${crashed ? ' --previous' : ''}`,
+      `kubectl -n ${namespace} logs ${pod} -c ${subject.container}${crashed ? ' --previous' : ''}`,
       `kubectl -n ${namespace} describe pod ${pod}`,
     ],
   }
 }
 
-/** Answers each wait from `script` (one entry per call, in order); rolled out once the script is used up. */
+/**
+ * Answers each wait from `script` (one entry per call, in order). Once the script is used up it plays
+ * the kubelet: a pod whose image the cluster does not have (`missingImage`) fails with
+ * ErrImageNeverPull, else the rollout succeeds.
+ */
 export class FakeRolloutWaiter implements RolloutWaiter {
   readonly script: ScriptedRollout[] = []
   readonly requests: Omit<TrackRequest, 'signal' | 'onProgress'>[] = []
   readonly sawAbort: string[] = []
   /** Runs as each wait starts (FakeCluster.kubeletFollowsHelm makes the pods match helm's revision here). */
   beforeWait: (() => void) | undefined
+  /**
+   * The container of the release whose image is not in the cluster (imagePullPolicy Never), asked once
+   * the script is used up (FakeCluster.kubeletFollowsHelm looks in the cluster target's runtime images).
+   */
+  missingImage: (() => DiagnosedContainer | undefined) | undefined
 
   constructor(private readonly log: CallLog) {}
 
@@ -119,7 +146,10 @@ export class FakeRolloutWaiter implements RolloutWaiter {
       this.log.record('rollout.judge')
     }
     this.beforeWait?.()
-    const next = this.script.shift() ?? {status: 'rolled-out'}
+    const missing = this.script.length === 0 ? this.missingImage?.() : undefined
+    const next: ScriptedRollout =
+      this.script.shift() ??
+      (missing ? {status: 'failed', reason: 'ErrImageNeverPull'} : {status: 'rolled-out'})
     const deployments = request.deployments ?? []
     this.judging++
     try {
@@ -143,7 +173,7 @@ export class FakeRolloutWaiter implements RolloutWaiter {
         return {
           status: 'failed',
           reason: next.reason,
-          diagnosis: diagnosisFor(next.reason, request.namespace),
+          diagnosis: diagnosisFor(next.reason, request.namespace, missing),
         }
       case 'timed-out':
         return {status: 'timed-out', diagnosis: diagnosisFor('timed-out', request.namespace)}

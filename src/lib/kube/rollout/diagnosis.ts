@@ -19,6 +19,8 @@ export interface Diagnosis {
   deployment: string
   pod?: string
   container?: string
+  /** The image the container runs, as the pod spec names it. */
+  image?: string
   /** The Kubernetes reason: ErrImageNeverPull, CrashLoopBackOff, ProgressDeadlineExceeded, ... */
   reason: string
   message: string
@@ -95,6 +97,7 @@ export function buildDiagnosis(input: DiagnosisInput): Diagnosis {
     deployment: input.deployment,
     pod: podName,
     container,
+    ...(spec?.image ? {image: spec.image} : {}),
     reason: input.reason,
     message: input.message,
     restartCount: status?.restartCount,

@@ -44,6 +44,8 @@ export interface TrackRequest {
    * tracking with that error.
    */
   startAfter?: Promise<unknown>
+  /** Images loaded after a pod met ErrImageNeverPull for them: that pod waits for the kubelet's next try. */
+  loadedImages?: readonly string[]
 }
 
 export type RolloutOutcome =
@@ -82,6 +84,7 @@ export class RolloutTracker {
       deployments: request.deployments,
       crashLoopRestarts: request.crashLoopRestarts ?? DEFAULT_CRASH_LOOP_RESTARTS,
       appliedGenerations,
+      loadedImages: request.loadedImages,
     }
     // Read afresh once the change is applied: the watch may deliver the new spec a moment later.
     const decideAfter = request.startAfter?.then(async () => {

@@ -1,6 +1,6 @@
 import type {CoreV1Event, V1Deployment, V1Pod, V1ReplicaSet} from '@kubernetes/client-node'
 
-import {containersOf, explainPod, podFailure, podReady} from './pod-state.js'
+import {containersOf, explainPod, podFailure, podReady, type PodFailure} from './pod-state.js'
 import {deploymentStatus, newReplicaSet, podsOf, revisionOf, type DeploymentStatus} from './rollout-status.js'
 
 /** What a rollout is judged on: the release's objects as the watches mirror them. */
@@ -23,6 +23,11 @@ export interface RolloutExpectation {
    * so the old, already rolled-out spec is not taken for the rollout.
    */
   appliedGenerations?: Readonly<Record<string, number>>
+  /**
+   * Images loaded into the cluster while this rollout runs, after a pod met ErrImageNeverPull for them:
+   * such a pod waits for the kubelet's next try (about 10 s) instead of failing the rollout.
+   */
+  loadedImages?: readonly string[]
 }
 
 /** Where one deployment's rollout stands. */
@@ -99,7 +104,7 @@ export function rolloutVerdict(objects: RolloutObjects, expectation: RolloutExpe
     }
     for (const pod of pods) {
       const failure = podFailure(pod, expectation.crashLoopRestarts)
-      if (failure !== undefined) {
+      if (failure !== undefined && !awaitsLoadedImage(pod, failure, expectation)) {
         return {
           status: 'failed',
           progress,
@@ -213,6 +218,13 @@ function rolloutOf(deployment: V1Deployment): DeploymentRollout {
     revision: revisionOf(deployment),
     images: (deployment.spec?.template.spec?.containers ?? []).map((c) => c.image ?? ''),
   }
+}
+
+/** ErrImageNeverPull for an image loaded since: the kubelet has not tried again yet. */
+function awaitsLoadedImage(pod: V1Pod, failure: PodFailure, expectation: RolloutExpectation): boolean {
+  if (failure.reason !== 'ErrImageNeverPull' || !expectation.loadedImages?.length) return false
+  const image = pod.spec?.containers.find((container) => container.name === failure.container)?.image
+  return image !== undefined && expectation.loadedImages.includes(image)
 }
 
 function newestFirst(pods: V1Pod[]): V1Pod[] {

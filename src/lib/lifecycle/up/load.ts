@@ -4,7 +4,8 @@ import type {UpRun} from './run.js'
 /**
  * One service's load into the cluster, when the plan loads it. The cluster target owns the presence
  * check (`already-present`): no look before the load here. An image built in this run is new to the
- * cluster, so the target is told to skip its look.
+ * cluster, so the target is told to skip its look, unless a node lists it (then the look may save
+ * the load).
  */
 export async function loadService(
   run: UpRun,
@@ -18,7 +19,7 @@ export async function loadService(
   const loaded = await connection.cluster.loadImage(service.ref, {
     signal,
     expectedImageId: run.imageIds[service.service],
-    freshlyBuilt: outcome.built,
+    freshlyBuilt: outcome.built && service.load.listedOn === undefined,
     onLine: (line) => report(`${service.service}: ${line}`),
   })
   outcome.loaded = loaded === 'loaded'

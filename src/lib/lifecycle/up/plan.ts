@@ -17,7 +17,7 @@ import {
   SECRET_CHECKSUM_KEY,
 } from '../chart-values.js'
 import {deployDigest, type DigestSources} from '../deploy-digest.js'
-import {deployDigestOf, imageTagsOf} from '../release-tags.js'
+import {deployDigestOf, imageRepositoriesOf, imageTagsOf} from '../release-tags.js'
 
 /** What `up` was asked to do, beyond the configuration: the flags that change the plan. */
 export interface UpRequest {
@@ -69,7 +69,10 @@ export interface ServicePlan {
   contentTag: string
   build: Decision<'build' | 'skip'>
   /** `load` means "make sure the cluster has it": the cluster target skips an image it already has. */
-  load: Decision<'load' | 'skip'>
+  load: Decision<'load' | 'skip'> & {
+    /** The nodes whose `status.images` list the image: a hint the cluster target checks before loading. */
+    listedOn?: string[]
+  }
   /** With registry.url: push it, or skip because the registry has that tag with this image's digest. */
   push: Decision<'push' | 'skip'>
 }
@@ -173,7 +176,7 @@ function planService(
     build: planBuild(request, image, service),
     load: observed.registry
       ? {action: 'skip', reason: `images reach the cluster from ${observed.registry.host}`}
-      : planLoad(observed, image.ref),
+      : planLoad(observed, image.ref, service),
     push: planPush(observed, pushed),
   }
 }
@@ -207,23 +210,41 @@ function planBuild(request: UpRequest, image: ServiceImagePlan, service: Service
   return {action: 'build', reason: `the engine has no ${image.ref}: the ${service} source changed`}
 }
 
-function planLoad(observed: UpObservation, ref: string): ServicePlan['load'] {
+function planLoad(observed: UpObservation, ref: string, service: ServiceName): ServicePlan['load'] {
   switch (observed.imageLoad) {
     case 'docker-env':
       return {action: 'skip', reason: `images are built inside ${observed.cluster} (docker-env)`}
     case 'none':
       return {action: 'skip', reason: `${observed.cluster} uses the local engine's images`}
     case 'load': {
-      // The content tag names the source: a node listing the tag has this source's image.
       const listing = nodesListing(observed.nodes, ref)
+      const nodes = listing && `node${listing.length > 1 ? 's' : ''} ${listing.join(', ')}`
+      // The kubelet refreshes a node's image list on its own period, so the list still shows an image
+      // removed (`down --purge`) up to a minute ago: alone, it proves nothing. It is taken as proof only
+      // when the deployed revision runs that very image, whose pods hold it; otherwise the cluster
+      // target asks the cluster's own tool (`minikube image ls`, current), which costs about a second.
+      const running = runningRevision(observed, ref, service)
+      if (listing && running !== undefined)
+        return {action: 'skip', reason: `listed on ${nodes}, and revision ${running} runs it`}
       if (listing)
         return {
-          action: 'skip',
-          reason: `listed on node${listing.length > 1 ? 's' : ''} ${listing.join(', ')}`,
+          action: 'load',
+          reason: `listed on ${nodes}, but no deployed revision runs it and that list lags a removal: ${observed.cluster} is asked, and sent it unless it has it`,
+          listedOn: listing,
         }
       return {action: 'load', reason: `sent to ${observed.cluster} unless it already has it`}
     }
   }
+}
+
+/** The deployed revision, when it runs `ref` for this service. */
+function runningRevision(observed: UpObservation, ref: string, service: ServiceName): number | undefined {
+  const release = observed.release
+  if (release?.status !== 'deployed') return undefined
+  // Values from before the repository was recorded name none: the configured one is the same then.
+  const repository = imageRepositoriesOf(release.config)[service] ?? ref.slice(0, ref.lastIndexOf(':'))
+  const tag = imageTagsOf(release.config)[service]
+  return `${repository}:${tag}` === ref ? release.revision : undefined
 }
 
 function planValues(

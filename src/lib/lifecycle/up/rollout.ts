@@ -1,6 +1,8 @@
 import type {PhaseOutcome} from '../phase-runner.js'
 import {rollBackAndWait, rolloutFailure} from '../rollback-step.js'
-import {awaitRollout} from '../rollout-phase.js'
+import type {Diagnosis} from '../../kube/rollout/diagnosis.js'
+import {awaitRollout, type RolloutReport} from '../rollout-phase.js'
+import type {ServicePlan} from './plan.js'
 import type {EarlyRolloutWatch, UpResult, UpRun} from './run.js'
 import {firstInstallOf, planOf} from './run.js'
 import {uninstallFailedFirstInstall} from '../failed-first-install.js'
@@ -43,13 +45,15 @@ export function watchRolloutWith(run: UpRun, applied: Promise<unknown>): EarlyRo
  */
 export async function awaitUpRollout(run: UpRun, report: (line: string) => void): Promise<PhaseOutcome> {
   const {resolved, connection, options, result} = run
-  const rollout = run.rollout
+  const started = Date.now()
+  const first = run.rollout
     ? await run.rollout.attach(report)
     : await awaitRollout(resolved, connection, {
         timeoutMs: options.timeoutMs,
         signal: options.signal,
         onLine: report,
       })
+  const rollout = await recoverMissingImages(run, first, started, report)
   if (rollout.ok) return rollout.summary
   result.diagnosis = rollout.diagnosis
   const {onFailure} = planOf(run)
@@ -61,6 +65,64 @@ export async function awaitUpRollout(run: UpRun, report: (line: string) => void)
   run.recorder.setState('RollingBack')
   result.rollback = await rollBack(run, onFailure.revision, report)
   throw rolloutFailure(rollout, [describeRollback(result.rollback)])
+}
+
+/**
+ * The node's image list is a hint (it lags a removal by up to a minute), so an image the plan did not
+ * load may still be missing: a pod that meets ErrImageNeverPull for it gets it loaded, and the rollout
+ * goes on (the kubelet tries again by itself). Once per image, within the rollout's time.
+ */
+async function recoverMissingImages(
+  run: UpRun,
+  first: RolloutReport,
+  started: number,
+  report: (line: string) => void,
+): Promise<RolloutReport> {
+  const {resolved, connection, options} = run
+  const loaded: string[] = []
+  let rollout = first
+  while (!rollout.ok) {
+    const service = skippedLoadOf(run, rollout.diagnosis, loaded)
+    if (service === undefined) return rollout
+    loaded.push(service.ref)
+    try {
+      await connection.cluster.loadImage(service.ref, {
+        signal: options.signal,
+        // A service left out by --only keeps the deployed tag, not the image built from today's source.
+        expectedImageId: service.tag === service.contentTag ? run.imageIds[service.service] : undefined,
+      })
+    } catch (error) {
+      if (options.signal?.aborted) throw error
+      const why = error instanceof Error ? error.message : String(error)
+      report(`${service.service}: the node did not have ${service.ref}, and loading it failed: ${why}`)
+      return rollout
+    }
+    const outcome = run.result.images.find((image) => image.service === service.service)
+    if (outcome) {
+      outcome.loaded = true
+      delete outcome.loadSkipReason
+    }
+    report(`${service.service}: the node did not have ${service.ref}; loaded it`)
+    rollout = await awaitRollout(resolved, connection, {
+      timeoutMs: Math.max(options.timeoutMs - (Date.now() - started), 1),
+      signal: options.signal,
+      onLine: report,
+      loadedImages: loaded,
+    })
+  }
+  return rollout
+}
+
+/** The service whose image a pod could not find (ErrImageNeverPull), when the plan skipped its load. */
+function skippedLoadOf(run: UpRun, diagnosis: Diagnosis, alreadyLoaded: string[]): ServicePlan | undefined {
+  const plan = planOf(run)
+  if (diagnosis.reason !== 'ErrImageNeverPull' || plan.imageLoad !== 'load') return undefined
+  return plan.services.find(
+    (service) =>
+      service.ref === diagnosis.image &&
+      service.load.action === 'skip' &&
+      !alreadyLoaded.includes(service.ref),
+  )
 }
 
 async function rollBack(
