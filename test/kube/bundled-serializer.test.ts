@@ -90,7 +90,7 @@ describe("the bundle's ObjectSerializer", () => {
   it('deserializes every recorded object and list as client-node does: same classes, same dates, same fields', () => {
     const objects = recordedObjects()
     expect(new Set(objects.map(({kind}) => kind))).toEqual(
-      new Set(['Deployment', 'ReplicaSet', 'Pod', 'Event', 'Node']),
+      new Set(['Deployment', 'ReplicaSet', 'Pod', 'Event', 'Node', 'EndpointSlice']),
     )
     for (const {kind, object} of objects) {
       const model = modelOf(kind)
