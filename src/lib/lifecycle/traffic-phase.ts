@@ -84,7 +84,7 @@ async function settle(
             ? `${service.service} still sends traffic to ${service.oldPods.join(', ')}`
             : `${service.service}: waiting for ${service.waitingFor ?? 'its endpoints'}`,
         ),
-        fix: `see why with \`kubectl -n ${request.namespace} get endpointslices,pods -o wide\`; a pod that stays Ready after its ReplicaSet was replaced is usually held by a PodDisruptionBudget or a finalizer: delete it, then run the command again`,
+        fix: `see them with \`kubectl -n ${request.namespace} get endpointslices,pods -o wide\`: a pod of another Deployment, or a bare pod, whose labels match the Service's selector gets its traffic too; delete it or make the selector tell it apart, then run the command again`,
       },
     )
   }
