@@ -54,6 +54,7 @@ describe('todo-deploy up (in-memory cluster)', () => {
       'secret',
       'deploy',
       'rollout',
+      'traffic',
       'verify',
     ])
     expect(json.phases.every((phase) => typeof phase.durationMs === 'number')).toBe(true)

@@ -154,6 +154,7 @@ describe('dev: one recomputed up plan per change', () => {
       'load',
       'upgrade',
       'rollout',
+      'traffic',
       'health',
     ])
     expect(fake.engine.builds.slice(2).map((build) => build.repository)).toEqual(['todo-frontend'])

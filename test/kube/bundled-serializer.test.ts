@@ -24,7 +24,8 @@ let fullBytes = 0
 async function bundleSerializer(plugins: Plugin[]): Promise<string> {
   const result = await build({
     stdin: {
-      contents: "export {ObjectSerializer} from '@kubernetes/client-node/dist/gen/models/ObjectSerializer.js'",
+      contents:
+        "export {ObjectSerializer} from '@kubernetes/client-node/dist/gen/models/ObjectSerializer.js'",
       resolveDir: projectRoot,
     },
     absWorkingDir: projectRoot,
@@ -61,7 +62,9 @@ function recordedObjects(): {kind: string; object: Record<string, unknown>}[] {
         .filter((line) => line !== '')
         .map((line) => (JSON.parse(line) as {object: Record<string, unknown>}).object),
     )
-  const node = JSON.parse(readFileSync(path.join(FIXTURES, 'real-cluster', 'node-status-images.json'), 'utf8'))
+  const node = JSON.parse(
+    readFileSync(path.join(FIXTURES, 'real-cluster', 'node-status-images.json'), 'utf8'),
+  )
   return [...fromEvents, node].map((object) => ({kind: String(object.kind), object}))
 }
 
@@ -90,7 +93,7 @@ describe("the bundle's ObjectSerializer", () => {
   it('deserializes every recorded object and list as client-node does: same classes, same dates, same fields', () => {
     const objects = recordedObjects()
     expect(new Set(objects.map(({kind}) => kind))).toEqual(
-      new Set(['Deployment', 'ReplicaSet', 'Pod', 'Event', 'Node']),
+      new Set(['Deployment', 'ReplicaSet', 'Pod', 'Event', 'Node', 'EndpointSlice']),
     )
     for (const {kind, object} of objects) {
       const model = modelOf(kind)
@@ -113,8 +116,13 @@ describe("the bundle's ObjectSerializer", () => {
   it('serializes request bodies as client-node does', () => {
     const [pod] = recordedObjects().filter(({kind}) => kind === 'Pod')
     const typedPod = ObjectSerializer.deserialize(pod?.object, 'V1Pod', '')
-    expect(bundled.serialize(typedPod, 'V1Pod', '')).toEqual(ObjectSerializer.serialize(typedPod, 'V1Pod', ''))
-    const lease = {metadata: {name: 'todo-chatbot-lock'}, spec: {renewTime: new Date(0), holderIdentity: 'me'}}
+    expect(bundled.serialize(typedPod, 'V1Pod', '')).toEqual(
+      ObjectSerializer.serialize(typedPod, 'V1Pod', ''),
+    )
+    const lease = {
+      metadata: {name: 'todo-chatbot-lock'},
+      spec: {renewTime: new Date(0), holderIdentity: 'me'},
+    }
     expect(bundled.serialize(lease, 'V1Lease', '')).toEqual(ObjectSerializer.serialize(lease, 'V1Lease', ''))
   })
 })

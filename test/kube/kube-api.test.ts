@@ -7,6 +7,7 @@ import {
   AppsV1Api,
   CoordinationV1Api,
   CoreV1Api,
+  DiscoveryV1Api,
   NetworkingV1Api,
   ServerConfiguration,
   VersionApi,
@@ -37,7 +38,7 @@ interface Reply {
   body: string
 }
 
-type Clients = Pick<KubeConnection, 'core' | 'apps' | 'coordination' | 'networking' | 'version'>
+type Clients = Pick<KubeConnection, 'core' | 'apps' | 'coordination' | 'networking' | 'discovery' | 'version'>
 
 const json = (body: unknown, status = 200): Reply => ({
   status,
@@ -114,6 +115,23 @@ const ingress = {
   metadata: meta('todo'),
   spec: {rules: [{host: 'todo.example.com'}]},
   status: {loadBalancer: {ingress: [{ip: '203.0.113.7'}]}},
+}
+const endpointSlice = {
+  apiVersion: 'discovery.k8s.io/v1',
+  kind: 'EndpointSlice',
+  metadata: meta('todo-frontend-service-7s682', {
+    labels: {'kubernetes.io/service-name': 'todo-frontend-service'},
+  }),
+  addressType: 'IPv4',
+  ports: [{name: 'http', port: 3000, protocol: 'TCP'}],
+  endpoints: [
+    {
+      addresses: ['10.244.0.5'],
+      conditions: {ready: true, serving: true, terminating: false},
+      nodeName: 'minikube',
+      targetRef: {kind: 'Pod', name: 'todo-frontend-5d54599645-c6w2x', namespace: 'dev', uid: 'a1'},
+    },
+  ],
 }
 
 /** Every call the CLI makes, with the parameters it passes (and the optional ones the clients accept). */
@@ -300,6 +318,15 @@ const CALLS: {what: string; reply: Reply; call: (clients: Clients) => Promise<un
     reply: list('IngressList', [ingress]),
     call: (c) => c.networking.listNamespacedIngress({namespace: 'dev'}),
   },
+  {
+    what: 'list endpointslices',
+    reply: list('EndpointSliceList', [endpointSlice]),
+    call: (c) =>
+      c.discovery.listNamespacedEndpointSlice({
+        namespace: 'dev',
+        labelSelector: 'kubernetes.io/service-name=todo-frontend-service',
+      }),
+  },
 ]
 
 describe('the hand-written API clients send and answer exactly as client-node generated clients did', () => {
@@ -346,6 +373,7 @@ describe('the hand-written API clients send and answer exactly as client-node ge
       apps: new AppsV1Api(configuration),
       coordination: new CoordinationV1Api(configuration),
       networking: new NetworkingV1Api(configuration),
+      discovery: new DiscoveryV1Api(configuration),
       version: new VersionApi(configuration),
     }
     after = new KubeConnection({kc, context: FAKE_CONTEXT, server: url}, {timeoutMs: 3000})

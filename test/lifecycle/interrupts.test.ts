@@ -94,6 +94,17 @@ const ROLLBACK_INTERRUPTS: Interrupt[] = [
     slow: (fake) => fake.rollout.script.push({status: 'hang'}),
     sees: (fake) => fake.rollout.sawAbort,
   },
+  {
+    phase: 'traffic',
+    // The Services' watch starts with the rollout phase; 10 ms later the rollout is over.
+    during: 'traffic.wait',
+    midCall: true,
+    // An old pod that never leaves the endpoints: only Ctrl-C ends the wait.
+    slow: (fake) => {
+      fake.traffic.stuckOldPods = ['todo-backend-7d9f8b6c4-x2x7q']
+    },
+    sees: (fake) => fake.traffic.sawAbort,
+  },
   {phase: 'verify', during: 'api.serviceProxyGet'},
 ]
 
@@ -122,6 +133,7 @@ describe('rollback: Ctrl-C', () => {
       expect((error.result as RollbackResult | undefined)?.toRevision).toBe(1)
 
       fake.cluster.loadMs = 0
+      fake.traffic.stuckOldPods = []
       const next = await runRollback(p.resolved, fake.connection, {...options, revision: 1})
       expect(next.state).toBe('Healthy')
       expect(fake.lock.isHeld(RELEASE, NAMESPACE)).toBe(false)

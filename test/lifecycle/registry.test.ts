@@ -87,6 +87,7 @@ describe('up with registry.url', () => {
       ['secret', 'succeeded'],
       ['deploy', 'succeeded'],
       ['rollout', 'succeeded'],
+      ['traffic', 'succeeded'],
       ['verify', 'succeeded'],
     ])
     expect(result.phases.find((phase) => phase.phase === 'load')?.skipReason).toBe(

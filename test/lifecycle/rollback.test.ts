@@ -105,6 +105,7 @@ describe('rollback: which revision', () => {
       ['load', 'skipped'],
       ['rollback', 'succeeded'],
       ['rollout', 'succeeded'],
+      ['traffic', 'succeeded'],
       ['verify', 'succeeded'],
     ])
     expect(statuses(fake).at(-1)).toEqual([4, 'deployed'])

@@ -12,7 +12,7 @@ import type {LifecycleRecord} from '../../src/lib/kube/state-record.js'
 import {FakeCluster, TERMINAL_REASONS, testSecrets, type TestProject} from '../support/fake-connection.js'
 import {tempProject, RELEASE, NAMESPACE, UP_OPTIONS, phaseRunning} from '../support/lifecycle-fixtures.js'
 
-const PHASES = ['preflight', 'build', 'load', 'secret', 'deploy', 'rollout', 'verify']
+const PHASES = ['preflight', 'build', 'load', 'secret', 'deploy', 'rollout', 'traffic', 'verify']
 
 function options(overrides: Partial<UpOptions> = {}): UpOptions {
   return {...UP_OPTIONS, ...overrides}

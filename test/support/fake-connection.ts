@@ -20,6 +20,7 @@ import {FakeReleaseLock} from './fakes/fake-release-lock.js'
 import {FakeRolloutWaiter} from './fakes/fake-rollout-waiter.js'
 import {FakeSecretStore} from './fakes/fake-secret-store.js'
 import {FakeStateRecordStore} from './fakes/fake-state-record-store.js'
+import {FakeTraffic} from './fakes/fake-traffic.js'
 import {FakeWorkloadSource} from './fakes/fake-workload-source.js'
 import {runningRelease} from './k8s-objects.js'
 
@@ -43,6 +44,7 @@ export {
 } from './fakes/fake-rollout-waiter.js'
 export {FakeSecretStore} from './fakes/fake-secret-store.js'
 export {FakeStateRecordStore} from './fakes/fake-state-record-store.js'
+export {FakeTraffic} from './fakes/fake-traffic.js'
 export {FakeWorkloadSource} from './fakes/fake-workload-source.js'
 export {deploymentObject, podObject, runningRelease, serviceObject, type PodCondition} from './k8s-objects.js'
 export {HOLDER, TEST_SECRET_NAMES, testSecrets, UP_OPTIONS} from './run-inputs.js'
@@ -72,6 +74,7 @@ export class FakeCluster {
   readonly helm = new FakeHelm(this.log)
   readonly nodes = new FakeNodeReader(this.log)
   readonly rollout = new FakeRolloutWaiter(this.log)
+  readonly traffic = new FakeTraffic(this.log)
   readonly secrets = new FakeSecretStore(this.log)
   readonly lock = new FakeReleaseLock(this.log)
   readonly state = new FakeStateRecordStore()
@@ -79,7 +82,7 @@ export class FakeCluster {
   readonly workloads = new FakeWorkloadSource(this.log)
   readonly logs = new FakePodLogSource()
   readonly logStreams = new FakeContainerLogSource()
-  readonly reach = new FakeAppReach(this.log)
+  readonly reach = new FakeAppReach(this.log, this.traffic)
   /** Registry host → its tags, shared by every FakeRegistry that names the host. */
   readonly registryTags = new Map<string, Map<string, string>>()
   readonly connection: Connection
@@ -101,6 +104,7 @@ export class FakeCluster {
       api: this.api,
       secrets: this.secrets,
       rollout: this.rollout,
+      traffic: this.traffic,
       lock: this.lock,
       state: this.state,
       workloads: this.workloads,
@@ -144,13 +148,16 @@ export class FakeCluster {
 
   /**
    * From now on the cluster runs what helm deployed, as the kubelet would: each rollout wait first
-   * publishes the release's newest revision (its image tags, one ready pod per service, the Services).
+   * publishes the release's newest revision (its image tags, one ready pod per service, the Services)
+   * and, as it ends, the URL serves its frontend tag (`traffic`, with the lags it models).
    */
   kubeletFollowsHelm(resolved: ResolvedConfig): void {
     const {release, namespace} = resolved.config
     this.rollout.beforeWait = () => {
       const current = this.helm.revisions(release, namespace).at(-1)
-      this.workloads.publish(runningRelease(resolved, imageTagsOf(current?.config)))
+      const tags = imageTagsOf(current?.config)
+      this.workloads.publish(runningRelease(resolved, tags))
+      if (tags.frontend !== undefined) this.traffic.rollTo(tags.frontend)
     }
     // imagePullPolicy Never: a loaded image must be in the runtime (the CRI view, not the node's list).
     this.rollout.missingImage = () => {

@@ -16,7 +16,7 @@ import {KubeConnection} from '../../src/lib/kube/kube-connection.js'
  */
 
 /** `services` are never in a recording: a test gives them with ReplayOptions.services (the chart's are static). */
-export type ReplayResource = 'deployments' | 'replicasets' | 'pods' | 'events' | 'services'
+export type ReplayResource = 'deployments' | 'replicasets' | 'pods' | 'events' | 'services' | 'endpointslices'
 
 export interface KubeObject {
   kind?: string
@@ -142,6 +142,7 @@ const LIST_KINDS: Record<ReplayResource, {kind: string; apiVersion: string}> = {
   pods: {kind: 'PodList', apiVersion: 'v1'},
   events: {kind: 'EventList', apiVersion: 'v1'},
   services: {kind: 'ServiceList', apiVersion: 'v1'},
+  endpointslices: {kind: 'EndpointSliceList', apiVersion: 'discovery.k8s.io/v1'},
 }
 
 const RV_BASE = 1000
@@ -155,6 +156,7 @@ export class ReplayApiServer {
     pods: new Map(),
     events: new Map(),
     services: new Map(),
+    endpointslices: new Map(),
   }
   private delivered = 0
   private compactedRv = 0
@@ -387,7 +389,8 @@ export class ReplayApiServer {
     this.requests.push({method: request.method ?? 'GET', path: url.pathname, query})
     const route =
       /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/(deployments|replicasets)(?:\/([^/]+))?$/.exec(url.pathname) ??
-      /^\/api\/v1\/namespaces\/([^/]+)\/(pods|events|services)(?:\/([^/]+)(\/log)?)?$/.exec(url.pathname)
+      /^\/api\/v1\/namespaces\/([^/]+)\/(pods|events|services)(?:\/([^/]+)(\/log)?)?$/.exec(url.pathname) ??
+      /^\/apis\/discovery\.k8s\.io\/v1\/namespaces\/([^/]+)\/(endpointslices)$/.exec(url.pathname)
     if (request.method !== 'GET' || route === null) {
       sendStatus(
         response,

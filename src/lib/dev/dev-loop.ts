@@ -77,6 +77,7 @@ const TIMED_PHASES: Record<string, string> = {
   load: 'load',
   deploy: 'upgrade',
   rollout: 'rollout',
+  traffic: 'traffic',
   verify: 'health',
 }
 

@@ -11,6 +11,8 @@ import {
   type V1DeleteOptions,
   type V1Deployment,
   type V1DeploymentList,
+  type V1EndpointSlice,
+  type V1EndpointSliceList,
   type V1Ingress,
   type V1IngressList,
   type V1Lease,
@@ -63,7 +65,10 @@ export class KubeApi {
   ) {}
 
   /** The raw answer, whatever its status (the generated clients add the Accept header; raw calls do not). */
-  async send(request: ApiRequest, options: {timeoutMs?: number; accept?: string} = {}): Promise<ResponseContext> {
+  async send(
+    request: ApiRequest,
+    options: {timeoutMs?: number; accept?: string} = {},
+  ): Promise<ResponseContext> {
     const context = new ServerConfiguration(this.server, {}).makeRequestContext(request.path, request.method)
     if (options.accept !== undefined) context.setHeaderParam('Accept', options.accept)
     for (const [name, value] of Object.entries(request.query ?? {}))
@@ -86,9 +91,18 @@ export class KubeApi {
     const status = response.httpStatusCode
     if (status === 401) throw new ApiException(status, 'Unauthorized', undefined, response.headers)
     if (status < 200 || status > 299)
-      throw new ApiException(status, 'Unknown API Status Code!', await response.getBodyAsAny(), response.headers)
+      throw new ApiException(
+        status,
+        'Unknown API Status Code!',
+        await response.getBodyAsAny(),
+        response.headers,
+      )
     const contentType = ObjectSerializer.normalizeMediaType(response.headers['content-type'])
-    return ObjectSerializer.deserialize(ObjectSerializer.parse(await response.body.text(), contentType), type, '') as T
+    return ObjectSerializer.deserialize(
+      ObjectSerializer.parse(await response.body.text(), contentType),
+      type,
+      '',
+    ) as T
   }
 }
 
@@ -133,7 +147,11 @@ function resource<T, L, Scope extends object>(
           method: GET,
           path: at(params),
           // The generated clients' order: fieldSelector, labelSelector, limit.
-          query: {fieldSelector: params.fieldSelector, labelSelector: params.labelSelector, limit: params.limit},
+          query: {
+            fieldSelector: params.fieldSelector,
+            labelSelector: params.labelSelector,
+            limit: params.limit,
+          },
         },
         `${kind}List`,
       ),
@@ -259,6 +277,16 @@ export function networkingApi(api: KubeApi) {
   return {listNamespacedIngress: ingresses.list}
 }
 
+export function discoveryApi(api: KubeApi) {
+  const endpointSlices = namespaced<V1EndpointSlice, V1EndpointSliceList>(
+    api,
+    '/apis/discovery.k8s.io/v1',
+    'endpointslices',
+    'V1EndpointSlice',
+  )
+  return {listNamespacedEndpointSlice: endpointSlices.list}
+}
+
 export function versionApi(api: KubeApi) {
   return {getCode: () => api.call<VersionInfo>({method: HttpMethod.GET, path: '/version/'}, 'VersionInfo')}
 }
@@ -267,4 +295,5 @@ export type CoreApi = ReturnType<typeof coreApi>
 export type AppsApi = ReturnType<typeof appsApi>
 export type CoordinationApi = ReturnType<typeof coordinationApi>
 export type NetworkingApi = ReturnType<typeof networkingApi>
+export type DiscoveryApi = ReturnType<typeof discoveryApi>
 export type VersionApi = ReturnType<typeof versionApi>

@@ -4,12 +4,14 @@ import {
   type AppsApi,
   type CoordinationApi,
   type CoreApi,
+  type DiscoveryApi,
   KubeApi,
   type NetworkingApi,
   type VersionApi,
   appsApi,
   coordinationApi,
   coreApi,
+  discoveryApi,
   networkingApi,
   versionApi,
 } from './kube-api.js'
@@ -40,6 +42,8 @@ export class KubeConnection {
   readonly apps: AppsApi
   readonly coordination: CoordinationApi
   readonly networking: NetworkingApi
+  /** EndpointSlices: which pods a Service routes to (the traffic phase). */
+  readonly discovery: DiscoveryApi
   readonly version: VersionApi
   /** Long-lived watch streams; the mirrors that use them bound their own retries (resource-mirror.ts). */
   readonly watch: Watch
@@ -55,6 +59,7 @@ export class KubeConnection {
     this.apps = appsApi(this.#api)
     this.coordination = coordinationApi(this.#api)
     this.networking = networkingApi(this.#api)
+    this.discovery = discoveryApi(this.#api)
     this.version = versionApi(this.#api)
     this.watch = new Watch(loaded.kc)
     this.log = new Log(loaded.kc)

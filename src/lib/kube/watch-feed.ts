@@ -2,6 +2,7 @@ import type {
   CoreV1Event,
   KubernetesObject,
   V1Deployment,
+  V1EndpointSlice,
   V1Pod,
   V1ReplicaSet,
   V1Service,
@@ -34,6 +35,12 @@ export interface FollowOptions<S extends ObjectsByName, V, R> {
    * listed (a decision is made on a complete picture): a verdict ends the feed, undefined follows on.
    */
   decide(objects: Mirrored<S>): V | undefined
+  /**
+   * Sees every complete picture as it comes, also before `decideAfter` settles: for a caller that
+   * needs to know since when something has held (the traffic phase: since when the Service routes
+   * to the new pods alone), not only whether it holds.
+   */
+  observe?(objects: Mirrored<S>): void
   /** The verdict when nothing was decided within `ms`, from whatever the mirrors hold by then. */
   deadline?: {ms: number; verdict(objects: Mirrored<S>): V}
   /**
@@ -105,7 +112,9 @@ export class WatchFeed<S extends ObjectsByName> {
           )
       }
       const changed = (): void => {
-        if (decided || !deciding || ![...mirrors.values()].every((mirror) => mirror.synced)) return
+        if (decided || ![...mirrors.values()].every((mirror) => mirror.synced)) return
+        options.observe?.(objects())
+        if (!deciding) return
         let verdict: V | undefined
         try {
           verdict = options.decide(objects())
@@ -167,7 +176,7 @@ interface ListQuery {
 /** A resource of the API group at `prefix`, listed by `list` through the connection's clients. */
 function followed<T extends KubernetesObject>(
   resource: string,
-  prefix: '/api/v1' | '/apis/apps/v1',
+  prefix: '/api/v1' | '/apis/apps/v1' | '/apis/discovery.k8s.io/v1',
   list: (
     kube: KubeConnection,
     query: ListQuery,
@@ -192,6 +201,9 @@ export const watchable = {
   pods: followed<V1Pod>('pods', '/api/v1', (kube, query) => kube.core.listNamespacedPod(query)),
   services: followed<V1Service>('services', '/api/v1', (kube, query) =>
     kube.core.listNamespacedService(query),
+  ),
+  endpointSlices: followed<V1EndpointSlice>('endpointslices', '/apis/discovery.k8s.io/v1', (kube, query) =>
+    kube.discovery.listNamespacedEndpointSlice(query),
   ),
   events: followed<CoreV1Event>('events', '/api/v1', (kube, query) => kube.core.listNamespacedEvent(query)),
 }

@@ -21,6 +21,7 @@ import {loadKubeConfig} from '../kube/kube-config.js'
 import {KubeConnection} from '../kube/kube-connection.js'
 import {LeaseReleaseLock} from '../kube/release-lock.js'
 import {RolloutTracker} from '../kube/rollout/rollout-tracker.js'
+import {ServiceTrafficTracker} from '../kube/traffic/service-traffic-tracker.js'
 import {KubeSecretStore} from '../kube/secret-store.js'
 import {ConfigMapStateRecordStore} from '../kube/state-record.js'
 import {KubeWorkloadSource} from '../kube/workload-source.js'
@@ -64,6 +65,22 @@ export function connect(resolved: ResolvedConfig, options: ConnectOptions): Conn
   const nodeApi = new KubeConnection(loaded, {timeoutMs: NODE_READ_TIMEOUT_MS})
   const nodes = new SharedNodeReader(() => nodeApi.core.listNode())
   const controllers = new Set<AbortController>()
+  // A watch the caller stops, or close() stops with every other one.
+  const stoppable = async <T>(
+    outer: AbortSignal | undefined,
+    follow: (signal: AbortSignal) => Promise<T>,
+  ) => {
+    const controller = new AbortController()
+    controllers.add(controller)
+    const forward = (): void => controller.abort()
+    outer?.addEventListener('abort', forward, {once: true})
+    try {
+      return await follow(controller.signal)
+    } finally {
+      outer?.removeEventListener('abort', forward)
+      controllers.delete(controller)
+    }
+  }
   const credentials = new DockerCredentials({runner: options.runner, env})
   const registryAt = (address: RegistryAddress) => new DockerConfigRegistry(address, credentials, env)
   return {
@@ -93,18 +110,12 @@ export function connect(resolved: ResolvedConfig, options: ConnectOptions): Conn
     logs,
     logStreams: new KubeContainerLogSource(kube),
     rollout: {
-      wait: async (request) => {
-        const controller = new AbortController()
-        controllers.add(controller)
-        const forward = (): void => controller.abort()
-        request.signal?.addEventListener('abort', forward, {once: true})
-        try {
-          return await new RolloutTracker(kube, {logs}).track({...request, signal: controller.signal})
-        } finally {
-          request.signal?.removeEventListener('abort', forward)
-          controllers.delete(controller)
-        }
-      },
+      wait: (request) =>
+        stoppable(request.signal, (signal) => new RolloutTracker(kube, {logs}).track({...request, signal})),
+    },
+    traffic: {
+      wait: (request) =>
+        stoppable(request.signal, (signal) => new ServiceTrafficTracker(kube).track({...request, signal})),
     },
     // dockerode loads on the first Docker call, so commands that never build start faster.
     images: (builderEnv) =>

@@ -7,6 +7,7 @@ import type {HelmClient} from '../helm/helm-client.js'
 import type {ClusterApi} from '../kube/kube-client.js'
 import type {ReleaseLock} from '../kube/release-lock.js'
 import type {RolloutOutcome, TrackRequest} from '../kube/rollout/rollout-tracker.js'
+import type {TrafficOutcome, TrafficRequest} from '../kube/traffic/service-traffic-tracker.js'
 import type {SecretStore} from '../kube/secret-store.js'
 import type {StateRecordStore} from '../kube/state-record.js'
 import type {WorkloadSource} from '../kube/workload-source.js'
@@ -20,6 +21,11 @@ import type {ContainerLogSource} from '../logs/log-source.js'
 /** Waits for the release's Deployments to roll out (RolloutTracker in production). */
 export interface RolloutWaiter {
   wait(request: TrackRequest): Promise<RolloutOutcome>
+}
+
+/** Waits for the release's Services to route to the new pods alone (ServiceTrafficTracker in production). */
+export interface TrafficWaiter {
+  wait(request: TrafficRequest): Promise<TrafficOutcome>
 }
 
 /**
@@ -37,6 +43,7 @@ export interface Connection {
   api: ClusterApi
   secrets: SecretStore
   rollout: RolloutWaiter
+  traffic: TrafficWaiter
   lock: ReleaseLock
   state: StateRecordStore
   /** The release's Deployments, Pods and Services: read once, or followed by watch. */

@@ -15,6 +15,7 @@ import {assertRevisionImagesInRegistry, imageSource, loadedImages} from './regis
 import {imageRepositoriesOf, imageTagsOf} from './release-tags.js'
 import {rollBackTo, rolloutFailure} from './rollback-step.js'
 import {awaitRollout} from './rollout-phase.js'
+import {followTraffic, type TrafficWatch} from './traffic-phase.js'
 
 export interface RevisionRow {
   revision: number
@@ -54,6 +55,8 @@ export interface RollbackResult {
   diagnosis?: Diagnosis
   /** What was decided before anything changed. */
   plan?: RollbackPlan
+  /** The Services' watch, started with the rollout phase (traffic-phase.ts). */
+  traffic?: TrafficWatch
 }
 
 /** `rollback` decided, before it changes anything: from which revision to which, and the images it needs. */
@@ -162,6 +165,8 @@ export function planRollback(
 interface RollbackRun {
   lock?: LockHandle
   plan?: RollbackPlan
+  /** The Services' watch, started with the rollout phase (traffic-phase.ts). */
+  traffic?: TrafficWatch
 }
 
 /**
@@ -245,16 +250,30 @@ export async function runRollback(
       return `revision ${status?.revision ?? '?'}: ${status?.description ?? `Rollback to ${plan.to}`}`
     }),
     phase('rollout', 'Wait for the rollout', 'Updating', async (task) => {
-      const report = await awaitRollout(resolved, connection, {
+      const rollout = awaitRollout(resolved, connection, {
         timeoutMs: options.timeoutMs,
         signal,
         onLine: (line) => {
           task.output = line
         },
       })
+      run.traffic = followTraffic(resolved, connection, {
+        timeoutMs: options.timeoutMs,
+        signal,
+        startAfter: rollout.then((report) => {
+          if (!report.ok) throw new Error(report.message)
+        }),
+      })
+      const report = await rollout
       if (report.ok) return report.summary
       result.diagnosis = report.diagnosis
       throw rolloutFailure(report)
+    }),
+    phase('traffic', 'Wait for the Services to route to the new pods', 'Updating', async (task) => {
+      if (run.traffic === undefined) throw new Error('rollback: the traffic phase ran before the rollout')
+      return run.traffic.attach((line) => {
+        task.output = line
+      })
     }),
     phase('verify', 'Check the code, the health and the URL', 'Running', async (task) => {
       await expectTargetTags(resolved, connection, planned())
@@ -273,7 +292,12 @@ export async function runRollback(
     }),
   ]
 
-  await settle(tasks, result, {succeeded: () => recorder.lifecycleState})
+  try {
+    await settle(tasks, result, {succeeded: () => recorder.lifecycleState})
+  } finally {
+    // A rollback that stopped during its rollout leaves no watch of the Services behind.
+    run.traffic?.stop()
+  }
   return result
 }
 

@@ -9,6 +9,7 @@ import {preflightAndLock, preflightOnly} from './up/preflight.js'
 import {pushImages} from './up/push.js'
 import {renderPlan} from './up/render.js'
 import {awaitUpRollout} from './up/rollout.js'
+import {awaitUpTraffic, followUpTraffic} from './up/traffic.js'
 import type {UpOptions, UpResult, UpRun} from './up/run.js'
 import {applySecret} from './up/secret.js'
 import {verifyUp} from './up/verify.js'
@@ -25,8 +26,8 @@ type UpStep = (run: UpRun, report: (line: string) => void) => Promise<PhaseOutco
 /**
  * `todo-deploy up`: observe, plan, then apply the plan phase by phase (helm pkg/action: Run →
  * prepare, pure → perform, side effects). Preflight observes and plans; build → load (each service on
- * its own, side by side; or push, with registry.url) → Secret → helm upgrade --install → rollout → health
- * → URL carry the plan out. `--dry-run` is the preflight
+ * its own, side by side; or push, with registry.url) → Secret → helm upgrade --install → rollout →
+ * traffic (the Services route to the new pods alone) → health → URL carry the plan out. `--dry-run` is the preflight
  * without the lock plus `helm template`: the other phases never run, so none of them knows about it.
  */
 export async function runUp(
@@ -72,7 +73,13 @@ export async function runUp(
           'rollout',
           'Wait for the rollout',
           rolloutState,
-          options.wait ? step(awaitUpRollout) : skip('--no-wait'),
+          options.wait ? step(followUpTraffic(awaitUpRollout)) : skip('--no-wait'),
+        ),
+        phase(
+          'traffic',
+          'Wait for the Services to route to the new pods',
+          rolloutState,
+          options.wait ? step(awaitUpTraffic) : skip('--no-wait'),
         ),
         phase(
           'verify',
@@ -98,6 +105,7 @@ export async function runUp(
     // An up that stopped between helm and its rollout phase leaves no watch behind, and one that
     // stopped before deploy no render running (nor its values file).
     run.rollout?.stop()
+    run.traffic?.stop()
     await run.rendered?.catch(() => undefined)
   }
   return run.result

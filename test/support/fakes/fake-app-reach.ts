@@ -1,8 +1,10 @@
 import type {AppForward, AppReach, ForwardOptions} from '../../../src/lib/kube/app-reach.js'
 import type {CallLog} from './call-log.js'
+import type {FakeTraffic} from './fake-traffic.js'
 
 /**
- * The app as seen from this machine: URLs answer (or not) as told, and a port-forward opens on a fixed
+ * The app as seen from this machine: URLs answer (or not) as told, a GET answers with the version
+ * the cluster serves at that moment, and a port-forward opens on a fixed
  * local URL (or fails as told). Counts the forwards still open, so a test sees which ones were closed.
  */
 export class FakeAppReach implements AppReach {
@@ -15,7 +17,16 @@ export class FakeAppReach implements AppReach {
   open = 0
   refreshes = 0
 
-  constructor(private readonly log: CallLog) {}
+  constructor(
+    private readonly log: CallLog,
+    private readonly traffic?: FakeTraffic,
+  ) {}
+
+  /** The body one GET of `url` answers with: the version the URL serves now (FakeTraffic). */
+  async get(url: string): Promise<string | undefined> {
+    this.log.record('reach.get', url)
+    return this.traffic?.get()
+  }
 
   async answers(url: string, timeoutMs: number): Promise<boolean> {
     this.log.record('reach.answers', url, timeoutMs)

@@ -7,6 +7,7 @@ import type {Diagnosis} from '../../kube/rollout/diagnosis.js'
 import type {SecretValue} from '../../secrets/secret-value.js'
 import type {HealthAnswer} from '../health-check.js'
 import type {RolloutReport} from '../rollout-phase.js'
+import type {TrafficWatch} from '../traffic-phase.js'
 import type {LifecycleState, OperationRecorder, PhaseResult} from '../operation.js'
 import type {Renderer} from '../phase-runner.js'
 import type {FailedFirstInstall} from '../failed-first-install.js'
@@ -114,6 +115,8 @@ export interface UpRun {
   rendered?: Promise<string>
   /** The rollout watch started with helm (up/rollout.ts): the rollout phase takes its verdict. */
   rollout?: EarlyRolloutWatch
+  /** The Services' watch, started with the rollout phase: the traffic phase takes its outcome. */
+  traffic?: TrafficWatch
 }
 
 /** A rollout followed from the moment helm started: its lines go to whoever attaches, its verdict comes later. */
