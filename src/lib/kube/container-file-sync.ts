@@ -47,6 +47,19 @@ export interface ContainerFileSync {
   copy(target: SyncTarget, payload: SyncPayload, signal?: AbortSignal): Promise<void>
 }
 
+/**
+ * A ContainerFileSync whose adapter is loaded on first use: the exec adapter brings the WebSocket
+ * client, which a command that never syncs should not load.
+ */
+export function loadedOnFirstUse(load: () => Promise<ContainerFileSync>): ContainerFileSync {
+  let loaded: Promise<ContainerFileSync> | undefined
+  const adapter = (): Promise<ContainerFileSync> => (loaded ??= load())
+  return {
+    check: async (target, targets, signal) => (await adapter()).check(target, targets, signal),
+    copy: async (target, payload, signal) => (await adapter()).copy(target, payload, signal),
+  }
+}
+
 /** A copy the container's side refused or failed: tar's (or sh's) own stderr and exit code. */
 export class SyncFailedError extends TodoDeployError {
   readonly target: SyncTarget
