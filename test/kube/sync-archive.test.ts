@@ -23,7 +23,7 @@ async function entriesOf(bytes: Buffer): Promise<Entry[]> {
   const done = new Promise<void>((resolve, reject) => {
     extract.on('entry', (header, stream, next) => {
       const chunks: Buffer[] = []
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk))
+      stream.on('data', (chunk: unknown) => chunks.push(chunk as Buffer))
       stream.on('end', () => {
         entries.push({
           name: header.name,
