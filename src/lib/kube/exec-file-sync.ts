@@ -1,6 +1,7 @@
 import {PassThrough, Writable} from 'node:stream'
 
 import {Exec, type KubeConfig, type V1Status} from '@kubernetes/client-node'
+import {WebSocketHandler} from '@kubernetes/client-node/dist/web-socket-handler.js'
 
 import {DeployError, PrerequisiteError} from '../errors.js'
 import {
@@ -78,7 +79,10 @@ export class ExecContainerFileSync implements ContainerFileSync {
     kc: KubeConfig,
     private readonly timeoutMs = DEFAULT_EXEC_TIMEOUT_MS,
   ) {
-    this.#exec = new Exec(kc)
+    // A v5 server's close-stream frames go to the handler's own streams, which are the process's
+    // stdin/stdout/stderr by default: the CLI's output must never be ended by a sync.
+    const unused = {stdin: new PassThrough(), stdout: new PassThrough(), stderr: new PassThrough()}
+    this.#exec = new Exec(kc, new WebSocketHandler(kc, undefined, unused))
   }
 
   async check(target: SyncTarget, targets: readonly string[], signal?: AbortSignal): Promise<SyncObstacle[]> {
