@@ -25,7 +25,8 @@ import {ExecContainerFileSync} from '../../src/lib/kube/exec-file-sync.js'
 import {KubeConnection} from '../../src/lib/kube/kube-connection.js'
 import {packSyncArchive} from '../../src/lib/kube/sync-archive.js'
 import {CONTAINER_TOOLS, EXEC_PROTOCOL, ExecApiServer, execContainer} from '../support/exec-server.js'
-import {FAKE_CONTEXT, FakeKubeApiServer, kubeConfigFor} from '../support/kube-api-server.js'
+import {PrerequisiteError} from '../../src/lib/errors.js'
+import {closedPortUrl, FAKE_CONTEXT, FakeKubeApiServer, kubeConfigFor} from '../support/kube-api-server.js'
 
 // The exec path end to end over a real WebSocket: client-node's Exec, the exec subprotocol, and the
 // container side run for real with this machine's sh and tar in a folder that stands for the container.
@@ -271,5 +272,33 @@ describe('ExecContainerFileSync over the exec WebSocket', () => {
       'cannot exec into todo-app-dev/frontend-gone (container frontend) for live sync',
     )
     expect((error as Error).message).toContain('404')
+  })
+
+  it('a user without pods/exec is told which right is missing and how to check it (exit 3)', async () => {
+    pod('frontend-1')
+    server.refusal = {
+      code: 403,
+      message: 'pods "frontend-1" is forbidden: cannot create resource "pods/exec"',
+    }
+    const error = await sync.check(target('frontend-1'), ['/app']).catch((caught: unknown) => caught)
+    expect(error).toBeInstanceOf(PrerequisiteError)
+    expect((error as PrerequisiteError).message).toBe(
+      `kube context ${FAKE_CONTEXT} may not exec into ${NAMESPACE}/frontend-1 (container frontend) (403 Forbidden)`,
+    )
+    expect((error as PrerequisiteError).fix).toContain(`kubectl auth can-i create pods/exec -n ${NAMESPACE}`)
+  })
+
+  it('an API server that cannot be reached is a missing prerequisite, worded as for every other call', async () => {
+    const url = await closedPortUrl()
+    const kc = kubeConfigFor({url})
+    const unreachable = new ExecContainerFileSync(
+      new KubeConnection({kc, context: FAKE_CONTEXT, server: url}),
+      kc,
+    )
+    const error = await unreachable.check(target('frontend-1'), ['/app']).catch((caught: unknown) => caught)
+    expect(error).toBeInstanceOf(PrerequisiteError)
+    expect((error as PrerequisiteError).message).toBe(
+      `cannot reach the Kubernetes API at ${url} (ECONNREFUSED) to create pods/exec/frontend-1 in namespace ${NAMESPACE}`,
+    )
   })
 })

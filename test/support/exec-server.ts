@@ -61,6 +61,8 @@ export interface ExecSession {
  */
 export class ExecApiServer {
   readonly sessions: ExecSession[] = []
+  /** Refuse every exec upgrade with this status (a user without `pods/exec`: 403). */
+  refusal: {code: number; message: string} | undefined
   readonly #containers = new Map<string, ExecContainer>()
   readonly #server: http.Server
   readonly #sockets = new Set<Duplex>()
@@ -125,6 +127,7 @@ export class ExecApiServer {
     const container = url.searchParams.get('container') ?? ''
     if (match === null || command.length === 0) return refuse(socket, 400, 'bad exec request')
     const [, namespace, pod] = match as unknown as [string, string, string]
+    if (this.refusal !== undefined) return refuse(socket, this.refusal.code, this.refusal.message)
     if (this.api.get('pods', namespace, pod) === undefined)
       return refuse(socket, 404, `pods "${pod}" not found`)
     const target = this.#containers.get(`${pod}/${container}`)
