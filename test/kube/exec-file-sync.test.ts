@@ -1,5 +1,6 @@
 import {
   chmodSync,
+  symlinkSync,
   chownSync,
   existsSync,
   mkdirSync,
@@ -13,7 +14,8 @@ import {
 import os from 'node:os'
 import path from 'node:path'
 
-import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+import {afterEach, beforeEach, describe, expect, it, vi} from 'vitest'
+import which from 'which'
 
 import {
   copyToEach,
@@ -300,5 +302,54 @@ describe('ExecContainerFileSync over the exec WebSocket', () => {
     expect((error as PrerequisiteError).message).toBe(
       `cannot reach the Kubernetes API at ${url} (ECONNREFUSED) to create pods/exec/frontend-1 in namespace ${NAMESPACE}`,
     )
+  })
+
+  describe('a copy that does not finish', () => {
+    /** A pod whose tar hangs, as on a container stuck on a full disk or a frozen mount. */
+    function podWithHangingTar(): void {
+      const root = pod(
+        'frontend-1',
+        CONTAINER_TOOLS.filter((tool) => tool !== 'tar'),
+      )
+      const bin = dirs.at(-1) as string
+      const tar = path.join(root, 'hanging-tar')
+      writeFileSync(tar, '#!/bin/sh\nexec sleep 30\n', {mode: 0o755})
+      chmodSync(tar, 0o755)
+      symlinkSync(tar, path.join(bin, 'tar'))
+      symlinkSync(which.sync('sleep'), path.join(bin, 'sleep'))
+    }
+    const payload = (): SyncPayload => ({
+      files: [{from: localFile('a.txt', 'a'), to: '/app/a.txt'}],
+      deletions: [],
+    })
+    const connection = () =>
+      new KubeConnection({kc: kubeConfigFor(server), context: FAKE_CONTEXT, server: server.url})
+
+    it('fails at its deadline with what it was doing, and closes the session', async () => {
+      podWithHangingTar()
+      const quick = new ExecContainerFileSync(connection(), kubeConfigFor(server), 500)
+      const error = await quick.copy(target('frontend-1'), payload()).catch((caught: unknown) => caught)
+      expect(error).toBeInstanceOf(SyncFailedError)
+      expect((error as SyncFailedError).exitStatus).toBeNull()
+      expect((error as SyncFailedError).details).toEqual(['it did not finish within 0.5 s'])
+      await vi.waitFor(() => expect(server.sessions[0]?.ended).toBe(true))
+    })
+
+    it('Ctrl-C stops it at once with the reason it was given', async () => {
+      podWithHangingTar()
+      const controller = new AbortController()
+      setTimeout(() => controller.abort(new Error('interrupted')), 200)
+      await expect(sync.copy(target('frontend-1'), payload(), controller.signal)).rejects.toThrow(
+        'interrupted',
+      )
+    })
+
+    it('an API server that never answers the exec upgrade is given up at the deadline too', async () => {
+      pod('frontend-1')
+      server.hangUpgrades = true
+      const quick = new ExecContainerFileSync(connection(), kubeConfigFor(server), 500)
+      const error = await quick.check(target('frontend-1'), ['/app']).catch((caught: unknown) => caught)
+      expect((error as SyncFailedError).details).toEqual(['it did not finish within 0.5 s'])
+    })
   })
 })

@@ -155,32 +155,55 @@ export class ExecContainerFileSync implements ContainerFileSync {
     const stderr = new TextCollector()
     // Never ended: over the v4 protocol, the end of stdin closes the whole WebSocket.
     const stdin = input === null ? null : new PassThrough()
+    let settled = false
     let settle: (status: V1Status | Error) => void = () => undefined
-    const finished = new Promise<V1Status | Error>((resolve) => (settle = resolve))
-    const socket = await this.#exec
-      .exec(target.namespace, target.pod, target.container, command, stdout, stderr, stdin, false, (status) =>
-        settle(status),
-      )
-      .catch((error: unknown) => {
-        throw execRefused(error, target, this.connection)
-      })
+    const finished = new Promise<V1Status | Error>(
+      (resolve) =>
+        (settle = (status) => {
+          settled = true
+          resolve(status)
+        }),
+    )
+    // The deadline and Ctrl-C hold from the start: an API server may also hang on the upgrade.
     const timer = setTimeout(
       () => settle(new Error(`it did not finish within ${this.timeoutMs / 1000} s`)),
       this.timeoutMs,
     )
     const abort = (): void => settle(signal?.reason instanceof Error ? signal.reason : new Error('aborted'))
     signal?.addEventListener('abort', abort, {once: true})
-    socket.addEventListener('close', () =>
-      settle(new Error('the connection closed before the command finished')),
-    )
-    if (stdin !== null && input !== null) {
-      for (let offset = 0; offset < input.length; offset += STDIN_CHUNK_BYTES)
-        stdin.write(input.subarray(offset, offset + STDIN_CHUNK_BYTES))
+    let socket: {close(): void} | undefined
+    const opened = this.#exec
+      .exec(target.namespace, target.pod, target.container, command, stdout, stderr, stdin, false, (status) =>
+        settle(status),
+      )
+      .then(
+        (webSocket) => {
+          socket = webSocket
+          if (settled) return finished
+          webSocket.addEventListener('close', () =>
+            settle(new Error('the connection closed before the command finished')),
+          )
+          if (stdin !== null && input !== null) {
+            for (let offset = 0; offset < input.length; offset += STDIN_CHUNK_BYTES)
+              stdin.write(input.subarray(offset, offset + STDIN_CHUNK_BYTES))
+          }
+          return finished
+        },
+        (error: unknown) => {
+          throw execRefused(error, target, this.connection)
+        },
+      )
+    let status: V1Status | Error
+    try {
+      status = await Promise.race([opened, finished])
+    } finally {
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', abort)
+      settled = true
+      socket?.close()
+      // A socket that opens after the deadline is closed as it opens.
+      void opened.then(() => socket?.close()).catch(() => undefined)
     }
-    const status = await finished
-    clearTimeout(timer)
-    signal?.removeEventListener('abort', abort)
-    socket.close()
     if (status instanceof Error) {
       if (signal?.aborted) throw status
       const said = stderr.text()
