@@ -228,6 +228,7 @@ describe('ExecContainerFileSync over the exec WebSocket', () => {
     const [obstacle] = await sync.check(target('frontend-1'), ['/app'])
     expect(obstacle?.reason).toBe('no-tar')
     expect(obstacle?.message).toContain('has no sh and tar')
+    expect(obstacle?.fix).toContain('base the dev target on an image with a shell and tar')
   })
 
   it("check: a target the container's user cannot write is named, with the COPY --chown line that fixes it", async () => {
