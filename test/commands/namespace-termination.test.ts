@@ -148,6 +148,8 @@ describe('a namespace that is going away (simulated time)', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(10_000)
     expect(down.stderr).toContain('namespace todo-app-dev was still terminating after 10 s')
     expect(down.stderr).toContain('example.com/hold')
+    expect(down.stderr).toContain('roles.rbac.authorization.k8s.io has 1 resource instances')
+    expect(`${down.stdout}${down.stderr}`).toMatch(/namespace todo-app-dev terminating: 1 object left, 10 s/)
     expect(down.stderr).toMatch(/fix: .*kubectl patch <kind>\/<name> -n todo-app-dev --type=merge/)
   })
 })

@@ -31,7 +31,7 @@ export async function awaitNamespaceGone(
     const state = await api.readNamespace(namespace)
     const waitedMs = Date.now() - started
     if (state === null) return {waitedMs}
-    const left = await objectsLeft(api, namespace)
+    const left = await objectsLeft(api, namespace, state)
     wait.report(
       `namespace ${namespace} terminating: ${left.count} object${left.count === 1 ? '' : 's'} left, ${Math.round(waitedMs / 1000)} s`,
     )
@@ -76,12 +76,27 @@ export async function awaitNamespaceSettled(
   return awaitNamespaceGone(api, namespace, wait)
 }
 
-async function objectsLeft(api: ClusterApi, namespace: string): Promise<{count: number; names: string[]}> {
+/** "roles.rbac.authorization.k8s.io has 1 resource instances" in the controller's NamespaceContentRemaining. */
+const REMAINING = /(\S+) has (\d+) resource instances/g
+
+/**
+ * What is left: the kinds the CLI lists, by name; the namespace controller's count of every kind when it
+ * says more (a Role, a Lease, a custom resource with a finalizer).
+ */
+async function objectsLeft(
+  api: ClusterApi,
+  namespace: string,
+  state: NamespaceState,
+): Promise<{count: number; names: string[]}> {
   const objects = await api.listNamespaceObjects(namespace)
   const names = Object.entries(objects).flatMap(([kind, list]) =>
     (list as string[]).map((name) => `${kind}/${name}`),
   )
-  return {count: names.length, names}
+  const remaining = state.holding
+    .filter((line) => line.startsWith('NamespaceContentRemaining:'))
+    .flatMap((line) => [...line.matchAll(REMAINING)].map((match) => Number(match[2])))
+    .reduce((sum, count) => sum + count, 0)
+  return {count: Math.max(names.length, remaining), names}
 }
 
 function stillTerminating(

@@ -108,6 +108,8 @@ export class FakeClusterApi implements ClusterApi, NamespaceGuard {
         entry.stuckOn === undefined
           ? []
           : [
+              // As recorded (test/fixtures/k8s/namespace-terminating/namespace.json): one object holds it.
+              'NamespaceContentRemaining: Some resources are remaining: roles.rbac.authorization.k8s.io has 1 resource instances',
               `NamespaceFinalizersRemaining: Some content in the namespace has finalizers remaining: ${entry.stuckOn} in 1 resource instances`,
             ],
     }
