@@ -64,7 +64,10 @@ export async function ensureNamespaceReady(
   }
 }
 
-/** For commands that create nothing there (rollback): wait while the namespace is being deleted. */
+/**
+ * Waits while the namespace is being deleted (at once when it is not): before `up` and `rollback` read the
+ * release, which goes with the namespace.
+ */
 export async function awaitNamespaceSettled(
   api: ClusterApi,
   namespace: string,
