@@ -144,6 +144,8 @@ export function renderDevLoopEvent(
       ]
     case 'problem':
       return [{stream: 'stderr', text: paint.yellow(`warning: ${event.message}`)}]
+    case 'waiting':
+      return [{stream: 'stderr', text: paint.dim(event.message)}]
     case 'iteration-started':
       return [{stream: 'stderr', text: paint.dim(`${describeChanges(event.changes)}: redeploying…`)}]
     default: {
@@ -183,6 +185,8 @@ export function renderDevLoopEventJson(event: DevLoopEvent): string {
       return JSON.stringify({event: 'reachable', at: event.at, url: event.url, via: event.via})
     case 'problem':
       return JSON.stringify({event: 'problem', at: event.at, message: event.message})
+    case 'waiting':
+      return JSON.stringify({event: 'waiting', at: event.at, message: event.message})
     default:
       return renderDevEventJson(event)
   }

@@ -18,12 +18,12 @@ export function renderDoctorCheck(check: DoctorCheck, color: boolean): string {
 export function renderDoctorSummary(report: DoctorReport): string {
   const count = (status: DoctorCheck['status']) =>
     report.checks.filter((check) => check.status === status).length
-  const verdict =
-    report.exitCode === 3
-      ? 'a prerequisite is missing'
-      : report.exitCode === 2
-        ? 'the configuration breaks a rule'
-        : 'ready to deploy'
+  const failed = report.checks.filter((check) => check.status === 'fail')
+  const verdicts = [
+    ...(failed.some((check) => !check.id.startsWith('prereq.')) ? ['the configuration breaks a rule'] : []),
+    ...(failed.some((check) => check.id.startsWith('prereq.')) ? ['a prerequisite is missing'] : []),
+  ]
+  const verdict = verdicts.length === 0 ? 'ready to deploy' : verdicts.join(', and ')
   return `\n${count('pass')} passed, ${count('warn')} warnings, ${count('fail')} failed: ${verdict}`
 }
 

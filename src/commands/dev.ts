@@ -8,6 +8,7 @@ import {timeoutFlag, userAtHost} from '../cli/lifecycle-flags.js'
 import {colorFor, LogView} from '../cli/log-view.js'
 import {renderDownResult} from '../cli/operation-view.js'
 import {renderStatus} from '../cli/status-view.js'
+import {assertBuildInputs} from '../lib/config/build-inputs.js'
 import {assertConfigRules} from '../lib/config/config-rules.js'
 import {inputExcerpt} from '../lib/config/input-excerpt.js'
 import {SERVICE_NAMES} from '../lib/config/schema.js'
@@ -174,6 +175,7 @@ s prints the status, q quits.`
       resolved,
       resolved.config.cluster.kind === 'auto' ? 'minikube' : resolved.config.cluster.kind,
     )
+    assertBuildInputs(resolved)
     return {resolved, secrets}
   }
 

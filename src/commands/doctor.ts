@@ -10,7 +10,7 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
   // One line per paragraph: oclif wraps help text to the terminal, and hard line breaks would break that wrapping.
   static override description = [
     'Runs every preflight check (Docker Engine, helm, kube context, minikube or the detected cluster tool, cluster reachable, secrets present by name) and every rule of the data model that the configuration, the Dockerfiles, the chart and the values files decide on their own. One line per check: pass, warn or fail, with the fix for each failure. Rule ids are stable (see the README).',
-    'Exit code 0 when nothing failed, 3 when a prerequisite is missing (this wins), 2 when the configuration breaks a rule.',
+    'Exit code 0 when nothing failed, 2 when the configuration breaks a rule (this wins: bad input is reported whether or not a cluster runs), 3 when a prerequisite is missing.',
   ].join('\n\n')
 
   static override examples = [

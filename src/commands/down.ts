@@ -14,7 +14,8 @@ export default class Down extends BaseCommand<typeof Down> {
   static override description = `Asks for confirmation on a terminal unless --yes (without a terminal, --yes is required).
 Runs helm uninstall and follows the release's pods (by watch) until they are gone. With --purge it also deletes the
 Secret the CLI created, its state record, the namespace when the CLI created it and nothing else lives there, and
-this app's images from the cluster and the local Docker Engine (keeping the newest N with --keep N). Running it
+this app's images from the cluster and the local Docker Engine (keeping the newest N with --keep N); a deleted
+namespace is waited for until it is gone, so an \`up\` right after meets no Terminating namespace. Running it
 when nothing is deployed says so and exits 0.`
 
   static override flags = {
@@ -34,7 +35,10 @@ when nothing is deployed says so and exits 0.`
       min: 0,
       max: 1000,
     }),
-    timeout: timeoutFlag({summary: 'How long to wait for the pods to go, e.g. 2m. Default: 2m.'}),
+    timeout: timeoutFlag({
+      summary:
+        'How long to wait for the pods to go, and with --purge for the namespace to be gone, e.g. 2m. Default: 2m.',
+    }),
   }
 
   static override examples = [

@@ -6,6 +6,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand, commandExample} from '../cli/base-command.js'
 import {timeoutFlag} from '../cli/lifecycle-flags.js'
 import {renderUpResult} from '../cli/operation-view.js'
+import {assertBuildInputs} from '../lib/config/build-inputs.js'
 import {assertConfigRules} from '../lib/config/config-rules.js'
 import {inputExcerpt} from '../lib/config/input-excerpt.js'
 import {SERVICE_NAMES, type ServiceName} from '../lib/config/schema.js'
@@ -111,12 +112,14 @@ to the last revision that worked, unless --no-rollback.`
       )
     // A values file helm cannot read would fail the deploy only after the images were built and loaded.
     const valuesFiles = (this.flags.values ?? []).map((file) => valuesFile(file))
+    // Everything local is checked before the cluster is asked anything: bad input is exit 2, cluster or not.
     const resolved = this.loadConfig()
     const secrets = assertSecretsPresent(resolveSecrets(resolved), resolved)
     assertConfigRules(
       resolved,
       resolved.config.cluster.kind === 'auto' ? 'minikube' : resolved.config.cluster.kind,
     )
+    assertBuildInputs(resolved)
 
     return this.operate(
       resolved,

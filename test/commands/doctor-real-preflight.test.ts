@@ -1,7 +1,8 @@
 import {expect, test} from 'vitest'
 
 import Doctor from '../../src/commands/doctor.js'
-import {tempProject} from '../config/temp-project.js'
+import {setAllSecrets} from '../cli/doctor-env.js'
+import {DEFAULT_CONTEXT_FOLDERS, tempProject} from '../config/temp-project.js'
 import {useBareMachine} from '../support/bare-machine.js'
 import {runCommand} from '../support/run-command.js'
 
@@ -9,7 +10,9 @@ import {runCommand} from '../support/run-command.js'
 useBareMachine()
 
 test('doctor on a machine without helm, minikube or a cluster lists each missing prerequisite with its fix and exits 3', async () => {
-  const run = await runCommand(Doctor, [], {cwd: tempProject()})
+  // Only the prerequisites are missing: a missing secret or build context (bad input, exit 2) would win.
+  setAllSecrets()
+  const run = await runCommand(Doctor, [], {cwd: tempProject(DEFAULT_CONTEXT_FOLDERS)})
   expect(run.exitCode).toBe(3)
   const block = (id: string): string => {
     const lines = run.stdout.split('\n')

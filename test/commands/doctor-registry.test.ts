@@ -6,7 +6,7 @@ import {ExecaProcessRunner} from '../../src/lib/process/runner.js'
 import type {RegistryAddress} from '../../src/lib/registry/registry-address.js'
 import {setAllSecrets, withPreflight} from '../cli/doctor-env.js'
 import {PassingPreflight} from '../cli/fake-preflight.js'
-import {tempProject} from '../config/temp-project.js'
+import {DEFAULT_CONTEXT_FOLDERS, tempProject} from '../config/temp-project.js'
 import {testDockerLogin, type TestDockerLogin} from '../support/docker-login.js'
 import {inCI} from '../support/real-components.js'
 import {freePort, registryAvailable, startRegistry, type RunningRegistry} from '../support/registry-server.js'
@@ -59,7 +59,7 @@ describe.skipIf(!registryAvailable && !inCI)(
       setAllSecrets()
       probes = new RealRegistryPreflight(login.env)
       const run = await runCommand<unknown>(Doctor, argv, {
-        cwd: tempProject({'todo-deploy.yaml': `registry:\n${registryYaml}`}),
+        cwd: tempProject({...DEFAULT_CONTEXT_FOLDERS, 'todo-deploy.yaml': `registry:\n${registryYaml}`}),
       })
       expect(`${run.stdout}${run.stderr}`).not.toContain(SENTINEL)
       return run

@@ -7,7 +7,7 @@ import {z} from 'zod'
 import Doctor from '../../src/commands/doctor.js'
 import {setAllSecrets, withPreflight} from '../cli/doctor-env.js'
 import {MissingHelmPreflight, PassingPreflight} from '../cli/fake-preflight.js'
-import {tempProject} from '../config/temp-project.js'
+import {DEFAULT_CONTEXT_FOLDERS, tempProject} from '../config/temp-project.js'
 import {projectRoot, runCommand} from '../support/run-command.js'
 
 let probes: PassingPreflight = new PassingPreflight()
@@ -43,7 +43,7 @@ async function doctor(
   fake: PassingPreflight = new PassingPreflight(),
 ) {
   probes = fake
-  return runCommand<unknown>(Doctor, argv, {cwd: tempProject(files)})
+  return runCommand<unknown>(Doctor, argv, {cwd: tempProject({...DEFAULT_CONTEXT_FOLDERS, ...files})})
 }
 
 describe('todo-deploy doctor (fake probes)', () => {
@@ -53,11 +53,12 @@ describe('todo-deploy doctor (fake probes)', () => {
     expect(run.exitCode).toBe(0)
     const lines = run.stdout.trim().split('\n')
     const checkLines = lines.filter((line) => /^[✔!✖] /.test(line))
-    expect(checkLines.length).toBe(22)
+    expect(checkLines.length).toBe(23)
     expect(checkLines.every((line) => line.startsWith('✔ '))).toBe(true)
     for (const id of [
       ...PREREQUISITES,
       'secrets.present',
+      'config.build-inputs',
       'k8s.replicas.range',
       'image.name-pattern',
       'chart.fields',
@@ -65,7 +66,7 @@ describe('todo-deploy doctor (fake probes)', () => {
     ]) {
       expect(checkLines.filter((line) => line.includes(`[${id}]`))).toHaveLength(1)
     }
-    expect(lines.at(-1)).toBe('22 passed, 0 warnings, 0 failed: ready to deploy')
+    expect(lines.at(-1)).toBe('23 passed, 0 warnings, 0 failed: ready to deploy')
     expect(run.stderr).toBe('')
   })
 
@@ -95,10 +96,11 @@ describe('todo-deploy doctor (fake probes)', () => {
     expect(run.stdout).toContain('3 failed: the configuration breaks a rule')
   })
 
-  test('a missing prerequisite wins over a broken rule: exit 3', async () => {
+  test('a broken rule wins over a missing prerequisite: exit 2, and the summary names both', async () => {
     setAllSecrets()
     const run = await doctor([], {'todo-deploy.yaml': RULE_BREAKS}, new MissingHelmPreflight())
-    expect(run.exitCode).toBe(3)
+    expect(run.exitCode).toBe(2)
+    expect(run.stdout).toContain('failed: the configuration breaks a rule, and a prerequisite is missing')
   })
 
   test('a warning (3 replicas on minikube) shows "!" and its fix but still exits 0', async () => {

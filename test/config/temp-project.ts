@@ -15,3 +15,6 @@ export function tempProject(files: Record<string, string | Buffer> = {}): string
   onTestFinished(() => rmSync(dir, {recursive: true, force: true}))
   return dir
 }
+
+/** The build context folders the built-in defaults name (`frontend/`, `backend/`), for checks that look for them. */
+export const DEFAULT_CONTEXT_FOLDERS: Record<string, string> = {'frontend/.keep': '', 'backend/.keep': ''}

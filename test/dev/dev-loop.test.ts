@@ -525,3 +525,39 @@ describe('up under a lock its caller holds', () => {
     expect(fake.engine.buildCount).toBe(0)
   })
 })
+
+describe('dev: a namespace that is going away', () => {
+  test('dev that meets a Terminating namespace shows the wait, then creates it and deploys', async () => {
+    const p = tempProject()
+    const fake = new FakeCluster()
+    // A `down --purge` a moment ago: the namespace stays Terminating for NAMESPACE_TERMINATION_MS (real time here).
+    fake.api.startDeleting(NAMESPACE)
+    const dev = await startDev(p, fake)
+    const waits = dev.events.filter((event) => event.type === 'waiting')
+    expect(waits[0]).toMatchObject({
+      message: `namespace ${NAMESPACE} is being deleted: waiting until it is gone to create it again`,
+    })
+    expect(waits.at(-1)).toMatchObject({
+      message: expect.stringMatching(/terminating: \d+ objects? left, [3-5] s$/),
+    })
+    const shown = renderDevLoopEvent(waits[0]!, {
+      color: false,
+      interactive: false,
+      logs: new LogView({
+        color: false,
+        timestamps: false,
+        services: ['frontend', 'backend'],
+        containers: {frontend: 'frontend', backend: 'backend'},
+      }),
+    })
+    expect(shown).toEqual([
+      {
+        stream: 'stderr',
+        text: `namespace ${NAMESPACE} is being deleted: waiting until it is gone to create it again`,
+      },
+    ])
+    expect(dev.events.find((event) => event.type === 'up')).toMatchObject({result: {state: 'Healthy'}})
+    expect(fake.api.isTerminating(NAMESPACE)).toBe(false)
+    await dev.stop()
+  }, 20_000)
+})

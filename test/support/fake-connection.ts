@@ -95,6 +95,9 @@ export class FakeCluster {
 
   constructor(options: FakeClusterOptions = {}) {
     const images = options.images ?? this.engine
+    // What is created in a namespace is refused while it is being deleted, as the API server does.
+    for (const fake of [this.lock, this.state, this.secrets, this.helm]) fake.guard = this.api
+    this.api.onGone = (namespace) => this.forgetNamespace(namespace)
     this.cluster = new FakeClusterTarget(this.log, images)
     this.nodes.listImagesOf(this.cluster.images)
     this.connection = {
@@ -194,6 +197,16 @@ export class FakeCluster {
     } catch {
       return false
     }
+  }
+
+  /** A namespace is gone: helm's releases, the Secrets, the state records and the Leases in it go with it. */
+  private forgetNamespace(namespace: string): void {
+    const inNamespace = (id: string): boolean => id.startsWith(`${namespace}/`)
+    for (const map of [this.helm.releases, this.secrets.secrets, this.state.texts, this.lock.holders] as Map<
+      string,
+      unknown
+    >[])
+      for (const id of [...map.keys()]) if (inNamespace(id)) map.delete(id)
   }
 
   /** For `useDependencies({connect: () => fake.connect()})`. */

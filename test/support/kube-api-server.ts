@@ -100,6 +100,8 @@ export type ApiFault =
   | {kind: 'delay'; ms: number}
   /** Answer with this status code and a matching Status body. */
   | {kind: 'status'; code: number; message?: string}
+  /** Answer with this status code and this body (a Status recorded on a real cluster). */
+  | {kind: 'recorded'; code: number; body: JsonObject}
 
 export interface RecordedRequest {
   method: string
@@ -292,7 +294,8 @@ export class FakeKubeApiServer {
         previous?.metadata.creationTimestamp ?? object.metadata.creationTimestamp ?? new Date().toISOString(),
       resourceVersion: String(this.#resourceVersion),
     }
-    if (type.kind === 'Namespace') object.status = {phase: 'Active'}
+    // A seeded namespace keeps its recorded status (a Terminating one); a created one is Active.
+    if (type.kind === 'Namespace') object.status = object.status ?? {phase: 'Active'}
     return object
   }
 
@@ -325,6 +328,10 @@ export class FakeKubeApiServer {
       if (fault.fault.kind === 'status') {
         const {code, message} = fault.fault
         send(code, new ApiStatus(code, message ?? `injected ${code}`).toJSON())
+        return
+      }
+      if (fault.fault.kind === 'recorded') {
+        send(fault.fault.code, fault.fault.body)
         return
       }
     }

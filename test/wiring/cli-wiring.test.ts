@@ -4,7 +4,7 @@ import Doctor from '../../src/commands/doctor.js'
 import Status from '../../src/commands/status.js'
 import Up from '../../src/commands/up.js'
 import type {StatusReport} from '../../src/lib/lifecycle/status.js'
-import {tempProject} from '../config/temp-project.js'
+import {DEFAULT_CONTEXT_FOLDERS, tempProject} from '../config/temp-project.js'
 import {dockerAvailable, inCI} from '../support/real-components.js'
 import {seedDeployedRelease} from '../support/deployed-release.js'
 import {runCommand} from '../support/run-command.js'
@@ -85,7 +85,10 @@ describe("wiring: status through client-node, reading helm's release Secrets its
     const {api} = await wiredMachine()
     const {release} = seedDeployedRelease(api)
     // The profile is not the context's name, so "minikube" is no context any local tool would write.
-    const dir = tempProject({'todo-deploy.yaml': 'cluster:\n  profile: elsewhere\n'})
+    const dir = tempProject({
+      ...DEFAULT_CONTEXT_FOLDERS,
+      'todo-deploy.yaml': 'cluster:\n  profile: elsewhere\n',
+    })
 
     const run = await runCommand<StatusReport>(Status, ['--json'], {cwd: dir})
     expect(run.stderr).toBe('')
@@ -114,7 +117,7 @@ describe.skipIf(!dockerAvailable && !inCI)('wiring: doctor and up on the real Do
   it('doctor with every prerequisite present passes each prerequisite and exits 0', async () => {
     const {server} = await wiredMachine()
 
-    const run = await runCommand(Doctor, [], {cwd: tempProject()})
+    const run = await runCommand(Doctor, [], {cwd: tempProject(DEFAULT_CONTEXT_FOLDERS)})
     const line = (id: string): string => doctorLine(run.stdout, id)
     expect(line('prereq.docker')).toMatch(
       /^✔ Docker Engine reachable \[prereq\.docker\]: Docker Engine \S+ \(API [\d.]+, builds with BuildKit\) at /,

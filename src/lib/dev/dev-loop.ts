@@ -6,6 +6,7 @@ import type {LockHandle} from '../kube/release-lock.js'
 import type {PhaseResult} from '../lifecycle/operation.js'
 import type {Renderer} from '../lifecycle/phase-runner.js'
 import type {Connection} from '../lifecycle/ports.js'
+import {ensureNamespaceReady} from '../lifecycle/namespace-gone.js'
 import {CheckedRenders, defaultTimeoutMs, runUp, type UpOptions, type UpResult} from '../lifecycle/up.js'
 import {chooseServices} from '../logs/release-logs.js'
 import {LogMultiplexer, type LogEvent} from '../logs/log-multiplexer.js'
@@ -56,6 +57,8 @@ export type DevLoopEvent =
   | {type: 'log'; log: LogEvent; at: string}
   /** The app's URL from this machine: the NodePort/Ingress one, or a port-forward to the frontend. */
   | {type: 'reachable'; url: string; via: 'cluster' | 'port-forward'; at: string}
+  /** A wait before `dev` can start, with its progress (a namespace still being deleted). */
+  | {type: 'waiting'; message: string; at: string}
   /** Something `dev` could not do that does not stop it (a folder it cannot watch, a forward that failed). */
   | {type: 'problem'; message: string; at: string}
 
@@ -117,7 +120,10 @@ export class DevLoop {
   /** Takes the release's lock (renewed until `run()` returns); refused while another command holds it. */
   static async open(inputs: DevInputs, ports: DevLoopPorts, options: DevLoopOptions): Promise<DevLoop> {
     const {namespace, release} = inputs.resolved.config
-    await ports.connection.api.ensureNamespace(namespace)
+    await ensureNamespaceReady(ports.connection.api, namespace, {
+      timeoutMs: options.timeoutMs ?? defaultTimeoutMs(inputs.resolved),
+      report: (message) => ports.onEvent({type: 'waiting', message, at: now()}),
+    })
     const lock = await ports.connection.lock.acquire({
       namespace,
       release,

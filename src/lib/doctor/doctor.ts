@@ -2,6 +2,7 @@ import {readFileSync} from 'node:fs'
 import path from 'node:path'
 
 import {detectClusterKind, type DetectedCluster} from '../cluster/cluster-kind.js'
+import {findBuildInputProblems} from '../config/build-inputs.js'
 import {checkConfigRules, type ConfigRuleViolation} from '../config/config-rules.js'
 import type {ResolvedConfig} from '../config/load.js'
 import {SERVICE_NAMES} from '../config/schema.js'
@@ -43,7 +44,7 @@ export interface DoctorCheck {
 
 export interface DoctorReport {
   checks: DoctorCheck[]
-  /** 0 nothing failed; 3 a prerequisite is missing (wins); 2 the configuration breaks a rule. */
+  /** 0 nothing failed; 2 the configuration breaks a rule (wins: bad input whether or not a cluster runs); 3 a prerequisite is missing. */
   exitCode: 0 | 2 | 3
 }
 
@@ -163,6 +164,7 @@ export async function runDoctor(
   }
 
   emit(secretsCheck(resolved, options.env))
+  emit(buildInputsCheck(resolved))
   for (const check of ruleChecks(resolved, detected?.kind ?? 'minikube')) emit(check)
   if (kube && reachable) {
     options.onStart?.(`checking: ${NODE_PORT_CHECK_TITLE}`)
@@ -173,7 +175,7 @@ export async function runDoctor(
   const configFailed = checks.some((check) => !check.id.startsWith('prereq.') && check.status === 'fail')
   return {
     checks,
-    exitCode: prerequisiteFailed ? ExitCode.Prerequisite : configFailed ? ExitCode.BadInput : ExitCode.Ok,
+    exitCode: configFailed ? ExitCode.BadInput : prerequisiteFailed ? ExitCode.Prerequisite : ExitCode.Ok,
   }
 }
 
@@ -286,6 +288,25 @@ async function registryChecks(
     {...reachable, status: 'pass', detail: `the registry API answers at ${probe.access.url}`, fix: null},
     {...auth, status: 'pass', detail: login, fix: null},
   ]
+}
+
+/** The build contexts and Dockerfiles `up` builds from: folders and files inside the project. */
+function buildInputsCheck(resolved: ResolvedConfig): DoctorCheck {
+  const base = {id: 'config.build-inputs', check: 'build contexts and Dockerfiles exist'}
+  const problems = findBuildInputProblems(resolved)
+  if (problems.length === 0)
+    return {
+      ...base,
+      status: 'pass',
+      detail: 'every enabled service has its context folder and Dockerfile',
+      fix: null,
+    }
+  return {
+    ...base,
+    status: 'fail',
+    detail: problems.map((problem) => `${problem.where} ${problem.keyPath}: ${problem.message}`).join('; '),
+    fix: [...new Set(problems.map((problem) => problem.fix))].join('; '),
+  }
 }
 
 function secretsCheck(resolved: ResolvedConfig, env: NodeJS.ProcessEnv | undefined): DoctorCheck {

@@ -6,6 +6,7 @@ import {
   type ErrorDetails,
   type TodoDeployError,
 } from '../errors.js'
+import {NamespaceTerminatingError, terminatingNamespaceInText} from '../kube/namespace-termination.js'
 import type {RunResult} from '../process/runner.js'
 
 /**
@@ -74,6 +75,13 @@ export function helmFailure(result: RunResult, context: HelmFailureContext): Tod
   }
   if (PENDING.test(message) && context.release) {
     return new ReleasePendingError(context.release, context.namespace ?? 'default', {details: [headline]})
+  }
+  const terminating = terminatingNamespaceInText(message)
+  if (terminating !== undefined) {
+    return new NamespaceTerminatingError(terminating, {
+      refused: `\`${context.operation}\` was refused`,
+      details: [headline],
+    })
   }
   const noRevision = NO_SUCH_REVISION.exec(message)
   if (noRevision) {

@@ -1,8 +1,9 @@
-import type {V1IngressList, V1Pod} from '@kubernetes/client-node'
+import type {V1IngressList, V1Namespace, V1Pod} from '@kubernetes/client-node'
 
 import {DeployError} from '../errors.js'
 import type {KubeConnection, RawResponse} from './kube-connection.js'
 import {describeCall, isApiStatus, nullIfNotFound, type KubeCall} from './kube-errors.js'
+import {NamespaceTerminatingError} from './namespace-termination.js'
 
 /** Label put on everything todo-deploy creates outside Helm, so `down --purge` removes only its own. */
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by'
@@ -49,11 +50,44 @@ export interface IngressSummary {
   addresses: string[]
 }
 
+/** A namespace as the lifecycle needs it: whose it is, and whether it is going away and what holds it. */
+export interface NamespaceState {
+  name: string
+  /** It carries todo-deploy's managed-by label. */
+  ours: boolean
+  /** Deleted and not gone yet (Terminating): the API server refuses anything new in it. */
+  terminating: boolean
+  /** spec.finalizers and metadata.finalizers: what has to finish before it goes. */
+  finalizers: string[]
+  /**
+   * The namespace controller's conditions that hold it (status True), as `Type: message`, e.g.
+   * "NamespaceFinalizersRemaining: Some content in the namespace has finalizers remaining: example.com/hold in 1 resource instances".
+   */
+  holding: string[]
+}
+
+/** The namespace object as {@link NamespaceState}. */
+export function namespaceState(namespace: V1Namespace): NamespaceState {
+  const {metadata, spec, status} = namespace
+  return {
+    name: metadata?.name ?? '',
+    ours: metadata?.labels?.[MANAGED_BY_LABEL] === MANAGED_BY_VALUE,
+    terminating: status?.phase === 'Terminating' || metadata?.deletionTimestamp !== undefined,
+    finalizers: [...(spec?.finalizers ?? []), ...(metadata?.finalizers ?? [])],
+    holding: (status?.conditions ?? [])
+      .filter((condition) => condition.status === 'True')
+      .map((condition) => `${condition.type}: ${condition.message ?? condition.reason ?? ''}`),
+  }
+}
+
 /** The cluster-level operations the lifecycle needs besides rollout tracking, secrets, locks and state. */
 export interface ClusterApi {
   /** GET /version: the server's gitVersion, e.g. v1.32.0. Doubles as the "cluster reachable" check. */
   serverVersion(): Promise<string>
+  /** Creates the namespace unless it exists; a NamespaceTerminatingError while it is being deleted. */
   ensureNamespace(namespace: string): Promise<{created: boolean}>
+  /** The namespace, or null when it does not exist (any more). */
+  readNamespace(namespace: string): Promise<NamespaceState | null>
   /** Whether the namespace exists and carries todo-deploy's managed-by label (false when it does not exist). */
   namespaceCreatedByUs(namespace: string): Promise<boolean>
   /** Deletes the namespace; false when it did not exist. */
@@ -110,7 +144,11 @@ export class KubeClusterApi implements ClusterApi {
     const existing = await this.kube.call({verb: 'get', resource: 'namespaces', name: namespace}, () =>
       nullIfNotFound(this.kube.core.readNamespace({name: namespace})),
     )
-    if (existing !== null) return {created: false}
+    if (existing !== null) {
+      // It exists, but nothing can be created in it until it is gone: the caller waits or says so.
+      if (namespaceState(existing).terminating) throw new NamespaceTerminatingError(namespace)
+      return {created: false}
+    }
     return this.kube.call({verb: 'create', resource: 'namespaces', name: namespace}, async () => {
       try {
         await this.kube.core.createNamespace({
@@ -123,6 +161,13 @@ export class KubeClusterApi implements ClusterApi {
         throw error
       }
     })
+  }
+
+  async readNamespace(namespace: string): Promise<NamespaceState | null> {
+    const existing = await this.kube.call({verb: 'get', resource: 'namespaces', name: namespace}, () =>
+      nullIfNotFound(this.kube.core.readNamespace({name: namespace})),
+    )
+    return existing === null ? null : namespaceState(existing)
   }
 
   async namespaceCreatedByUs(namespace: string): Promise<boolean> {

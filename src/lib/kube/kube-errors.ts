@@ -2,6 +2,7 @@ import {ApiException} from '@kubernetes/client-node'
 
 import {DeployError, PrerequisiteError, TodoDeployError} from '../errors.js'
 import {KubeRequestTimeoutError} from './kube-http.js'
+import {NamespaceTerminatingError, terminatingNamespaceOf} from './namespace-termination.js'
 
 /** What a call to the API server was trying to do, so an error can say it in the user's terms. */
 export interface KubeCall {
@@ -131,6 +132,15 @@ export function toKubeError(error: unknown, call: KubeCall, target: KubeTarget):
           cause: error,
         },
       )
+    }
+    // A namespace being deleted refuses new content with 403 too: that is no missing right.
+    const terminating = error.code === 403 ? terminatingNamespaceOf(error.body, call.namespace) : undefined
+    if (terminating !== undefined) {
+      return new NamespaceTerminatingError(terminating || (call.namespace ?? ''), {
+        refused: `the API server refused to ${what}`,
+        details,
+        cause: error,
+      })
     }
     if (error.code === 403) {
       return new PrerequisiteError(

@@ -6,6 +6,7 @@ import type {LockHandle} from '../kube/release-lock.js'
 import type {LifecycleState, OperationRecorder, PhaseResult} from './operation.js'
 import {lockRelease, startOperation, type PhaseOutcome, type Renderer} from './phase-runner.js'
 import {releaseSelector} from '../kube/kube-client.js'
+import {awaitNamespaceGone} from './namespace-gone.js'
 import type {Connection} from './ports.js'
 
 export interface DownOptions {
@@ -228,6 +229,13 @@ async function purge(
     if (others.length === 0) {
       report(`deleting namespace ${namespace}`)
       purged.namespace = (await connection.api.deleteNamespace(namespace)).deleted
+      // Gone, not just deleted: an `up` right after would meet a Terminating namespace that refuses everything.
+      if (purged.namespace)
+        await awaitNamespaceGone(connection.api, namespace, {
+          timeoutMs: options.timeoutMs,
+          signal: options.signal,
+          report,
+        })
     } else {
       purged.namespaceKept = `other objects live there (${others.join('; ')})`
     }

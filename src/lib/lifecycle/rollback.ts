@@ -7,6 +7,7 @@ import type {LockHandle} from '../kube/release-lock.js'
 import type {Diagnosis} from '../kube/rollout/diagnosis.js'
 import {verifyHealth} from './health-check.js'
 import type {LifecycleState, PhaseResult} from './operation.js'
+import {awaitNamespaceSettled} from './namespace-gone.js'
 import {lockRelease, startOperation, type Renderer} from './phase-runner.js'
 import {releaseSelector} from '../kube/kube-client.js'
 import type {Connection} from './ports.js'
@@ -200,7 +201,15 @@ export async function runRollback(
   }
 
   const tasks = [
-    phase('preflight', 'Choose the revision', 'Initial', async () => {
+    phase('preflight', 'Choose the revision', 'Initial', async (task) => {
+      // Right after a `down --purge`: its history is going with the namespace; wait and read what is left.
+      await awaitNamespaceSettled(connection.api, namespace, {
+        timeoutMs: options.timeoutMs,
+        signal,
+        report: (line) => {
+          task.output = line
+        },
+      })
       const history = await connection.helm.history(releaseName, namespace)
       const choice = chooseRollbackTarget(resolved, history, options.revision)
       const values = await connection.helm.getValues(releaseName, namespace, {

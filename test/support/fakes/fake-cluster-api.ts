@@ -4,14 +4,36 @@ import type {
   ClusterApi,
   IngressSummary,
   NamespaceObjects,
+  NamespaceState,
   NodePortHolder,
   ServiceProxyResponse,
 } from '../../../src/lib/kube/kube-client.js'
 import type {CallLog} from './call-log.js'
+import {NAMESPACE_TERMINATION_MS} from './cluster-lags.js'
+import {
+  terminatingNamespaceHelmRefusal,
+  terminatingNamespaceRefusal,
+  type NamespaceGuard,
+} from './terminating-namespace.js'
 
-/** Namespaces, pods and service-proxy answers; `answers` maps `service path` to an HTTP status (default 200). */
-export class FakeClusterApi implements ClusterApi {
-  readonly namespaces = new Map<string, {ours: boolean}>()
+/** A namespace of the fake cluster; `deletedAt` (Date.now()) once deleted: Terminating until it is gone. */
+export interface FakeNamespace {
+  ours: boolean
+  deletedAt?: number
+  /** A finalizer whose controller is gone: the namespace stays Terminating for ever. */
+  stuckOn?: string
+}
+
+/**
+ * Namespaces, pods and service-proxy answers; `answers` maps `service path` to an HTTP status (default 200).
+ * A deleted namespace stays Terminating for `terminationMs` (NAMESPACE_TERMINATION_MS, read with
+ * Date.now() so fake timers drive it), refusing new content as the API server does, then is gone.
+ */
+export class FakeClusterApi implements ClusterApi, NamespaceGuard {
+  readonly namespaces = new Map<string, FakeNamespace>()
+  terminationMs = NAMESPACE_TERMINATION_MS
+  /** Called when a namespace is gone: everything that lived in it goes too (FakeCluster empties the other fakes). */
+  onGone: (namespace: string) => void = () => {}
   readonly answers = new Map<string, number>()
   pods: V1Pod[] = []
   /** Services of any namespace that hold a nodePort (another project's, say). */
@@ -29,20 +51,80 @@ export class FakeClusterApi implements ClusterApi {
     return 'v1.32.0'
   }
 
+  /** The namespace as it is now: one whose termination has run its time is gone. */
+  private current(namespace: string): FakeNamespace | undefined {
+    const entry = this.namespaces.get(namespace)
+    if (
+      entry?.deletedAt !== undefined &&
+      entry.stuckOn === undefined &&
+      Date.now() - entry.deletedAt >= this.terminationMs
+    ) {
+      this.namespaces.delete(namespace)
+      this.onGone(namespace)
+      return undefined
+    }
+    return entry
+  }
+
+  /** Deletes a namespace as another command (or `kubectl delete namespace`) would: it starts terminating. */
+  startDeleting(namespace: string, stuckOn?: string): void {
+    const entry = this.namespaces.get(namespace) ?? {ours: true}
+    this.namespaces.set(namespace, {...entry, deletedAt: entry.deletedAt ?? Date.now(), stuckOn})
+  }
+
+  isTerminating(namespace: string): boolean {
+    return this.current(namespace)?.deletedAt !== undefined
+  }
+
+  refuseNewContent(namespace: string, object: {resource: string; group?: string; name: string}): void {
+    if (this.isTerminating(namespace)) throw terminatingNamespaceRefusal(namespace, object)
+  }
+
+  refuseHelmRelease(namespace: string, release: string, operation: string): void {
+    if (this.isTerminating(namespace)) throw terminatingNamespaceHelmRefusal(namespace, release, operation)
+  }
+
   async ensureNamespace(namespace: string): Promise<{created: boolean}> {
     this.log.record('api.ensureNamespace', namespace)
-    if (this.namespaces.has(namespace)) return {created: false}
+    const entry = this.current(namespace)
+    // As KubeClusterApi: a namespace being deleted cannot be used, nor created again until it is gone.
+    if (entry?.deletedAt !== undefined)
+      throw terminatingNamespaceRefusal(namespace, {resource: 'namespaces', name: namespace})
+    if (entry !== undefined) return {created: false}
     this.namespaces.set(namespace, {ours: true})
     return {created: true}
   }
 
+  async readNamespace(namespace: string): Promise<NamespaceState | null> {
+    const entry = this.current(namespace)
+    if (entry === undefined) return null
+    const terminating = entry.deletedAt !== undefined
+    return {
+      name: namespace,
+      ours: entry.ours,
+      terminating,
+      finalizers: terminating ? ['kubernetes'] : [],
+      holding:
+        entry.stuckOn === undefined
+          ? []
+          : [
+              // As recorded (test/fixtures/k8s/namespace-terminating/namespace.json): one object holds it.
+              'NamespaceContentRemaining: Some resources are remaining: roles.rbac.authorization.k8s.io has 1 resource instances',
+              `NamespaceFinalizersRemaining: Some content in the namespace has finalizers remaining: ${entry.stuckOn} in 1 resource instances`,
+            ],
+    }
+  }
+
   async namespaceCreatedByUs(namespace: string): Promise<boolean> {
-    return this.namespaces.get(namespace)?.ours === true
+    return this.current(namespace)?.ours === true
   }
 
   async deleteNamespace(namespace: string): Promise<{deleted: boolean}> {
     this.log.record('api.deleteNamespace', namespace)
-    return {deleted: this.namespaces.delete(namespace)}
+    const entry = this.current(namespace)
+    if (entry === undefined) return {deleted: false}
+    this.startDeleting(namespace, entry.stuckOn)
+    return {deleted: true}
   }
 
   async listNamespaceObjects(_namespace: string): Promise<NamespaceObjects> {

@@ -22,6 +22,7 @@ import {ExecaProcessRunner} from '../../../src/lib/process/runner.js'
 import {helmBinary} from '../helm-binaries.js'
 import {work} from './abortable-work.js'
 import type {CallLog} from './call-log.js'
+import type {NamespaceGuard} from './terminating-namespace.js'
 import {key} from './release-key.js'
 
 /** One stored revision of a release: what `helm history` lists plus the values it was given. */
@@ -54,6 +55,8 @@ export class FakeHelm implements HelmClient {
   upgradeMs = 0
   /** How helm leaves a release whose upgrade was stopped: helm 3/4 mark it failed on SIGTERM, a SIGKILL leaves it pending. */
   interruptedUpgradeLeaves: 'failed' | 'pending' = 'failed'
+  /** Refuses new content in a Terminating namespace (FakeCluster wires FakeClusterApi). */
+  guard: NamespaceGuard | undefined
   private readonly realHelm = new HelmCli(new ExecaProcessRunner(), {binary: helmBinary('v3')})
 
   constructor(private readonly log: CallLog) {}
@@ -68,6 +71,7 @@ export class FakeHelm implements HelmClient {
     const valuesFileTexts = request.valuesFiles.map((file) => readFileSync(file, 'utf8'))
     this.upgrades.push({request: structuredClone(recorded), valuesFileTexts})
     this.log.record('helm.upgradeInstall', structuredClone(recorded))
+    this.guard?.refuseHelmRelease(request.namespace, request.release, 'helm upgrade --install')
     const history = this.history_(request.release, request.namespace)
     const current = history.at(-1)
     if (current && isPending(current.status))
@@ -162,6 +166,7 @@ export class FakeHelm implements HelmClient {
     options: {signal?: AbortSignal} = {},
   ): Promise<void> {
     this.log.record('helm.rollback', release, revision, namespace)
+    this.guard?.refuseHelmRelease(namespace, release, 'helm rollback')
     this.rollbacks.push({release, revision, namespace})
     await work(0, options.signal, 'helm rollback', this.sawAbort)
     const history = this.history_(release, namespace)

@@ -6,6 +6,7 @@ import type {
   ReleaseLock,
 } from '../../../src/lib/kube/release-lock.js'
 import type {CallLog} from './call-log.js'
+import type {NamespaceGuard} from './terminating-namespace.js'
 import {key} from './release-key.js'
 
 /** One lease per release; `holdBy` makes another process hold it. The refusal names the holder and its command, as the Lease's annotation does. */
@@ -13,6 +14,8 @@ export class FakeReleaseLock implements ReleaseLock {
   /** release key → holder and the command it runs. */
   readonly holders = new Map<string, {holder: string; command: string}>()
   acquired = 0
+  /** Refuses new content in a Terminating namespace (FakeCluster wires FakeClusterApi). */
+  guard: NamespaceGuard | undefined
   released = 0
 
   constructor(private readonly log: CallLog) {}
@@ -21,6 +24,12 @@ export class FakeReleaseLock implements ReleaseLock {
     this.log.record('lock.acquire', request)
     const id = key(request.release, request.namespace)
     const held = this.holders.get(id)
+    if (held === undefined)
+      this.guard?.refuseNewContent(request.namespace, {
+        resource: 'leases',
+        group: 'coordination.k8s.io',
+        name: `todo-deploy-lock-${request.release}`,
+      })
     if (held !== undefined) {
       throw new DeployError(
         `release ${request.release} is locked by \`${held.command}\` (holder ${held.holder}) since 2025-01-01T10:00:00.000Z; wait for it to finish, or if that process is gone the lock expires at 2025-01-01T10:00:30.000Z`,

@@ -8,6 +8,7 @@ import {
 } from '../../../src/lib/kube/secret-store.js'
 import {pullSecretBody, type PullSecretRequest} from '../../../src/lib/registry/pull-secret.js'
 import type {CallLog} from './call-log.js'
+import type {NamespaceGuard} from './terminating-namespace.js'
 import {key} from './release-key.js'
 
 /**
@@ -21,6 +22,9 @@ export class FakeSecretStore implements SecretStore {
   >()
   applyCount = 0
 
+  /** Refuses new content in a Terminating namespace (FakeCluster wires FakeClusterApi). */
+  guard: NamespaceGuard | undefined
+
   constructor(private readonly log: CallLog) {}
 
   async applySecret(request: ApplySecretRequest): Promise<AppliedSecret> {
@@ -32,6 +36,8 @@ export class FakeSecretStore implements SecretStore {
     })
     const checksum = secretChecksum(request.values)
     const id = key(request.name, request.namespace)
+    if (!this.secrets.has(id))
+      this.guard?.refuseNewContent(request.namespace, {resource: 'secrets', name: request.name})
     const changed = this.secrets.get(id)?.checksum !== checksum
     this.secrets.set(id, {
       checksum,

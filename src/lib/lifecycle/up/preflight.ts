@@ -1,4 +1,5 @@
 import {DeployError} from '../../errors.js'
+import {awaitNamespaceSettled, ensureNamespaceReady} from '../namespace-gone.js'
 import {lockRelease, type PhaseOutcome} from '../phase-runner.js'
 import {
   hashSources,
@@ -20,6 +21,9 @@ export async function preflightAndLock(run: UpRun, report: (line: string) => voi
   const {release, namespace} = resolved.config
   // The build contexts are hashed while the cluster, helm and the lock are asked: local work, needed first.
   const hashes = hashSources(resolved, connection, report)
+  const namespaceWait = {timeoutMs: options.timeoutMs, signal: options.signal, report}
+  // A namespace being deleted takes the release with it: observe only once it is gone.
+  await awaitNamespaceSettled(connection.api, namespace, namespaceWait)
   report(`checking ${connection.cluster.describe()}, helm and the release`)
   const cluster = await observeCluster(resolved, connection)
   refusePending(resolved, cluster, options.force)
@@ -27,8 +31,8 @@ export async function preflightAndLock(run: UpRun, report: (line: string) => voi
     refuseLostLock(options.heldLock, release)
     await recorder.persistTo(connection.state, namespace, release)
   } else {
+    await ensureNamespaceReady(connection.api, namespace, namespaceWait)
     report(`taking the lock of release ${release}`)
-    await connection.api.ensureNamespace(namespace)
     run.lock = await lockRelease(connection, recorder, {
       namespace,
       release,
