@@ -38,14 +38,20 @@ function up(p: TestProject, fake: FakeCluster, overrides: Partial<UpOptions> = {
   return runUp(p.resolved, fake.connection, testSecrets(), {...UP_OPTIONS, ...overrides})
 }
 
-function purge(p: TestProject, fake: FakeCluster) {
-  return runDown(p.resolved, fake.connection, {
-    purge: true,
-    keep: 0,
-    timeoutMs: 120_000,
-    holder: HOLDER,
-    renderer: 'silent',
-  })
+/** `down --purge`, whose namespace stays Terminating for a few simulated seconds: the clock moves while it waits. */
+async function purge(p: TestProject, fake: FakeCluster) {
+  const ticking = setInterval(() => advance(250), 5)
+  try {
+    return await runDown(p.resolved, fake.connection, {
+      purge: true,
+      keep: 0,
+      timeoutMs: 120_000,
+      holder: HOLDER,
+      renderer: 'silent',
+    })
+  } finally {
+    clearInterval(ticking)
+  }
 }
 
 function rollback(p: TestProject, fake: FakeCluster) {
