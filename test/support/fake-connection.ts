@@ -5,6 +5,7 @@ import type {Connection} from '../../src/lib/lifecycle/ports.js'
 import {imageTagsOf} from '../../src/lib/lifecycle/release-tags.js'
 import {FakeContainerLogSource} from './fake-log-streams.js'
 import {FakeAppReach} from './fakes/fake-app-reach.js'
+import {FakeContainerFileSync} from './fakes/fake-container-file-sync.js'
 import {FakeRegistry} from './fakes/fake-registry.js'
 import {CallLog} from './fakes/call-log.js'
 import {FakeClusterApi} from './fakes/fake-cluster-api.js'
@@ -26,6 +27,7 @@ export {CallLog, type RecordedCall} from './fakes/call-log.js'
 export {FakeAppReach} from './fakes/fake-app-reach.js'
 export {FakeClusterApi} from './fakes/fake-cluster-api.js'
 export {FakeClusterTarget} from './fakes/fake-cluster-target.js'
+export {FakeContainerFileSync, type FakeContainerTraits} from './fakes/fake-container-file-sync.js'
 export {FakeHelm, type FakeRevision, type UpgradeFailure} from './fakes/fake-helm.js'
 export {FakeImageEngine} from './fakes/fake-image-engine.js'
 export {FakeNodeReader} from './fakes/fake-node-reader.js'
@@ -77,6 +79,7 @@ export class FakeCluster {
   readonly logs = new FakePodLogSource()
   readonly logStreams = new FakeContainerLogSource()
   readonly reach = new FakeAppReach(this.log)
+  readonly fileSync = new FakeContainerFileSync(this.log)
   /** Registry host → its tags, shared by every FakeRegistry that names the host. */
   readonly registryTags = new Map<string, Map<string, string>>()
   readonly connection: Connection
@@ -107,6 +110,7 @@ export class FakeCluster {
       registryAt: (address) =>
         this.registryAt(address.namespace === '' ? address.host : `${address.host}/${address.namespace}`),
       reach: this.reach,
+      fileSync: this.fileSync,
       close: () => {
         this.closed++
       },

@@ -4,6 +4,8 @@
  * subprotocol over a WebSocket. See docs/live-sync.md.
  */
 
+import {ExitCode, TodoDeployError} from '../errors.js'
+
 /** One container of one pod. */
 export interface SyncTarget {
   namespace: string
@@ -43,4 +45,57 @@ export interface ContainerFileSync {
    * tar's own stderr) when the container's side fails.
    */
   copy(target: SyncTarget, payload: SyncPayload, signal?: AbortSignal): Promise<void>
+}
+
+/** A copy the container's side refused or failed: tar's (or sh's) own stderr and exit code. */
+export class SyncFailedError extends TodoDeployError {
+  readonly target: SyncTarget
+  readonly exitStatus: number | null
+  readonly stderr: string
+
+  constructor(
+    target: SyncTarget,
+    exitStatus: number | null,
+    stderr: string,
+    options: {cause?: unknown} = {},
+  ) {
+    const status = exitStatus === null ? 'did not finish' : `exited with status ${exitStatus}`
+    const lines = stderr.trim() === '' ? ['(tar printed nothing on stderr)'] : stderr.trimEnd().split('\n')
+    super(ExitCode.DeployFailed, `Live sync into ${describeTarget(target)} failed: tar ${status}`, {
+      where: `pod/${target.pod} container ${target.container}`,
+      details: lines,
+      fix: 'the service is rebuilt instead; fix what tar says above to sync again',
+      cause: options.cause,
+    })
+    this.name = 'SyncFailedError'
+    this.target = target
+    this.exitStatus = exitStatus
+    this.stderr = stderr
+  }
+}
+
+export function describeTarget(target: SyncTarget): string {
+  return `${target.namespace}/${target.pod} (container ${target.container})`
+}
+
+/** The container has no `tar`: the same wording from every adapter. */
+export function noTarObstacle(target: SyncTarget): SyncObstacle {
+  return {
+    to: null,
+    reason: 'no-tar',
+    message: `container ${target.container} of pod ${target.pod} has no tar, which live sync copies files with`,
+    fix: 'install tar in the image (e.g. `RUN apk add --no-cache tar` or `RUN apt-get install -y tar`), or base the dev target on an image that has it',
+  }
+}
+
+/** The container's user cannot write to `to` (`user` as `id -un` names it, when known). */
+export function notWritableObstacle(target: SyncTarget, to: string, user: string | null): SyncObstacle {
+  const who = user === null ? "the container's user" : `user ${user}`
+  const owner = user === null ? '<user>:<group>' : `${user}:${user}`
+  return {
+    to,
+    reason: 'not-writable',
+    message: `${who} cannot write to ${to} in container ${target.container} of pod ${target.pod}`,
+    fix: `make the container's user own it in the Dockerfile's dev target, e.g. \`COPY --chown=${owner} . ${to}\``,
+  }
 }
