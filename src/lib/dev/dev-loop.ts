@@ -12,6 +12,8 @@ import {LogMultiplexer, type LogEvent} from '../logs/log-multiplexer.js'
 import type {SecretValue} from '../secrets/secret-value.js'
 import {type AppForward, type AppReach, PROBE_TIMEOUT_MS} from '../kube/app-reach.js'
 import type {ChangeSet} from './change-set.js'
+import {LiveSync, type SyncDone, type SyncFallback} from './live-sync.js'
+import {planSync} from './sync-plan.js'
 import {
   DevSession,
   type DevEvent,
@@ -20,6 +22,9 @@ import {
   type StepTiming,
 } from './dev-session.js'
 import {type SourceWatcherOptions, watchTargetsOf, type WatchTargets} from './source-watcher.js'
+
+/** The Dockerfile stage `dev` builds when the Dockerfile has it (docker/*.Dockerfile do). */
+export const DEV_BUILD_TARGET = 'dev'
 
 /** The command the release's lock names while `dev` runs: a concurrent `up` is refused naming it. */
 export const DEV_LOCK_COMMAND = 'todo-deploy dev'
@@ -58,6 +63,10 @@ export type DevLoopEvent =
   | {type: 'reachable'; url: string; via: 'cluster' | 'port-forward'; at: string}
   /** Something `dev` could not do that does not stop it (a folder it cannot watch, a forward that failed). */
   | {type: 'problem'; message: string; at: string}
+  /** Files copied into a service's pods (live sync), checked served or healthy; or pods given them again. */
+  | {type: 'synced'; sync: SyncDone; at: string}
+  /** A service with sync rules is rebuilt instead: why, and the fix or tar's own output. */
+  | {type: 'sync-fallback'; fallback: SyncFallback | {service: ServiceName; reason: string}; at: string}
 
 /** The source watcher, as `dev` starts it (SourceWatcher.start in production). */
 export type StartWatcher = (targets: WatchTargets, options: SourceWatcherOptions) => Promise<{close(): void}>
@@ -99,6 +108,10 @@ export class DevLoop {
   #upController: AbortController | undefined
   readonly #logs = new AbortController()
   readonly #checkedRenders = new CheckedRenders()
+  /** Live sync, when the connection can copy into containers; undefined: every change rebuilds. */
+  readonly #liveSync: LiveSync | undefined
+  /** A re-sync of drifted pods running now, or undefined (the pod watch starts at most one at a time). */
+  #resyncing: Promise<void> | undefined
   /** The running watcher and what it watches: re-pointed when a new configuration moves the sources. */
   #watcher: {targets: WatchTargets; handle: {close(): void}} | undefined
 
@@ -107,6 +120,16 @@ export class DevLoop {
     this.#lock = lock
     this.#ports = ports
     this.#options = options
+    const {connection} = ports
+    this.#liveSync =
+      connection.fileSync === undefined
+        ? undefined
+        : new LiveSync({
+            files: connection.fileSync,
+            workloads: connection.workloads,
+            api: connection.api,
+            state: connection.state,
+          })
     this.#session = new DevSession({
       iterate: (changes, signal) => this.#iterate(changes, signal),
       onEvent: ports.onEvent,
@@ -134,6 +157,7 @@ export class DevLoop {
   /** Runs `up`, then watches until `stop()`; the lock is freed and the forward closed before it returns. */
   async run(): Promise<DevSessionSummary> {
     let logs: Promise<unknown> | undefined
+    let pods: Promise<unknown> | undefined
     try {
       await this.#firstUp()
       if (this.#stopRequested) {
@@ -143,12 +167,15 @@ export class DevLoop {
       const targets = watchTargetsOf(this.#inputs.resolved)
       this.#watcher = {targets, handle: await this.#startWatcher(targets)}
       if (this.#options.logs) logs = this.#streamLogs()
+      if (this.#liveSync !== undefined) pods = this.#followPods(this.#liveSync)
       return await this.#session.run()
     } finally {
       this.#watcher?.handle.close()
       this.#watcher = undefined
       this.#logs.abort()
       await logs
+      await pods
+      await this.#resyncing
       await this.#forward?.close()
       await this.#lock.release().catch(() => undefined)
     }
@@ -216,6 +243,7 @@ export class DevLoop {
         this.#inputs.secrets,
         this.#upOptions(undefined, controller.signal, this.#options.renderer),
       )
+      this.#deployed(result)
       const url = await this.#reach(result.url)
       this.#ports.onEvent({type: 'up', result: url === undefined ? result : {...result, url}, at: now()})
     } catch (error) {
@@ -240,13 +268,15 @@ export class DevLoop {
       await this.#repointWatcher()
     }
     const {resolved, secrets} = this.#inputs
+    const rebuild = await this.#sync(changes, signal)
+    if (rebuild === undefined) return {status: 'synced', steps: []}
     let result: UpResult
     try {
       result = await runUp(
         resolved,
         this.#ports.connection,
         secrets,
-        this.#upOptions(onlyOf(changes), signal, 'silent'),
+        this.#upOptions(onlyOf(rebuild), signal, 'silent'),
       )
     } catch (error) {
       const failed = (error as {result?: UpResult}).result
@@ -258,6 +288,7 @@ export class DevLoop {
         ...(rollback?.result === 'rolled-back' ? {rolledBackTo: rollback.revision} : {}),
       }
     }
+    this.#deployed(result)
     const steps = stepsOf(result.phases)
     const changed = result.helm.action !== 'skipped' || result.images.some((image) => image.built)
     if (!changed) return {status: 'unchanged', steps}
@@ -265,9 +296,97 @@ export class DevLoop {
     return url === undefined ? {status: 'deployed', steps} : {status: 'deployed', steps, url}
   }
 
+  /**
+   * Syncs what the sync rules cover into the running pods; returns what is left to rebuild (the rest
+   * of the change set, and every service whose sync fell back), undefined when nothing is.
+   */
+  async #sync(changes: ChangeSet, signal: AbortSignal): Promise<ChangeSet | undefined> {
+    const liveSync = this.#liveSync
+    if (liveSync === undefined) return changes
+    const {resolved} = this.#inputs
+    const plan = planSync(changes, resolved, (service) => liveSync.canSync(service))
+    for (const {service, reason} of plan.reasons)
+      this.#ports.onEvent({type: 'sync-fallback', fallback: {service, reason}, at: now()})
+    const fellBack: ChangeSet['services'][number][] = []
+    for (const change of plan.sync) {
+      const outcome = await liveSync.sync(resolved, change.service, change.paths, signal)
+      if (outcome.status === 'synced') {
+        this.#ports.onEvent({type: 'synced', sync: outcome, at: now()})
+        continue
+      }
+      this.#ports.onEvent({type: 'sync-fallback', fallback: outcome, at: now()})
+      const original = changes.services.find((service) => service.service === change.service)
+      if (original !== undefined) fellBack.push(original)
+    }
+    if (fellBack.length === 0) return plan.rebuild
+    const rest = plan.rebuild ?? {services: [], config: false, chart: false, env: false, manual: false}
+    return {
+      ...rest,
+      services: changes.services.filter(
+        (service) => rest.services.includes(service) || fellBack.includes(service),
+      ),
+    }
+  }
+
+  /** The images the release runs now: what live sync copies over, and forgets once rebuilt. */
+  #deployed(result: UpResult): void {
+    if (result.dryRun) return
+    for (const image of result.images) this.#liveSync?.deployed(image.service, image.ref)
+  }
+
+  /**
+   * Follows the release's pods: a pod that restarted or was replaced lost what was synced into it
+   * (it starts from its image), so it gets those files again at once, not at the next edit.
+   */
+  async #followPods(liveSync: LiveSync): Promise<void> {
+    const {namespace, release} = this.#inputs.resolved.config
+    try {
+      await this.#ports.connection.workloads.watch(
+        namespace,
+        releaseSelector(release),
+        (snapshot) => {
+          if (this.#resyncing !== undefined || !liveSync.drifted(snapshot.pods, this.#inputs.resolved)) return
+          this.#resyncing = this.#resync(liveSync).finally(() => (this.#resyncing = undefined))
+        },
+        this.#logs.signal,
+      )
+    } catch (error) {
+      if (this.#logs.signal.aborted) return
+      this.#problem(
+        `not following the pods any more (a restarted pod gets the synced files at the next sync): ${error instanceof Error ? error.message : String(error)}`,
+      )
+    }
+  }
+
+  async #resync(liveSync: LiveSync): Promise<void> {
+    try {
+      for (const outcome of await liveSync.resync(this.#inputs.resolved, this.#logs.signal)) {
+        if (outcome.status === 'synced') this.#ports.onEvent({type: 'synced', sync: outcome, at: now()})
+        else {
+          this.#ports.onEvent({type: 'sync-fallback', fallback: outcome, at: now()})
+          // The pod runs its image's files: a rebuild makes the image hold the synced ones.
+          this.#session.queue.push({
+            services: [{service: outcome.service, files: 0, paths: []}],
+            config: false,
+            chart: false,
+            env: false,
+            manual: false,
+          })
+        }
+      }
+    } catch (error) {
+      if (!this.#logs.signal.aborted)
+        this.#problem(
+          `re-syncing a restarted pod failed: ${error instanceof Error ? error.message : String(error)}`,
+        )
+    }
+  }
+
   #upOptions(only: ServiceName[] | undefined, signal: AbortSignal, renderer: Renderer): UpOptions {
     return {
       ...(only === undefined ? {} : {only}),
+      // The bundled Dockerfiles' `dev` stage (a server that reloads synced files), where there is one.
+      buildTarget: DEV_BUILD_TARGET,
       build: true,
       wait: true,
       timeoutMs: this.#options.timeoutMs ?? defaultTimeoutMs(this.#inputs.resolved),
