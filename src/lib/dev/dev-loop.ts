@@ -1,5 +1,5 @@
 import type {ResolvedConfig} from '../config/load.js'
-import type {ServiceName} from '../config/schema.js'
+import {SERVICE_NAMES, type ServiceName} from '../config/schema.js'
 import {InterruptedError, isTodoDeployError} from '../errors.js'
 import {releaseSelector} from '../kube/kube-client.js'
 import type {LockHandle} from '../kube/release-lock.js'
@@ -167,7 +167,15 @@ export class DevLoop {
       const targets = watchTargetsOf(this.#inputs.resolved)
       this.#watcher = {targets, handle: await this.#startWatcher(targets)}
       if (this.#options.logs) logs = this.#streamLogs()
-      if (this.#liveSync !== undefined) pods = this.#followPods(this.#liveSync)
+      // Pods are followed only when something can be synced into them (no watch for nothing).
+      const {resolved} = this.#inputs
+      if (
+        this.#liveSync !== undefined &&
+        SERVICE_NAMES.some(
+          (name) => resolved.config.services[name].enabled && resolved.services[name].sync.length > 0,
+        )
+      )
+        pods = this.#followPods(this.#liveSync)
       return await this.#session.run()
     } finally {
       this.#watcher?.handle.close()

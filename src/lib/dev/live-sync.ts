@@ -219,7 +219,8 @@ export class LiveSync {
     try {
       await Promise.all(
         targets.map(async (pod) => {
-          const current = ledger.pods.get(instanceKey(pod)) === ledger.version
+          // Before the first sync every pod holds the (empty) ledger: its image.
+          const current = ledger.entries.size === 0 || ledger.pods.get(instanceKey(pod)) === ledger.version
           if (current && payload.files.length === 0 && payload.deletions.length === 0) return
           if (!current) resynced.push(pod.target.pod)
           // A pod that does not hold the ledger gets all of it, with this change on top.

@@ -19,7 +19,11 @@ export class FakeStateRecordStore implements StateRecordStore {
     this.writes++
     this.texts.set(
       key(release, namespace),
-      JSON.stringify({operation: record.operation, history: record.history.slice(0, HISTORY_LIMIT)}),
+      JSON.stringify({
+        operation: record.operation,
+        history: record.history.slice(0, HISTORY_LIMIT),
+        ...(record.live === undefined ? {} : {live: record.live}),
+      }),
     )
   }
 
