@@ -4,7 +4,7 @@ import path from 'node:path'
 import type {V1Pod} from '@kubernetes/client-node'
 import {describe, expect, test, vi} from 'vitest'
 
-import {renderDevLoopEvent} from '../../src/cli/dev-view.js'
+import {renderDevLoopEvent, renderDevLoopEventJson} from '../../src/cli/dev-view.js'
 import {LogView} from '../../src/cli/log-view.js'
 import {renderStatus} from '../../src/cli/status-view.js'
 import type {ChangeSet} from '../../src/lib/dev/change-set.js'
@@ -130,6 +130,14 @@ describe('dev live sync over the fakes', () => {
     expect(dev.lines(synced!)).toEqual([
       expect.stringMatching(/^frontend: synced 2 files to 1 pod in \d+\.\d s → GET \/ answers$/),
     ])
+    expect(JSON.parse(renderDevLoopEventJson(synced!))).toMatchObject({
+      event: 'synced',
+      service: 'frontend',
+      files: 2,
+      deletions: 0,
+      pods: 1,
+      check: {kind: 'healthy', path: '/'},
+    })
     // The iteration itself adds no line: the sync line said it all.
     expect(dev.lines(ended)).toEqual([])
     await dev.stop()
