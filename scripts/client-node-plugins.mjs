@@ -8,8 +8,9 @@ import {pathToFileURL} from 'node:url'
  * client-node's index re-exports every module of the package, and several of them require CommonJS
  * dependencies as they load (ws for exec/attach/port-forward, tar-fs for cp, ...): every command paid
  * for compiling and running them. The CLI's imports of the index are resolved to the modules that
- * define what it uses instead (a name missing here fails the build). The port-forward adapter, a chunk
- * loaded only by a port-forward, keeps the whole index (its PortForward needs ws anyway).
+ * define what it uses instead (a name missing here fails the build). The port-forward and exec (live
+ * sync) adapters, chunks loaded only by a port-forward or a sync, keep the whole index (their
+ * PortForward and Exec need ws anyway).
  */
 const CLIENT_NODE_USED = {
   'config.js': ['KubeConfig'],
@@ -24,7 +25,8 @@ export const clientNodeUsedOnly = {
   name: 'client-node-used-only',
   setup(build) {
     build.onResolve({filter: /^@kubernetes\/client-node$/}, (args) =>
-      /[\\/]src[\\/]/.test(args.importer) && !/[\\/](node_modules|port-forward\.ts$)/.test(args.importer)
+      /[\\/]src[\\/]/.test(args.importer) &&
+      !/[\\/](node_modules|port-forward\.ts$|exec-file-sync\.ts$)/.test(args.importer)
         ? {path: '@kubernetes/client-node', namespace: 'client-node-used'}
         : undefined,
     )

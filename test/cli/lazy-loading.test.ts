@@ -24,6 +24,10 @@ vi.mock('ora', async (importOriginal) => {
   loaded.add('ora')
   return importOriginal()
 })
+vi.mock('../../src/lib/kube/exec-file-sync.js', async (importOriginal) => {
+  loaded.add('exec-file-sync')
+  return importOriginal()
+})
 
 let dir: string | undefined
 afterEach(() => {
@@ -55,6 +59,21 @@ describe('start-up: what a command loads', () => {
     // No engine listens there: the call fails as a missing prerequisite, after loading dockerode.
     await expect(images.hasImage('todo-frontend:c-0123456789ab')).rejects.toBeInstanceOf(PrerequisiteError)
     expect(loaded.has('dockerode')).toBe(true)
+    connection.close()
+  })
+
+  it('connect() wires live sync without its exec adapter (and WebSocket client); the first sync loads it', async () => {
+    const {connect} = await import('../../src/lib/lifecycle/connect.js')
+    dir = mkdtempSync(path.join(os.tmpdir(), 'todo-deploy-lazy-'))
+    const env = {KUBECONFIG: writeMinikubeKubeconfig(dir), XDG_CACHE_HOME: path.join(dir, 'cache')}
+
+    const connection = connect(loadConfig({cwd: dir}), {runner: new ExecaProcessRunner(), env})
+    expect(loaded.has('exec-file-sync')).toBe(false)
+
+    // Interrupted before it reaches the cluster: the adapter is loaded all the same.
+    const target = {namespace: 'todo-app', pod: 'frontend-1', container: 'frontend'}
+    await expect(connection.fileSync.check(target, ['/app'], AbortSignal.abort())).rejects.toThrow()
+    expect(loaded.has('exec-file-sync')).toBe(true)
     connection.close()
   })
 })

@@ -47,6 +47,19 @@ export interface ContainerFileSync {
   copy(target: SyncTarget, payload: SyncPayload, signal?: AbortSignal): Promise<void>
 }
 
+/**
+ * A ContainerFileSync whose adapter is loaded on first use: the exec adapter brings the WebSocket
+ * client, which a command that never syncs should not load.
+ */
+export function loadedOnFirstUse(load: () => Promise<ContainerFileSync>): ContainerFileSync {
+  let loaded: Promise<ContainerFileSync> | undefined
+  const adapter = (): Promise<ContainerFileSync> => (loaded ??= load())
+  return {
+    check: async (target, targets, signal) => (await adapter()).check(target, targets, signal),
+    copy: async (target, payload, signal) => (await adapter()).copy(target, payload, signal),
+  }
+}
+
 /** A copy the container's side refused or failed: tar's (or sh's) own stderr and exit code. */
 export class SyncFailedError extends TodoDeployError {
   readonly target: SyncTarget
@@ -60,13 +73,18 @@ export class SyncFailedError extends TodoDeployError {
     options: {cause?: unknown} = {},
   ) {
     const status = exitStatus === null ? 'did not finish' : `exited with status ${exitStatus}`
-    const lines = stderr.trim() === '' ? ['(tar printed nothing on stderr)'] : stderr.trimEnd().split('\n')
-    super(ExitCode.DeployFailed, `Live sync into ${describeTarget(target)} failed: tar ${status}`, {
-      where: `pod/${target.pod} container ${target.container}`,
-      details: lines,
-      fix: 'the service is rebuilt instead; fix what tar says above to sync again',
-      cause: options.cause,
-    })
+    const lines =
+      stderr.trim() === '' ? ['(the container printed nothing on stderr)'] : stderr.trimEnd().split('\n')
+    super(
+      ExitCode.DeployFailed,
+      `live sync into ${describeTarget(target)} failed: the copy (tar) ${status}`,
+      {
+        where: `pod/${target.pod} container ${target.container}`,
+        details: lines,
+        fix: 'the service is rebuilt instead; fix what the container says above to sync again',
+        cause: options.cause,
+      },
+    )
     this.name = 'SyncFailedError'
     this.target = target
     this.exitStatus = exitStatus
@@ -74,28 +92,53 @@ export class SyncFailedError extends TodoDeployError {
   }
 }
 
+/** Copies one payload to many containers at once (every ready pod of a service); one outcome each. */
+export async function copyToEach(
+  fileSync: ContainerFileSync,
+  targets: readonly SyncTarget[],
+  payload: SyncPayload,
+  signal?: AbortSignal,
+): Promise<Array<{target: SyncTarget; error: Error | null}>> {
+  const outcomes = await Promise.allSettled(
+    targets.map(async (target) => fileSync.copy(target, payload, signal)),
+  )
+  return outcomes.map((outcome, i) => ({
+    target: targets[i] as SyncTarget,
+    error: outcome.status === 'fulfilled' ? null : toError(outcome.reason),
+  }))
+}
+
+function toError(reason: unknown): Error {
+  return reason instanceof Error ? reason : new Error(String(reason))
+}
+
 export function describeTarget(target: SyncTarget): string {
   return `${target.namespace}/${target.pod} (container ${target.container})`
 }
 
-/** The container has no `tar`: the same wording from every adapter. */
-export function noTarObstacle(target: SyncTarget): SyncObstacle {
+/** The container lacks what a sync runs (`tar` by default; `sh` and `head` too): one wording for every adapter. */
+export function noTarObstacle(target: SyncTarget, missing: readonly string[] = ['tar']): SyncObstacle {
+  const names = missing.join(' and ')
   return {
     to: null,
     reason: 'no-tar',
-    message: `container ${target.container} of pod ${target.pod} has no tar, which live sync copies files with`,
-    fix: 'install tar in the image (e.g. `RUN apk add --no-cache tar` or `RUN apt-get install -y tar`), or base the dev target on an image that has it',
+    message: `container ${target.container} of pod ${target.pod} has no ${names}, which live sync copies files with`,
+    fix: `install ${names} in the image's dev target (e.g. \`RUN apk add --no-cache ${missing.join(' ')}\` or \`RUN apt-get install -y ${missing.map((m) => (m === 'head' ? 'coreutils' : m === 'sh' ? 'dash' : m)).join(' ')}\`), or base it on an image that has them (a distroless or scratch image has no shell)`,
   }
 }
 
-/** The container's user cannot write to `to` (`user` as `id -un` names it, when known). */
-export function notWritableObstacle(target: SyncTarget, to: string, user: string | null): SyncObstacle {
-  const who = user === null ? "the container's user" : `user ${user}`
-  const owner = user === null ? '<user>:<group>' : `${user}:${user}`
+/** The container's user (and group, as `id` names them, when known) cannot write to `to`. */
+export function notWritableObstacle(
+  target: SyncTarget,
+  to: string,
+  owner: {user: string; group: string} | null,
+): SyncObstacle {
+  const who = owner === null ? "the container's user" : `user ${owner.user}`
+  const chown = owner === null ? '<user>:<group>' : `${owner.user}:${owner.group}`
   return {
     to,
     reason: 'not-writable',
     message: `${who} cannot write to ${to} in container ${target.container} of pod ${target.pod}`,
-    fix: `make the container's user own it in the Dockerfile's dev target, e.g. \`COPY --chown=${owner} . ${to}\``,
+    fix: `make the container's user own it in the Dockerfile's dev target, e.g. \`COPY --chown=${chown} . ${to}\``,
   }
 }

@@ -16,6 +16,7 @@ import type {HelmClient} from '../helm/helm-client.js'
 import {HelmReleaseStore, usesSecretsDriver} from '../helm/release-store.js'
 import {StoreBackedHelm} from '../helm/store-backed-helm.js'
 import {kubeAppReach} from '../kube/app-reach.js'
+import {loadedOnFirstUse} from '../kube/container-file-sync.js'
 import {KubeClusterApi} from '../kube/kube-client.js'
 import {loadKubeConfig} from '../kube/kube-config.js'
 import {KubeConnection} from '../kube/kube-connection.js'
@@ -128,6 +129,10 @@ export function connect(resolved: ResolvedConfig, options: ConnectOptions): Conn
       : {registry: registryAt(parseRegistryUrl(config.registry.url, config.registry.insecure))}),
     registryAt,
     reach: kubeAppReach(loaded, kube),
+    fileSync: loadedOnFirstUse(async () => {
+      const {ExecContainerFileSync} = await import('../kube/exec-file-sync.js')
+      return new ExecContainerFileSync(kube, loaded.kc)
+    }),
     close: () => {
       for (const controller of controllers) controller.abort()
     },

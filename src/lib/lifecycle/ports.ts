@@ -58,7 +58,7 @@ export interface Connection {
   /** The app from this machine: whether a URL answers, and port-forwards to a Service. */
   reach: AppReach
   /** `dev` live sync: changed files into running containers through the exec API. */
-  fileSync?: ContainerFileSync
+  fileSync: ContainerFileSync
   /** Stops the connection's background work (watches, timers). */
   close(): void
 }

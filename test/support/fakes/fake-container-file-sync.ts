@@ -57,7 +57,7 @@ export class FakeContainerFileSync implements ContainerFileSync {
     if (traits.noTar) return [noTarObstacle(target)]
     return targets
       .filter((to) => (traits.readOnly ?? []).some((folder) => isInside(to, folder)))
-      .map((to) => notWritableObstacle(target, to, 'app'))
+      .map((to) => notWritableObstacle(target, to, {user: 'app', group: 'app'}))
   }
 
   async copy(target: SyncTarget, payload: SyncPayload, signal?: AbortSignal): Promise<void> {

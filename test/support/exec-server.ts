@@ -1,0 +1,208 @@
+import {spawn} from 'node:child_process'
+import {chmodSync, mkdirSync, mkdtempSync, symlinkSync} from 'node:fs'
+import http from 'node:http'
+import os from 'node:os'
+import path from 'node:path'
+import type {AddressInfo} from 'node:net'
+import type {Duplex} from 'node:stream'
+
+import {WebSocketServer, type WebSocket} from 'ws'
+
+import which from 'which'
+
+import type {FakeKubeApiServer} from './kube-api-server.js'
+
+/** The subprotocol the exec API speaks over WebSocket before v5 (the rig's v1.24 offers no other). */
+export const EXEC_PROTOCOL = 'v4.channel.k8s.io'
+
+const EXEC_PATH = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/exec$/
+
+/** The tools of a container with a shell, tar and the coreutils a sync uses. */
+export const CONTAINER_TOOLS = ['sh', 'tar', 'head', 'rm', 'id', 'cat', 'ls'] as const
+
+/**
+ * A container of the exec server: its `/` is a folder on this machine, its PATH a folder of links to
+ * this machine's tools (leave `tar` out for an image without it).
+ */
+export interface ExecContainer {
+  root: string
+  bin: string
+}
+
+/** Makes a container: `root` for its files, a bin folder with the named tools of this machine. */
+export function execContainer(root: string, tools: readonly string[] = CONTAINER_TOOLS): ExecContainer {
+  const bin = mkdtempSync(path.join(os.tmpdir(), 'todo-deploy-exec-bin-'))
+  // The commands may run as another user (see ExecApiServer): it must reach both folders.
+  chmodSync(bin, 0o755)
+  for (const tool of tools) symlinkSync(which.sync(tool), path.join(bin, tool))
+  mkdirSync(root, {recursive: true})
+  chmodSync(root, 0o755)
+  return {root, bin}
+}
+
+export interface ExecSession {
+  namespace: string
+  pod: string
+  container: string
+  command: string[]
+  protocol: string
+  authorization: string | undefined
+  stdinBytes: number
+}
+
+/**
+ * An API server front that speaks the exec protocol the way the API server and kubelet do: a WebSocket
+ * upgrade of GET .../pods/<pod>/exec?command=...&container=...&stdin=true..., subprotocol
+ * v4.channel.k8s.io; each binary frame starts with its channel byte (0 stdin, 1 stdout, 2 stderr, 3 the
+ * final V1Status as JSON). The command runs for real on this machine, in the container's folder, with
+ * its PATH; an argument that is exactly `/` (the container's root) is given as that folder. When the
+ * tests run as root, commands run as `nobody`, so that permissions mean what they do for a container's
+ * user. Every other request goes to the FakeKubeApiServer behind; an unknown pod is refused with 404.
+ */
+export class ExecApiServer {
+  readonly sessions: ExecSession[] = []
+  readonly #containers = new Map<string, ExecContainer>()
+  readonly #server: http.Server
+  readonly #sockets = new Set<Duplex>()
+  readonly #webSockets = new WebSocketServer({
+    noServer: true,
+    handleProtocols: (offered) => (offered.has(EXEC_PROTOCOL) ? EXEC_PROTOCOL : false),
+  })
+
+  private constructor(private readonly api: FakeKubeApiServer) {
+    this.#server = http.createServer((request, response) => this.#proxy(request, response))
+    this.#server.on('upgrade', (request, socket, head) => this.#upgrade(request, socket, head))
+    this.#server.on('connection', (socket) => {
+      this.#sockets.add(socket)
+      socket.on('close', () => this.#sockets.delete(socket))
+    })
+  }
+
+  static async start(api: FakeKubeApiServer): Promise<ExecApiServer> {
+    const instance = new ExecApiServer(api)
+    await new Promise<void>((resolve) => instance.#server.listen(0, '127.0.0.1', resolve))
+    return instance
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`
+  }
+
+  /** The user commands run as: `nobody` when the tests run as root, else the tests' own. */
+  static get runsAs(): {uid: number; gid: number} {
+    const root = process.getuid?.() === 0
+    return root ? {uid: 65534, gid: 65534} : {uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0}
+  }
+
+  /** Where a pod's container runs its commands. */
+  setContainer(pod: string, container: string, value: ExecContainer): void {
+    this.#containers.set(`${pod}/${container}`, value)
+  }
+
+  async stop(): Promise<void> {
+    for (const client of this.#webSockets.clients) client.terminate()
+    for (const socket of this.#sockets) socket.destroy()
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()))
+  }
+
+  #proxy(request: http.IncomingMessage, response: http.ServerResponse): void {
+    const upstream = http.request(
+      `${this.api.url}${request.url ?? '/'}`,
+      {method: request.method, headers: request.headers},
+      (answer) => {
+        response.writeHead(answer.statusCode ?? 502, answer.headers)
+        answer.pipe(response)
+      },
+    )
+    upstream.on('error', () => response.destroy())
+    request.pipe(upstream)
+  }
+
+  #upgrade(request: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    const url = new URL(request.url ?? '/', 'http://fake')
+    const match = EXEC_PATH.exec(url.pathname)
+    const command = url.searchParams.getAll('command')
+    const container = url.searchParams.get('container') ?? ''
+    if (match === null || command.length === 0) return refuse(socket, 400, 'bad exec request')
+    const [, namespace, pod] = match as unknown as [string, string, string]
+    if (this.api.get('pods', namespace, pod) === undefined)
+      return refuse(socket, 404, `pods "${pod}" not found`)
+    const target = this.#containers.get(`${pod}/${container}`)
+    if (target === undefined) return refuse(socket, 400, `container ${container} is not valid for pod ${pod}`)
+    this.#webSockets.handleUpgrade(request, socket, head, (webSocket) => {
+      const session: ExecSession = {
+        namespace,
+        pod,
+        container,
+        command,
+        protocol: webSocket.protocol,
+        authorization: request.headers.authorization,
+        stdinBytes: 0,
+      }
+      this.sessions.push(session)
+      this.#run(webSocket, session, target, url.searchParams.get('stdin') === 'true')
+    })
+  }
+
+  #run(webSocket: WebSocket, session: ExecSession, container: ExecContainer, stdin: boolean): void {
+    const [file, ...args] = session.command.map((arg) => (arg === '/' ? container.root : arg)) as [
+      string,
+      ...string[],
+    ]
+    const child = spawn(file, args, {
+      cwd: container.root,
+      env: {PATH: container.bin},
+      stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+      ...ExecApiServer.runsAs,
+    })
+    let finished = false
+    const finish = (status: object): void => {
+      if (finished) return
+      finished = true
+      send(3, JSON.stringify(status))
+      webSocket.close()
+    }
+    const send = (channel: number, data: Buffer | string): void => {
+      if (webSocket.readyState === webSocket.OPEN)
+        webSocket.send(Buffer.concat([Buffer.from([channel]), Buffer.from(data)]))
+    }
+    child.stdout?.on('data', (chunk: Buffer) => send(1, chunk))
+    child.stderr?.on('data', (chunk: Buffer) => send(2, chunk))
+    // The container's stdin closes only with the session (v4 cannot half-close).
+    child.stdin?.on('error', () => undefined)
+    webSocket.on('message', (data: Buffer) => {
+      if (data[0] !== 0) return
+      session.stdinBytes += data.length - 1
+      child.stdin?.write(data.subarray(1))
+    })
+    webSocket.on('close', () => {
+      child.stdin?.destroy()
+      child.kill()
+    })
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      // As the kubelet reports a command the container does not have.
+      const message = `OCI runtime exec failed: exec failed: unable to start container process: exec: "${session.command[0]}": executable file not found in $PATH: unknown`
+      finish({metadata: {}, status: 'Failure', message, reason: 'InternalError', code: error.errno})
+    })
+    child.on('close', (code) => {
+      const status =
+        code === 0
+          ? {metadata: {}, status: 'Success'}
+          : {
+              metadata: {},
+              status: 'Failure',
+              message: `command terminated with non-zero exit code: error executing command [${session.command.join(' ')}], exit code ${code}`,
+              reason: 'NonZeroExitCode',
+              details: {causes: [{reason: 'ExitCode', message: String(code)}]},
+            }
+      finish(status)
+    })
+  }
+}
+
+function refuse(socket: Duplex, code: number, message: string): void {
+  const body = JSON.stringify({kind: 'Status', apiVersion: 'v1', status: 'Failure', message, code})
+  socket.end(
+    `HTTP/1.1 ${code} ${http.STATUS_CODES[code]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  )
+}
