@@ -108,10 +108,12 @@ export class DevLoop {
   #upController: AbortController | undefined
   readonly #logs = new AbortController()
   readonly #checkedRenders = new CheckedRenders()
-  /** Live sync, when the connection can copy into containers; undefined: every change rebuilds. */
-  readonly #liveSync: LiveSync | undefined
+  /** Copies what the sync rules cover into the running pods, and keeps them from drifting. */
+  readonly #liveSync: LiveSync
   /** A re-sync of drifted pods running now, or undefined (the pod watch starts at most one at a time). */
   #resyncing: Promise<void> | undefined
+  /** An iteration's `up` runs: its rollout replaces pods on purpose, so they are not re-synced meanwhile. */
+  #upRunning = false
   /** The running watcher and what it watches: re-pointed when a new configuration moves the sources. */
   #watcher: {targets: WatchTargets; handle: {close(): void}} | undefined
 
@@ -121,15 +123,12 @@ export class DevLoop {
     this.#ports = ports
     this.#options = options
     const {connection} = ports
-    this.#liveSync =
-      connection.fileSync === undefined
-        ? undefined
-        : new LiveSync({
-            files: connection.fileSync,
-            workloads: connection.workloads,
-            api: connection.api,
-            state: connection.state,
-          })
+    this.#liveSync = new LiveSync({
+      files: connection.fileSync,
+      workloads: connection.workloads,
+      api: connection.api,
+      state: connection.state,
+    })
     this.#session = new DevSession({
       iterate: (changes, signal) => this.#iterate(changes, signal),
       onEvent: ports.onEvent,
@@ -170,12 +169,11 @@ export class DevLoop {
       // Pods are followed only when something can be synced into them (no watch for nothing).
       const {resolved} = this.#inputs
       if (
-        this.#liveSync !== undefined &&
         SERVICE_NAMES.some(
           (name) => resolved.config.services[name].enabled && resolved.services[name].sync.length > 0,
         )
       )
-        pods = this.#followPods(this.#liveSync)
+        pods = this.#followPods()
       return await this.#session.run()
     } finally {
       this.#watcher?.handle.close()
@@ -279,6 +277,9 @@ export class DevLoop {
     const rebuild = await this.#sync(changes, signal)
     if (rebuild === undefined) return {status: 'synced', steps: []}
     let result: UpResult
+    // A rollout replaces pods on purpose: they are not re-synced while it runs, and a rebuilt service's
+    // pods run an image that holds the synced files. Pods left drifted are re-synced after it.
+    this.#upRunning = true
     try {
       result = await runUp(
         resolved,
@@ -287,6 +288,9 @@ export class DevLoop {
         this.#upOptions(onlyOf(rebuild), signal, 'silent'),
       )
     } catch (error) {
+      this.#upRunning = false
+      // A rollback brings back pods of the image the ledger is for: they get the synced files again.
+      if (this.#liveSync.holdsFiles) this.#startResync()
       const failed = (error as {result?: UpResult}).result
       const rollback = failed?.rollback
       return {
@@ -296,7 +300,9 @@ export class DevLoop {
         ...(rollback?.result === 'rolled-back' ? {rolledBackTo: rollback.revision} : {}),
       }
     }
+    this.#upRunning = false
     this.#deployed(result)
+    if (this.#liveSync.holdsFiles) this.#startResync()
     const steps = stepsOf(result.phases)
     const changed = result.helm.action !== 'skipped' || result.images.some((image) => image.built)
     if (!changed) return {status: 'unchanged', steps}
@@ -310,7 +316,6 @@ export class DevLoop {
    */
   async #sync(changes: ChangeSet, signal: AbortSignal): Promise<ChangeSet | undefined> {
     const liveSync = this.#liveSync
-    if (liveSync === undefined) return changes
     const {resolved} = this.#inputs
     const plan = planSync(changes, resolved, (service) => liveSync.canSync(service))
     for (const {service, reason} of plan.reasons)
@@ -339,22 +344,22 @@ export class DevLoop {
   /** The images the release runs now: what live sync copies over, and forgets once rebuilt. */
   #deployed(result: UpResult): void {
     if (result.dryRun) return
-    for (const image of result.images) this.#liveSync?.deployed(image.service, image.ref)
+    for (const image of result.images) this.#liveSync.deployed(image.service, image.ref)
   }
 
   /**
    * Follows the release's pods: a pod that restarted or was replaced lost what was synced into it
    * (it starts from its image), so it gets those files again at once, not at the next edit.
    */
-  async #followPods(liveSync: LiveSync): Promise<void> {
+  async #followPods(): Promise<void> {
+    const liveSync = this.#liveSync
     const {namespace, release} = this.#inputs.resolved.config
     try {
       await this.#ports.connection.workloads.watch(
         namespace,
         releaseSelector(release),
         (snapshot) => {
-          if (this.#resyncing !== undefined || !liveSync.drifted(snapshot.pods, this.#inputs.resolved)) return
-          this.#resyncing = this.#resync(liveSync).finally(() => (this.#resyncing = undefined))
+          if (!this.#upRunning && liveSync.drifted(snapshot.pods, this.#inputs.resolved)) this.#startResync()
         },
         this.#logs.signal,
       )
@@ -366,12 +371,21 @@ export class DevLoop {
     }
   }
 
-  async #resync(liveSync: LiveSync): Promise<void> {
+  /** Starts a re-sync of drifted pods unless one runs (it reads the pods when it starts). */
+  #startResync(): void {
+    if (this.#resyncing !== undefined) return
+    this.#resyncing = this.#resync().finally(() => (this.#resyncing = undefined))
+  }
+
+  async #resync(): Promise<void> {
+    const liveSync = this.#liveSync
     try {
       for (const outcome of await liveSync.resync(this.#inputs.resolved, this.#logs.signal)) {
         if (outcome.status === 'synced') this.#ports.onEvent({type: 'synced', sync: outcome, at: now()})
         else {
           this.#ports.onEvent({type: 'sync-fallback', fallback: outcome, at: now()})
+          // Not again at every pod event: the service is rebuilt, and syncs once it runs the new image.
+          liveSync.forget(outcome.service)
           // The pod runs its image's files: a rebuild makes the image hold the synced ones.
           this.#session.queue.push({
             services: [{service: outcome.service, files: 0, paths: []}],

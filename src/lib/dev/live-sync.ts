@@ -111,6 +111,16 @@ export class LiveSync {
     this.#ledgers.set(service, {image, entries: new Map(), version: 0, pods: new Map(), checked: new Map()})
   }
 
+  /** The service is to be rebuilt: nothing is synced into it (or re-synced) until it runs a new image. */
+  forget(service: ServiceName): void {
+    this.#ledgers.delete(service)
+  }
+
+  /** Whether any service runs files synced since its image (pods could have drifted). */
+  get holdsFiles(): boolean {
+    return [...this.#ledgers.values()].some((ledger) => ledger.entries.size > 0)
+  }
+
   /** Whether the service runs an image this session deployed (else nothing is synced into it). */
   canSync(service: ServiceName): boolean {
     return this.#ledgers.has(service)
