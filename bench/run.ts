@@ -22,6 +22,7 @@ import {runUp, type UpOptions} from '../src/lib/lifecycle/up.js'
 import {ExecaProcessRunner} from '../src/lib/process/runner.js'
 import {benchDevIteration, formatDevIteration} from './dev-iteration.js'
 import {benchDevWatch, formatDevWatch} from './dev-watch.js'
+import {benchLiveSyncCopy, formatLiveSyncCopy} from './live-sync-copy.js'
 import {BUSYBOX_DOCKERFILE, FakeCluster, testSecrets, UP_OPTIONS} from '../test/support/fake-connection.js'
 import {ApiNode, MinikubeNode} from '../test/support/fake-minikube.js'
 
@@ -398,6 +399,7 @@ try {
     `\n${formatDevIteration(await benchDevIteration(resolved, builder, path.join(work, 'tag-cache')))}`,
   )
   console.log(`\n${formatDevWatch(await benchDevWatch())}`)
+  console.log(`\n${formatLiveSyncCopy(await benchLiveSyncCopy())}`)
 } finally {
   await removeImages()
   rmSync(work, {recursive: true, force: true})

@@ -1,9 +1,7 @@
 import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import {randomBytes} from 'node:crypto'
 
-import {execa} from 'execa'
 import {afterAll, beforeAll, expect, it} from 'vitest'
 
 import {
@@ -15,7 +13,7 @@ import {
 import {ExecContainerFileSync} from '../../src/lib/kube/exec-file-sync.js'
 import {loadKubeConfig} from '../../src/lib/kube/kube-config.js'
 import {KubeConnection} from '../../src/lib/kube/kube-connection.js'
-import {busyboxContext} from '../support/docker-fixtures.js'
+import {SyncPods} from '../support/sync-pods.js'
 import {ClusterTools} from './support/cluster-tools.js'
 import {describeOnCluster} from './support/opt-in.js'
 
@@ -23,49 +21,12 @@ import {describeOnCluster} from './support/opt-in.js'
 // WebSocket, v4.channel.k8s.io on the rig's v1.24), into busybox containers that run as a non-root user.
 // The timings are printed, not asserted (speed targets belong to bench/).
 
-const RUN = randomBytes(3).toString('hex')
-const NAMESPACE = `sx-live-sync-${RUN}`
-const IMAGE = `sx-busybox-sync:${RUN}`
-const NO_TAR_IMAGE = `sx-busybox-notar:${RUN}`
-
-/** busybox with every applet, user `app` (1000) owning /app, and a root-owned /srv. */
-const SYNC_DOCKERFILE = `FROM scratch
-COPY busybox /bin/busybox
-RUN ["/bin/busybox", "sh", "-c", "/bin/busybox --install -s /bin && mkdir -p /etc /app /srv/www /tmp && echo 'app:x:1000:1000::/app:/bin/sh' > /etc/passwd && echo 'app:x:1000:' > /etc/group && chown 1000:1000 /app"]
-USER 1000
-CMD ["sleep", "86400"]
-`
-/**
- * No shell and no tar, as a distroless image (busybox's own sh runs its tar applet whatever PATH says,
- * so an image with busybox's sh always has tar): busybox is there only as \`sleep\`.
- */
-const NO_TAR_DOCKERFILE = `FROM scratch
-COPY busybox /bin/sleep
-CMD ["/bin/sleep", "86400"]
-`
-
-function podManifest(name: string, image: string): string {
-  return JSON.stringify({
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: {name, namespace: NAMESPACE},
-    spec: {
-      terminationGracePeriodSeconds: 0,
-      containers: [{name: 'app', image, imagePullPolicy: 'Never'}],
-    },
-  })
-}
-
 describeOnCluster('live sync through the exec API on a real cluster', () => {
-  let tools: ClusterTools
+  let pods: SyncPods | undefined
   let sync: ExecContainerFileSync
   let local: string
-  const contexts: string[] = []
-  const kubectl = (args: string[], input?: string) =>
-    execa(tools.kubectlPath, ['--context', tools.context, ...args], {input, timeout: 120_000})
-  const inPod = async (pod: string, script: string): Promise<string> =>
-    (await kubectl(['exec', '-n', NAMESPACE, pod, '-c', 'app', '--', 'sh', '-c', script])).stdout
-  const target = (pod: string): SyncTarget => ({namespace: NAMESPACE, pod, container: 'app'})
+  const inPod = (pod: string, script: string): Promise<string> => (pods as SyncPods).inPod(pod, script)
+  const target = (pod: string): SyncTarget => (pods as SyncPods).target(pod)
   const localFile = (name: string, content: string): string => {
     const file = path.join(local, name)
     mkdirSync(path.dirname(file), {recursive: true})
@@ -80,36 +41,21 @@ describeOnCluster('live sync through the exec API on a real cluster', () => {
   }
 
   beforeAll(async () => {
-    tools = await ClusterTools.connect()
+    const tools = await ClusterTools.connect()
     local = mkdtempSync(path.join(os.tmpdir(), 'sx-local-'))
-    for (const [image, dockerfile] of [
-      [IMAGE, SYNC_DOCKERFILE],
-      [NO_TAR_IMAGE, NO_TAR_DOCKERFILE],
-    ] as const) {
-      const context = await busyboxContext({Dockerfile: dockerfile})
-      contexts.push(context)
-      await execa('docker', ['build', '-q', '-t', image, context])
-      await execa('minikube', ['image', 'load', image], {timeout: 300_000})
-    }
-    await kubectl(['create', 'namespace', NAMESPACE])
-    for (const [pod, image] of [
-      ['sync-1', IMAGE],
-      ['sync-2', IMAGE],
-      ['notar', NO_TAR_IMAGE],
-    ] as const)
-      await kubectl(['apply', '-f', '-'], podManifest(pod, image))
-    await kubectl(['wait', '-n', NAMESPACE, '--for=condition=Ready', 'pod', '--all', '--timeout=180s'])
+    pods = await SyncPods.start({
+      kubectl: tools.kubectlPath,
+      context: tools.context,
+      prefix: 'sx',
+      pods: [{name: 'sync-1'}, {name: 'sync-2'}, {name: 'notar', noShell: true}],
+    })
     const loaded = loadKubeConfig({context: tools.context})
     sync = new ExecContainerFileSync(new KubeConnection(loaded), loaded.kc)
   })
 
   afterAll(async () => {
-    await kubectl(['delete', 'namespace', NAMESPACE, '--wait=false']).catch(() => undefined)
-    for (const image of [IMAGE, NO_TAR_IMAGE]) {
-      await execa('minikube', ['image', 'rm', image], {reject: false})
-      await execa('docker', ['rmi', image], {reject: false})
-    }
-    for (const dir of [local, ...contexts]) rmSync(dir, {recursive: true, force: true})
+    await pods?.stop()
+    rmSync(local, {recursive: true, force: true})
   })
 
   it('checks: /app is writable; a root-owned /srv/www is named with its fix; no tar is named', async () => {

@@ -1,5 +1,6 @@
 import {
   chmodSync,
+  symlinkSync,
   chownSync,
   existsSync,
   mkdirSync,
@@ -13,7 +14,8 @@ import {
 import os from 'node:os'
 import path from 'node:path'
 
-import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+import {afterEach, beforeEach, describe, expect, it, vi} from 'vitest'
+import which from 'which'
 
 import {
   copyToEach,
@@ -25,7 +27,8 @@ import {ExecContainerFileSync} from '../../src/lib/kube/exec-file-sync.js'
 import {KubeConnection} from '../../src/lib/kube/kube-connection.js'
 import {packSyncArchive} from '../../src/lib/kube/sync-archive.js'
 import {CONTAINER_TOOLS, EXEC_PROTOCOL, ExecApiServer, execContainer} from '../support/exec-server.js'
-import {FAKE_CONTEXT, FakeKubeApiServer, kubeConfigFor} from '../support/kube-api-server.js'
+import {PrerequisiteError} from '../../src/lib/errors.js'
+import {closedPortUrl, FAKE_CONTEXT, FakeKubeApiServer, kubeConfigFor} from '../support/kube-api-server.js'
 
 // The exec path end to end over a real WebSocket: client-node's Exec, the exec subprotocol, and the
 // container side run for real with this machine's sh and tar in a folder that stands for the container.
@@ -225,6 +228,7 @@ describe('ExecContainerFileSync over the exec WebSocket', () => {
     const [obstacle] = await sync.check(target('frontend-1'), ['/app'])
     expect(obstacle?.reason).toBe('no-tar')
     expect(obstacle?.message).toContain('has no sh and tar')
+    expect(obstacle?.fix).toContain('base the dev target on an image with a shell and tar')
   })
 
   it("check: a target the container's user cannot write is named, with the COPY --chown line that fixes it", async () => {
@@ -271,5 +275,82 @@ describe('ExecContainerFileSync over the exec WebSocket', () => {
       'cannot exec into todo-app-dev/frontend-gone (container frontend) for live sync',
     )
     expect((error as Error).message).toContain('404')
+  })
+
+  it('a user without pods/exec is told which right is missing and how to check it (exit 3)', async () => {
+    pod('frontend-1')
+    server.refusal = {
+      code: 403,
+      message: 'pods "frontend-1" is forbidden: cannot create resource "pods/exec"',
+    }
+    const error = await sync.check(target('frontend-1'), ['/app']).catch((caught: unknown) => caught)
+    expect(error).toBeInstanceOf(PrerequisiteError)
+    expect((error as PrerequisiteError).message).toBe(
+      `kube context ${FAKE_CONTEXT} may not exec into ${NAMESPACE}/frontend-1 (container frontend) (403 Forbidden)`,
+    )
+    expect((error as PrerequisiteError).fix).toContain(`kubectl auth can-i create pods/exec -n ${NAMESPACE}`)
+  })
+
+  it('an API server that cannot be reached is a missing prerequisite, worded as for every other call', async () => {
+    const url = await closedPortUrl()
+    const kc = kubeConfigFor({url})
+    const unreachable = new ExecContainerFileSync(
+      new KubeConnection({kc, context: FAKE_CONTEXT, server: url}),
+      kc,
+    )
+    const error = await unreachable.check(target('frontend-1'), ['/app']).catch((caught: unknown) => caught)
+    expect(error).toBeInstanceOf(PrerequisiteError)
+    expect((error as PrerequisiteError).message).toBe(
+      `cannot reach the Kubernetes API at ${url} (ECONNREFUSED) to create pods/exec/frontend-1 in namespace ${NAMESPACE}`,
+    )
+  })
+
+  describe('a copy that does not finish', () => {
+    /** A pod whose tar hangs, as on a container stuck on a full disk or a frozen mount. */
+    function podWithHangingTar(): void {
+      const root = pod(
+        'frontend-1',
+        CONTAINER_TOOLS.filter((tool) => tool !== 'tar'),
+      )
+      const bin = dirs.at(-1) as string
+      const tar = path.join(root, 'hanging-tar')
+      writeFileSync(tar, '#!/bin/sh\nexec sleep 30\n', {mode: 0o755})
+      chmodSync(tar, 0o755)
+      symlinkSync(tar, path.join(bin, 'tar'))
+      symlinkSync(which.sync('sleep'), path.join(bin, 'sleep'))
+    }
+    const payload = (): SyncPayload => ({
+      files: [{from: localFile('a.txt', 'a'), to: '/app/a.txt'}],
+      deletions: [],
+    })
+    const connection = () =>
+      new KubeConnection({kc: kubeConfigFor(server), context: FAKE_CONTEXT, server: server.url})
+
+    it('fails at its deadline with what it was doing, and closes the session', async () => {
+      podWithHangingTar()
+      const quick = new ExecContainerFileSync(connection(), kubeConfigFor(server), 500)
+      const error = await quick.copy(target('frontend-1'), payload()).catch((caught: unknown) => caught)
+      expect(error).toBeInstanceOf(SyncFailedError)
+      expect((error as SyncFailedError).exitStatus).toBeNull()
+      expect((error as SyncFailedError).details).toEqual(['it did not finish within 0.5 s'])
+      await vi.waitFor(() => expect(server.sessions[0]?.ended).toBe(true))
+    })
+
+    it('Ctrl-C stops it at once with the reason it was given', async () => {
+      podWithHangingTar()
+      const controller = new AbortController()
+      setTimeout(() => controller.abort(new Error('interrupted')), 200)
+      await expect(sync.copy(target('frontend-1'), payload(), controller.signal)).rejects.toThrow(
+        'interrupted',
+      )
+    })
+
+    it('an API server that never answers the exec upgrade is given up at the deadline too', async () => {
+      pod('frontend-1')
+      server.hangUpgrades = true
+      const quick = new ExecContainerFileSync(connection(), kubeConfigFor(server), 500)
+      const error = await quick.check(target('frontend-1'), ['/app']).catch((caught: unknown) => caught)
+      expect((error as SyncFailedError).details).toEqual(['it did not finish within 0.5 s'])
+    })
   })
 })

@@ -48,6 +48,8 @@ export interface ExecSession {
   protocol: string
   authorization: string | undefined
   stdinBytes: number
+  /** Whether the command (all of its processes) has ended. */
+  ended: boolean
 }
 
 /**
@@ -61,6 +63,10 @@ export interface ExecSession {
  */
 export class ExecApiServer {
   readonly sessions: ExecSession[] = []
+  /** Refuse every exec upgrade with this status (a user without `pods/exec`: 403). */
+  refusal: {code: number; message: string} | undefined
+  /** Never answer an exec upgrade (an API server that hangs). */
+  hangUpgrades = false
   readonly #containers = new Map<string, ExecContainer>()
   readonly #server: http.Server
   readonly #sockets = new Set<Duplex>()
@@ -125,6 +131,8 @@ export class ExecApiServer {
     const container = url.searchParams.get('container') ?? ''
     if (match === null || command.length === 0) return refuse(socket, 400, 'bad exec request')
     const [, namespace, pod] = match as unknown as [string, string, string]
+    if (this.hangUpgrades) return
+    if (this.refusal !== undefined) return refuse(socket, this.refusal.code, this.refusal.message)
     if (this.api.get('pods', namespace, pod) === undefined)
       return refuse(socket, 404, `pods "${pod}" not found`)
     const target = this.#containers.get(`${pod}/${container}`)
@@ -138,6 +146,7 @@ export class ExecApiServer {
         protocol: webSocket.protocol,
         authorization: request.headers.authorization,
         stdinBytes: 0,
+        ended: false,
       }
       this.sessions.push(session)
       this.#run(webSocket, session, target, url.searchParams.get('stdin') === 'true')
@@ -153,12 +162,15 @@ export class ExecApiServer {
       cwd: container.root,
       env: {PATH: container.bin},
       stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+      // A group of its own, so that a closed session stops the whole pipeline (head, tar).
+      detached: true,
       ...ExecApiServer.runsAs,
     })
     let finished = false
     const finish = (status: object): void => {
       if (finished) return
       finished = true
+      session.ended = true
       send(3, JSON.stringify(status))
       webSocket.close()
     }
@@ -177,7 +189,12 @@ export class ExecApiServer {
     })
     webSocket.on('close', () => {
       child.stdin?.destroy()
-      child.kill()
+      if (finished || child.pid === undefined) return
+      try {
+        process.kill(-child.pid, 'SIGKILL')
+      } catch {
+        // Already gone.
+      }
     })
     child.on('error', (error: NodeJS.ErrnoException) => {
       // As the kubelet reports a command the container does not have.

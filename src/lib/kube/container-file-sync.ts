@@ -123,7 +123,9 @@ export function noTarObstacle(target: SyncTarget, missing: readonly string[] = [
     to: null,
     reason: 'no-tar',
     message: `container ${target.container} of pod ${target.pod} has no ${names}, which live sync copies files with`,
-    fix: `install ${names} in the image's dev target (e.g. \`RUN apk add --no-cache ${missing.join(' ')}\` or \`RUN apt-get install -y ${missing.map((m) => (m === 'head' ? 'coreutils' : m === 'sh' ? 'dash' : m)).join(' ')}\`), or base it on an image that has them (a distroless or scratch image has no shell)`,
+    fix: missing.includes('sh')
+      ? 'base the dev target on an image with a shell and tar (a distroless or scratch image has neither), e.g. the slim variant of the same base image'
+      : `install ${names} in the image's dev target, e.g. \`RUN apk add --no-cache ${missing.join(' ')}\` or \`RUN apt-get install -y ${missing.map((m) => (m === 'head' ? 'coreutils' : m)).join(' ')}\``,
   }
 }
 

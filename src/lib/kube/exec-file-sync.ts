@@ -1,6 +1,7 @@
 import {PassThrough, Writable} from 'node:stream'
 
 import {Exec, type KubeConfig, type V1Status} from '@kubernetes/client-node'
+import {WebSocketHandler} from '@kubernetes/client-node/dist/web-socket-handler.js'
 
 import {DeployError, PrerequisiteError} from '../errors.js'
 import {
@@ -78,7 +79,10 @@ export class ExecContainerFileSync implements ContainerFileSync {
     kc: KubeConfig,
     private readonly timeoutMs = DEFAULT_EXEC_TIMEOUT_MS,
   ) {
-    this.#exec = new Exec(kc)
+    // A v5 server's close-stream frames go to the handler's own streams, which are the process's
+    // stdin/stdout/stderr by default: the CLI's output must never be ended by a sync.
+    const unused = {stdin: new PassThrough(), stdout: new PassThrough(), stderr: new PassThrough()}
+    this.#exec = new Exec(kc, new WebSocketHandler(kc, undefined, unused))
   }
 
   async check(target: SyncTarget, targets: readonly string[], signal?: AbortSignal): Promise<SyncObstacle[]> {
@@ -151,32 +155,55 @@ export class ExecContainerFileSync implements ContainerFileSync {
     const stderr = new TextCollector()
     // Never ended: over the v4 protocol, the end of stdin closes the whole WebSocket.
     const stdin = input === null ? null : new PassThrough()
+    let settled = false
     let settle: (status: V1Status | Error) => void = () => undefined
-    const finished = new Promise<V1Status | Error>((resolve) => (settle = resolve))
-    const socket = await this.#exec
-      .exec(target.namespace, target.pod, target.container, command, stdout, stderr, stdin, false, (status) =>
-        settle(status),
-      )
-      .catch((error: unknown) => {
-        throw execRefused(error, target, this.connection)
-      })
+    const finished = new Promise<V1Status | Error>(
+      (resolve) =>
+        (settle = (status) => {
+          settled = true
+          resolve(status)
+        }),
+    )
+    // The deadline and Ctrl-C hold from the start: an API server may also hang on the upgrade.
     const timer = setTimeout(
       () => settle(new Error(`it did not finish within ${this.timeoutMs / 1000} s`)),
       this.timeoutMs,
     )
     const abort = (): void => settle(signal?.reason instanceof Error ? signal.reason : new Error('aborted'))
     signal?.addEventListener('abort', abort, {once: true})
-    socket.addEventListener('close', () =>
-      settle(new Error('the connection closed before the command finished')),
-    )
-    if (stdin !== null && input !== null) {
-      for (let offset = 0; offset < input.length; offset += STDIN_CHUNK_BYTES)
-        stdin.write(input.subarray(offset, offset + STDIN_CHUNK_BYTES))
+    let socket: {close(): void} | undefined
+    const opened = this.#exec
+      .exec(target.namespace, target.pod, target.container, command, stdout, stderr, stdin, false, (status) =>
+        settle(status),
+      )
+      .then(
+        (webSocket) => {
+          socket = webSocket
+          if (settled) return finished
+          webSocket.addEventListener('close', () =>
+            settle(new Error('the connection closed before the command finished')),
+          )
+          if (stdin !== null && input !== null) {
+            for (let offset = 0; offset < input.length; offset += STDIN_CHUNK_BYTES)
+              stdin.write(input.subarray(offset, offset + STDIN_CHUNK_BYTES))
+          }
+          return finished
+        },
+        (error: unknown) => {
+          throw execRefused(error, target, this.connection)
+        },
+      )
+    let status: V1Status | Error
+    try {
+      status = await Promise.race([opened, finished])
+    } finally {
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', abort)
+      settled = true
+      socket?.close()
+      // A socket that opens after the deadline is closed as it opens.
+      void opened.then(() => socket?.close()).catch(() => undefined)
     }
-    const status = await finished
-    clearTimeout(timer)
-    signal?.removeEventListener('abort', abort)
-    socket.close()
     if (status instanceof Error) {
       if (signal?.aborted) throw status
       const said = stderr.text()
