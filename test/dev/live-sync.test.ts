@@ -11,7 +11,8 @@ import type {ChangeSet} from '../../src/lib/dev/change-set.js'
 import {DevLoop, type DevLoopEvent} from '../../src/lib/dev/dev-loop.js'
 import {LiveSync} from '../../src/lib/dev/live-sync.js'
 import {readStatus} from '../../src/lib/lifecycle/status.js'
-import {FakeCluster, HOLDER, testSecrets, type TestProject} from '../support/fake-connection.js'
+import {runUp} from '../../src/lib/lifecycle/up.js'
+import {FakeCluster, HOLDER, testSecrets, type TestProject, UP_OPTIONS} from '../support/fake-connection.js'
 import {tempProject} from '../support/lifecycle-fixtures.js'
 import {BUSYBOX_DOCKERFILE} from '../support/test-project.js'
 
@@ -141,6 +142,20 @@ describe('dev live sync over the fakes', () => {
     // The iteration itself adds no line: the sync line said it all.
     expect(dev.lines(ended)).toEqual([])
     await dev.stop()
+  })
+
+  test('up after dev builds and deploys the last stage under another tag: nothing of dev mode stays', async () => {
+    const p = syncProject()
+    const fake = new FakeCluster()
+    const dev = await startDev(p, fake)
+    await dev.stop()
+    const devTag = fake.helm.upgrades.at(-1)?.request.setString['frontend.image.tag']
+    await runUp(p.resolved, fake.connection, testSecrets(), UP_OPTIONS)
+    const upTag = fake.helm.upgrades.at(-1)?.request.setString['frontend.image.tag']
+    expect(upTag).toMatch(/^c-/)
+    expect(upTag).not.toBe(devTag)
+    const frontendBuilds = fake.engine.builds.filter((build) => build.repository === 'todo-frontend')
+    expect(frontendBuilds.map((build) => build.target)).toEqual(['dev', undefined])
   })
 
   test('a file served as is is checked by its content: the line says served', async () => {
