@@ -71,7 +71,7 @@ interface Ledger {
   /** Bumped by each sync: a pod holds the ledger when its key maps to the current version. */
   version: number
   /** Pod container instance (`pod/container#restartCount`) → the ledger version it holds. */
-  pods: Map<string, number>
+  pods: ReadonlyMap<string, number>
   /** Containers (`pod/container`) checked for tar and writable targets, with what was found. */
   checked: Map<string, SyncObstacle[]>
 }
@@ -124,11 +124,6 @@ export class LiveSync {
   /** Whether the service runs an image this session deployed (else nothing is synced into it). */
   canSync(service: ServiceName): boolean {
     return this.#ledgers.has(service)
-  }
-
-  /** Files synced since the service's image, or 0. */
-  syncedFiles(service: ServiceName): number {
-    return this.#ledgers.get(service)?.entries.size ?? 0
   }
 
   sync(
@@ -251,7 +246,8 @@ export class LiveSync {
     for (const file of payload.files) ledger.entries.set(file.to, file.from)
     for (const gone of payload.deletions) ledger.entries.set(gone, null)
     ledger.version++
-    for (const pod of targets) ledger.pods.set(instanceKey(pod), ledger.version)
+    // Only the pods copied into hold it now; one not ready yet gets everything once it is.
+    ledger.pods = new Map(targets.map((pod) => [instanceKey(pod), ledger.version]))
     const check = await this.#check(resolved, service, payload, signal)
     if (payload.files.length > 0 || payload.deletions.length > 0)
       await this.#record(resolved, service, ledger)
