@@ -65,7 +65,8 @@ export class SyncPods {
     ] as const) {
       const context = await busyboxContext({Dockerfile: dockerfile})
       try {
-        await execa('docker', ['build', '-q', '-t', image, context])
+        // No cache: an image built on a cached layer of another test's image would block its removal.
+        await execa('docker', ['build', '-q', '--no-cache', '-t', image, context])
         await execa('minikube', ['image', 'load', image], {timeout: 300_000})
       } finally {
         await rm(context, {recursive: true, force: true})
