@@ -2,6 +2,8 @@
 # docker/backend.dockerignore copied there as .dockerignore.
 #   --build-arg APP_MODULE=<module>:<app>  the ASGI application (default main:app)
 #   --build-arg PORT=8000                  spec B's port (default 8080)
+# Stages: `runtime` (the last, what `up` and a plain `docker build` make) and `dev` (what
+# `todo-deploy dev` builds: uvicorn --reload over source files the app user may overwrite).
 
 # --- builder: compilers for wheels that build from source stay here ---
 FROM python:3.9-alpine AS builder
@@ -10,8 +12,8 @@ WORKDIR /build
 COPY requirements.txt .
 RUN pip install --user --no-cache-dir --no-warn-script-location -r requirements.txt
 
-# --- runtime: the installed packages and the app code, a non-root user ---
-FROM python:3.9-alpine AS runtime
+# --- app: the installed packages and the app code owned by a non-root user (dev and runtime) ---
+FROM python:3.9-alpine AS app
 ARG APP_MODULE=main:app
 ARG PORT=8080
 ENV APP_MODULE=${APP_MODULE} \
@@ -25,6 +27,16 @@ RUN addgroup -S -g 1001 python \
 COPY --from=builder --chown=1001:1001 /root/.local /home/fastapi/.local
 WORKDIR /app
 COPY --chown=1001:1001 . .
+
+# --- dev: live sync writes into /app (new files and folders too), uvicorn reloads on each change ---
+FROM app AS dev
+RUN chown 1001:1001 /app
+USER 1001:1001
+EXPOSE ${PORT}
+CMD ["sh", "-c", "exec uvicorn \"$APP_MODULE\" --host 0.0.0.0 --port \"$PORT\" --reload --reload-dir /app"]
+
+# --- runtime: the production image ---
+FROM app AS runtime
 # fastapi:python by number, so Kubernetes runAsNonRoot can verify it.
 USER 1001:1001
 EXPOSE ${PORT}

@@ -2,6 +2,7 @@ import pc from 'picocolors'
 
 import type {ChangeSet} from '../lib/dev/change-set.js'
 import type {DevLoopEvent} from '../lib/dev/dev-loop.js'
+import type {SyncCheck, SyncDone} from '../lib/dev/live-sync.js'
 import type {DevEvent, StepTiming} from '../lib/dev/dev-session.js'
 import {renderErrorView, toErrorView} from './error-view.js'
 import {logJsonLine, type LogView} from './log-view.js'
@@ -50,6 +51,8 @@ export function renderDevEvent(
       return undefined
     case 'iteration-finished': {
       const parts = [describeChanges(event.changes)]
+      // A synced change has its own line per service (renderSynced): nothing more to say.
+      if (event.status === 'synced') return undefined
       if (event.status === 'unchanged') parts.push('nothing to redeploy (same images and values)')
       else {
         if (event.steps.length > 0) parts.push(describeSteps(event.steps))
@@ -147,7 +150,17 @@ export function renderDevLoopEvent(
     case 'waiting':
       return [{stream: 'stderr', text: paint.dim(event.message)}]
     case 'iteration-started':
-      return [{stream: 'stderr', text: paint.dim(`${describeChanges(event.changes)}: redeploying…`)}]
+      return [{stream: 'stderr', text: paint.dim(`${describeChanges(event.changes)}: updating…`)}]
+    case 'synced':
+      return [{stream: 'stdout', text: renderSynced(event.sync, paint)}]
+    case 'sync-fallback': {
+      const {fallback} = event
+      const lines = [paint.yellow(`${fallback.service}: rebuilding instead of syncing: ${fallback.reason}`)]
+      if ('details' in fallback && fallback.details !== undefined)
+        lines.push(...fallback.details.map((line) => `  ${line}`))
+      if ('fix' in fallback && fallback.fix !== undefined) lines.push(`  fix: ${fallback.fix}`)
+      return [{stream: 'stderr', text: lines.join('\n')}]
+    }
     default: {
       const text = renderDevEvent(event, options)
       if (text === undefined) return []
@@ -187,7 +200,51 @@ export function renderDevLoopEventJson(event: DevLoopEvent): string {
       return JSON.stringify({event: 'problem', at: event.at, message: event.message})
     case 'waiting':
       return JSON.stringify({event: 'waiting', at: event.at, message: event.message})
+    case 'synced':
+      return JSON.stringify({event: 'synced', at: event.at, ...event.sync})
+    case 'sync-fallback':
+      return JSON.stringify({event: 'sync-fallback', at: event.at, ...event.fallback})
     default:
       return renderDevEventJson(event)
+  }
+}
+
+/**
+ * `frontend: synced 2 files to 2 pods in 0.4 s → served`, the line of one live sync; a pod that had
+ * restarted (or was new) and got every synced file again is named.
+ */
+export function renderSynced(
+  sync: SyncDone,
+  paint: {green(s: string): string; yellow(s: string): string},
+): string {
+  const count = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`
+  const what = [
+    ...(sync.files > 0 || sync.deletions === 0 ? [count(sync.files, 'file', 'files')] : []),
+    ...(sync.deletions > 0 ? [`${count(sync.deletions, 'deletion', 'deletions')}`] : []),
+  ].join(' and ')
+  const again =
+    sync.resynced.pods.length === 0
+      ? ''
+      : ` (${count(sync.resynced.pods.length, 'pod', 'pods')} restarted or new, given all ${count(sync.resynced.files, 'synced file', 'synced files')} again: ${sync.resynced.pods.join(', ')})`
+  const head =
+    sync.files === 0 && sync.deletions === 0
+      ? `${sync.service}: synced ${count(sync.resynced.files, 'file', 'files')} again to ${count(sync.resynced.pods.length, 'pod', 'pods')} (restarted or new: ${sync.resynced.pods.join(', ')})`
+      : `${sync.service}: synced ${what} to ${count(sync.pods, 'pod', 'pods')}${again}`
+  return `${head} in ${(sync.ms / 1000).toFixed(1)} s → ${describeCheck(sync.check, paint)}`
+}
+
+function describeCheck(
+  check: SyncCheck,
+  paint: {green(s: string): string; yellow(s: string): string},
+): string {
+  switch (check.kind) {
+    case 'served':
+      return paint.green('served')
+    case 'healthy':
+      return paint.green(`GET ${check.path} answers`)
+    case 'unanswered':
+      return paint.yellow(
+        `GET ${check.path} ${check.status === 0 ? 'did not answer' : `answered ${check.status}`}: the app may not have reloaded (see its logs)`,
+      )
   }
 }

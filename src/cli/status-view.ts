@@ -20,6 +20,14 @@ export function renderStatus(report: StatusReport): string {
   for (const d of report.deployments)
     deployments.push([d.name, d.desired, d.updated, d.ready, d.available, d.tags.join(','), d.condition])
   lines.push(deployments.toString(), '')
+  const live = report.deployments.filter((d) => d.live !== undefined)
+  for (const d of live) {
+    const files = d.live?.files ?? 0
+    lines.push(
+      `live       ${d.name}: ${files} ${files === 1 ? 'file' : 'files'} synced since ${d.live?.since ?? ''} (by dev; \`todo-deploy up\` deploys them as an image)`,
+    )
+  }
+  if (live.length > 0) lines.push('')
   const pods = table(['pod', 'phase', 'ready', 'restarts', 'age', 'state'])
   for (const p of report.pods)
     pods.push([p.name, p.phase, p.ready, p.restarts, formatDuration(p.ageSeconds * 1000), p.explanation])

@@ -250,7 +250,7 @@ describe('renderDevLoopEvent / renderDevLoopEventJson (the whole dev loop)', () 
 
   it('shows an iteration starting as progress on stderr', () => {
     expect(renderDevLoopEvent({type: 'iteration-started', iteration: 1, changes, at}, options)).toEqual([
-      {stream: 'stderr', text: 'frontend changed (3 files), .env changed: redeploying…'},
+      {stream: 'stderr', text: 'frontend changed (3 files), .env changed: updating…'},
     ])
   })
 })

@@ -9,6 +9,7 @@ import {beforeEach, describe, expect, test, vi} from 'vitest'
 import Doctor from '../../src/commands/doctor.js'
 import {BuildContext} from '../../src/lib/image/build-context.js'
 import {loadConfig} from '../../src/lib/config/load.js'
+import {BUNDLED_SYNC_RULES, containerPathOf} from '../../src/lib/config/sync-rules.js'
 import type {DoctorCheck} from '../../src/lib/doctor/doctor.js'
 import {SPEC_A_SECRETS} from '../cli/doctor-env.js'
 import {useBareMachine} from '../support/bare-machine.js'
@@ -61,14 +62,29 @@ describe('examples/todo-chatbot fits the bundled Dockerfiles and chart', () => {
     expect(resolved.services.frontend).toEqual({
       contextDir: path.join(example, 'frontend'),
       dockerfile: path.join(projectRoot, 'docker', 'frontend.Dockerfile'),
+      sync: BUNDLED_SYNC_RULES.frontend,
     })
     expect(resolved.services.backend).toEqual({
       contextDir: path.join(example, 'backend'),
       dockerfile: path.join(projectRoot, 'docker', 'backend.Dockerfile'),
+      sync: BUNDLED_SYNC_RULES.backend,
     })
     expect(resolved.chartDir).toBe(path.join(projectRoot, 'manifests', 'todo-chatbot'))
     expect(resolved.config.release).toBe('todo-chatbot')
     expect(resolved.configMapData.NEXT_PUBLIC_API_URL).toBe('http://todo-backend-service:8080')
+  })
+
+  test('dev syncs its sources with no config: where the bundled dev stages hold them (WORKDIR /app)', () => {
+    const frontend = read(projectRoot, 'docker', 'frontend.Dockerfile')
+    const backend = read(projectRoot, 'docker', 'backend.Dockerfile')
+    expect(stage(frontend, 'dev')).toMatchObject({workdir: '/app', cmd: expect.stringContaining('next dev')})
+    // The backend's dev stage builds on its `app` stage, which holds the sources in /app.
+    expect(stage(backend, 'app').workdir).toBe('/app')
+    expect(stage(backend, 'dev').cmd).toContain('--reload')
+    expect(containerPathOf(resolved.services.frontend.sync, 'app/page.js')).toBe('/app/app/page.js')
+    expect(containerPathOf(resolved.services.backend.sync, 'main.py')).toBe('/app/main.py')
+    // What the running process cannot take is not synced.
+    expect(containerPathOf(resolved.services.frontend.sync, 'next.config.mjs')).toBeUndefined()
   })
 
   test('the secrets file holds placeholders only, and a real .env would be git-ignored', () => {
@@ -180,6 +196,26 @@ function lastStage(text: string): {cmd: string[]; expose: string[]} {
       .filter((instruction) => instruction.getKeyword() === keyword)
       .flatMap((instruction) => instruction.getArguments().map((argument) => argument.getValue()))
   return {cmd: JSON.parse(args('CMD').join(' ')) as string[], expose: args('EXPOSE')}
+}
+
+/** The WORKDIR and CMD a named stage sets itself, if any. */
+function stage(text: string, name: string): {workdir?: string; cmd?: string} {
+  const instructions = DockerfileParser.parse(text).getInstructions()
+  const start = instructions.findIndex(
+    (instruction) =>
+      instruction.getKeyword() === 'FROM' &&
+      instruction.getArguments().at(-1)?.getValue().toLowerCase() === name,
+  )
+  expect(start).toBeGreaterThanOrEqual(0)
+  const next = instructions.findIndex(
+    (instruction, index) => index > start && instruction.getKeyword() === 'FROM',
+  )
+  const own = instructions.slice(start, next === -1 ? undefined : next)
+  const content = (keyword: string): string | undefined =>
+    own.find((instruction) => instruction.getKeyword() === keyword)?.getArgumentsContent() ?? undefined
+  const workdir = content('WORKDIR')
+  const cmd = content('CMD')
+  return {...(workdir === undefined ? {} : {workdir}), ...(cmd === undefined ? {} : {cmd})}
 }
 
 /** `ARG NAME=default` values of the whole Dockerfile. */

@@ -25,7 +25,12 @@ describe('ContentTagger', () => {
 
   async function tagOf(
     app: string,
-    options: {dockerfile?: string; buildArgs?: Record<string, string>; cacheDir?: string} = {},
+    options: {
+      dockerfile?: string
+      buildArgs?: Record<string, string>
+      cacheDir?: string
+      target?: string
+    } = {},
   ) {
     const tagger = new ContentTagger({cacheDir: options.cacheDir})
     const context = await BuildContext.scan(app)
@@ -33,6 +38,7 @@ describe('ContentTagger', () => {
       context,
       dockerfileText: options.dockerfile ?? DOCKERFILE,
       buildArgs: options.buildArgs,
+      ...(options.target === undefined ? {} : {target: options.target}),
     })
   }
 
@@ -102,6 +108,16 @@ describe('ContentTagger', () => {
     expect(
       (await tagOf(app, {buildArgs: {A: '1', B: '2'}, dockerfile: `${DOCKERFILE}USER 1000\n`})).tag,
     ).not.toBe(base.tag)
+  })
+
+  it('gives the dev stage its own tag, so `up` after `dev` deploys the last stage again', async () => {
+    const {app} = await setup()
+    const last = await tagOf(app)
+    const dev = await tagOf(app, {target: 'dev'})
+    expect(dev.tag).not.toBe(last.tag)
+    expect((await tagOf(app, {target: 'dev'})).tag).toBe(dev.tag)
+    // A tag without a target is what it was before targets existed: deployed releases keep theirs.
+    expect(last.tag).toBe((await tagOf(app)).tag)
   })
 
   it('does not read unchanged files again on the next run (cache persisted in the cache folder)', async () => {

@@ -14,6 +14,7 @@ import {
   busyboxContext,
   removeDir,
   removeTestImages,
+  testDocker,
   testRepository,
   writeFiles,
 } from '../support/docker-fixtures.js'
@@ -161,6 +162,22 @@ describe.skipIf(!dockerAvailable && !inCI).each(BUILDERS)(
       ])
       expect(await builder.hasImage(built[0].ref)).not.toBeNull()
       expect(await builder.hasImage(built[1].ref)).not.toBeNull()
+    })
+
+    it('builds the stage the request names (dev), and the last one without a target', async () => {
+      const dockerfile =
+        'FROM scratch AS dev\nCOPY busybox /\nLABEL stage=dev\n\nFROM scratch AS runtime\nCOPY busybox /\nLABEL stage=runtime\n'
+      const dev = await request('target-dev', {}, dockerfile)
+      const runtime = await request('target-runtime', {}, dockerfile)
+      const [devImage, runtimeImage] = await Promise.all([
+        builder.build({...dev, target: 'dev'}),
+        builder.build(runtime),
+      ])
+      const labels = async (ref: string): Promise<Record<string, string> | undefined> =>
+        ((await testDocker().getImage(ref).inspect()) as {Config: {Labels?: Record<string, string>}}).Config
+          .Labels
+      expect(await labels(devImage.ref)).toMatchObject({stage: 'dev'})
+      expect(await labels(runtimeImage.ref)).toMatchObject({stage: 'runtime'})
     })
 
     it('stops a build when its signal aborts', async () => {

@@ -10,6 +10,7 @@ import {DockerImageBuilder} from '../../src/lib/image/image-builder.js'
 import {imageSizeWarning} from '../../src/lib/image/image-size.js'
 import {
   ensureServiceImage,
+  hasStage,
   planServiceImage,
   type ServiceImageInput,
 } from '../../src/lib/image/service-image.js'
@@ -30,6 +31,21 @@ describe('imageSizeWarning', () => {
     expect(imageSizeWarning('todo-frontend:c-1', 612_400_000, 500)).toMatch(
       /^image todo-frontend:c-1 is 612 MB, over its 500 MB target/,
     )
+  })
+})
+
+describe('hasStage', () => {
+  it('finds a named stage however its FROM line is written, and nothing else', () => {
+    const text = [
+      'FROM --platform=$BUILDPLATFORM node:18-alpine AS deps',
+      'from deps as Dev',
+      'RUN echo "FROM x AS dev"',
+      'FROM deps',
+    ].join('\n')
+    expect(hasStage(text, 'deps')).toBe(true)
+    expect(hasStage(text, 'dev')).toBe(true)
+    expect(hasStage('FROM scratch\nRUN echo FROM x AS dev\n', 'dev')).toBe(false)
+    expect(hasStage(text, 'runtime')).toBe(false)
   })
 })
 

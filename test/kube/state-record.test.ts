@@ -87,6 +87,19 @@ describe('ConfigMapStateRecordStore against an API server over HTTP', () => {
     expect(await store.read(NS, 'todo')).toEqual(done)
   })
 
+  it("keeps dev's live-sync counts beside the operation: a count and an image, no paths", async () => {
+    const record: LifecycleRecord = {
+      operation: operation('op-2'),
+      history: [],
+      live: {frontend: {image: 'todo-frontend:c-1f3e00000000', files: 3, at: '2026-12-06T02:48:56.707Z'}},
+    }
+    await store.write(NS, 'live', record)
+    expect(await store.read(NS, 'live')).toEqual(record)
+    const stored = server.get('configmaps', NS, stateRecordName('live')) as {data?: Record<string, string>}
+    const text = stored.data?.['record.json'] ?? ''
+    expect(JSON.parse(text).live).toEqual(record.live)
+  })
+
   it('keeps only the most recent history entries', async () => {
     const history = Array.from({length: HISTORY_LIMIT + 5}, (_, index) =>
       summariseOperation(operation(`op-${index}`)),

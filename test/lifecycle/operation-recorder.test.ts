@@ -174,6 +174,21 @@ describe('OperationRecorder', () => {
     })
   })
 
+  it("carries dev's live-sync counts over into the records it writes (status decides whether they still apply)", async () => {
+    const store = new FakeStateRecordStore()
+    const live = {backend: {image: 'todo-backend:c-0123456789ab', files: 2, at: '2026-12-06T02:48:56.707Z'}}
+    const first = new OperationRecorder('dev')
+    await first.persistTo(store, NAMESPACE, RELEASE)
+    await first.finish('succeeded', 'Healthy')
+    const record = await store.read(NAMESPACE, RELEASE)
+    await store.write(NAMESPACE, RELEASE, {...record!, live})
+
+    const next = new OperationRecorder('dev')
+    await next.persistTo(store, NAMESPACE, RELEASE)
+    await next.finish('succeeded', 'Healthy')
+    expect(await store.read(NAMESPACE, RELEASE)).toMatchObject({operation: {id: next.operation.id}, live})
+  })
+
   it('chains its writes: one at a time, in order, and transitions made during a write become one write of the newest', async () => {
     const store = new GatedStore()
     const recorder = new OperationRecorder('up')

@@ -73,6 +73,7 @@ export const DEFAULT_CONFIG = {
       probes: probes(),
       env: {},
       secretKeys: [],
+      sync: null,
       service: {name: 'todo-frontend-service', type: 'NodePort', port: 80, nodePort: 30080},
     },
     backend: {
@@ -88,6 +89,7 @@ export const DEFAULT_CONFIG = {
       probes: probes(),
       env: {},
       secretKeys: ['DATABASE_URL', 'JWT_SECRET', 'GEMINI_API_KEY', 'BETTER_AUTH_SECRET'],
+      sync: null,
       service: {name: 'todo-backend-service', type: 'ClusterIP', port: 8080, nodePort: null},
     },
   },

@@ -1,4 +1,4 @@
-import {existsSync, readFileSync, statSync} from 'node:fs'
+import {existsSync, readFileSync, realpathSync, statSync} from 'node:fs'
 import path from 'node:path'
 
 import {isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type YAMLError} from 'yaml'
@@ -10,6 +10,7 @@ import {PARSE_ONCE} from '../parse-once.js'
 import {DEFAULT_CONFIG, REGISTRY_PULL_POLICY} from './defaults.js'
 import {inputExcerpt} from './input-excerpt.js'
 import {configSchema, SERVICE_NAMES, type ServiceName, type TodoDeployConfig} from './schema.js'
+import {BUNDLED_SYNC_RULES, normalizeFrom, normalizeTo, type SyncRule} from './sync-rules.js'
 
 export {durationMs} from './schema.js'
 
@@ -42,6 +43,8 @@ const OVERRIDE_FLAGS: Record<keyof ConfigOverrides, {path: string[]; flag: strin
 export interface ResolvedServicePaths {
   contextDir: string
   dockerfile: string
+  /** `dev` live sync: `services.<name>.sync`, else the bundled Dockerfile's rules, else none. */
+  sync: readonly SyncRule[]
 }
 
 /** The configuration with every path resolved: what the rest of the engine reads. */
@@ -514,13 +517,30 @@ function resolvePaths(config: TodoDeployConfig, context: ResolveContext): Resolv
   const envFile = inProject(config.secrets.envFile, ['secrets', 'envFile'])
   const services = {} as Record<ServiceName, ResolvedServicePaths>
   for (const name of SERVICE_NAMES) {
-    const build = config.services[name].build
+    const {build, sync} = config.services[name]
+    const contextDir = inProject(build.context, ['services', name, 'build', 'context'])
     services[name] = {
-      contextDir: inProject(build.context, ['services', name, 'build', 'context']),
+      contextDir,
       dockerfile:
         build.dockerfile === null
           ? BUNDLED_DOCKERFILES[name]
           : inProject(build.dockerfile, ['services', name, 'build', 'dockerfile']),
+      sync:
+        sync === null
+          ? build.dockerfile === null
+            ? BUNDLED_SYNC_RULES[name]
+            : []
+          : sync.map((rule, index) => {
+              const keyPath = ['services', name, 'sync', index, 'from']
+              const problem = syncFromProblem(contextDir, rule.from, build.context)
+              if (problem !== undefined)
+                problems.push({
+                  where: context.locate(keyPath) ?? context.fileLabel ?? '(built-in default)',
+                  keyPath: keyPath.join('.'),
+                  message: problem,
+                })
+              return {from: normalizeFrom(rule.from), to: normalizeTo(rule.to)}
+            }),
     }
   }
   if (problems.length > 0) throw configError(context.fileLabel, problems)
@@ -541,6 +561,31 @@ function resolvePaths(config: TodoDeployConfig, context: ResolveContext): Resolv
     configMapData,
     locate: context.locate,
   }
+}
+
+/**
+ * Why a sync rule's `from` cannot be synced from, or undefined when it can: it must stay inside the
+ * build context, by name and, when it exists, through symlinks (a link out of the context would copy
+ * files no build ever sees). A `from` that does not exist yet is fine: the folder may come later.
+ */
+function syncFromProblem(contextDir: string, from: string, contextSetting: string): string | undefined {
+  const outside = `"${from}" is outside the build context ${contextSetting}; sync.from names a folder or file inside it (relative to it)`
+  if (path.isAbsolute(from)) return outside
+  const resolved = path.resolve(contextDir, from)
+  const relative = path.relative(contextDir, resolved)
+  if (relative.startsWith('..') || path.isAbsolute(relative)) return outside
+  let real: string
+  let realContext: string
+  try {
+    realContext = realpathSync(contextDir)
+    real = realpathSync(resolved)
+  } catch {
+    return undefined
+  }
+  const realRelative = path.relative(realContext, real)
+  if (realRelative.startsWith('..') || path.isAbsolute(realRelative))
+    return `"${from}" leads out of the build context ${contextSetting} through a symlink (to ${real}); sync a folder that lives inside the context`
+  return undefined
 }
 
 /** Why `chartDir` (from chart.path `value`) cannot be a Helm chart, or undefined when it can. */

@@ -80,6 +80,22 @@ const duration = z
   .refine((value) => (parseDuration(value) ?? 1) > 0, 'must be longer than 0')
   .refine((value) => (parseDuration(value) ?? 0) <= MAX_DURATION_MS, 'must be at most 24h')
 
+/**
+ * One live-sync rule of `dev`: `from` (a folder or file of the build context) maps onto `to` (an absolute
+ * path in the container), as in Tilt: with {from: www, to: /www}, www/a/b.html goes to /www/a/b.html.
+ * That `from` stays inside the context (also through symlinks) is checked when paths are resolved.
+ */
+const syncRule = z.strictObject({
+  from: relativePath,
+  to: z
+    .string()
+    .min(1, {message: 'must not be empty', abort: true})
+    .max(4096, 'is too long')
+    .startsWith('/', {message: 'must be an absolute path in the container, such as /app', abort: true})
+    .refine((value) => !value.split('/').includes('..'), 'must not contain ".." (name the folder itself)')
+    .refine((value) => value.replace(/\/+$/, '') !== '', 'must name a folder below /, not / itself'),
+})
+
 const service = z.strictObject({
   enabled: z.boolean(),
   deployment: dnsLabel(63),
@@ -102,6 +118,8 @@ const service = z.strictObject({
   probes: z.strictObject({readiness: probe, liveness: probe, startup: startupProbe}),
   env: z.record(envName, z.string()),
   secretKeys: z.array(envName),
+  /** `dev` live sync; null: the bundled Dockerfile's rules (none with a Dockerfile of your own). */
+  sync: z.array(syncRule).nullable(),
   service: z.strictObject({
     name: dnsLabel(63),
     type: z.enum(['NodePort', 'ClusterIP', 'LoadBalancer']),
@@ -237,6 +255,7 @@ export const configSchema = z
   })
 
 export type RegistryConfig = z.infer<typeof registry>
+export type SyncRuleConfig = z.infer<typeof syncRule>
 export type ServiceConfig = z.infer<typeof service>
 export type ProbeConfig = z.infer<typeof probe>
 /** The validated configuration as written (paths still relative to the project folder). */

@@ -1,5 +1,5 @@
 import type {ResolvedConfig} from '../config/load.js'
-import type {ServiceName} from '../config/schema.js'
+import {SERVICE_NAMES, type ServiceName} from '../config/schema.js'
 import {InterruptedError, isTodoDeployError} from '../errors.js'
 import {releaseSelector} from '../kube/kube-client.js'
 import type {LockHandle} from '../kube/release-lock.js'
@@ -13,6 +13,8 @@ import {LogMultiplexer, type LogEvent} from '../logs/log-multiplexer.js'
 import type {SecretValue} from '../secrets/secret-value.js'
 import {type AppForward, type AppReach, PROBE_TIMEOUT_MS} from '../kube/app-reach.js'
 import type {ChangeSet} from './change-set.js'
+import {LiveSync, type SyncDone, type SyncFallback} from './live-sync.js'
+import {planSync} from './sync-plan.js'
 import {
   DevSession,
   type DevEvent,
@@ -21,6 +23,9 @@ import {
   type StepTiming,
 } from './dev-session.js'
 import {type SourceWatcherOptions, watchTargetsOf, type WatchTargets} from './source-watcher.js'
+
+/** The Dockerfile stage `dev` builds when the Dockerfile has it (docker/*.Dockerfile do). */
+export const DEV_BUILD_TARGET = 'dev'
 
 /** The command the release's lock names while `dev` runs: a concurrent `up` is refused naming it. */
 export const DEV_LOCK_COMMAND = 'todo-deploy dev'
@@ -61,6 +66,10 @@ export type DevLoopEvent =
   | {type: 'waiting'; message: string; at: string}
   /** Something `dev` could not do that does not stop it (a folder it cannot watch, a forward that failed). */
   | {type: 'problem'; message: string; at: string}
+  /** Files copied into a service's pods (live sync), checked served or healthy; or pods given them again. */
+  | {type: 'synced'; sync: SyncDone; at: string}
+  /** A service with sync rules is rebuilt instead: why, and the fix or tar's own output. */
+  | {type: 'sync-fallback'; fallback: SyncFallback | {service: ServiceName; reason: string}; at: string}
 
 /** The source watcher, as `dev` starts it (SourceWatcher.start in production). */
 export type StartWatcher = (targets: WatchTargets, options: SourceWatcherOptions) => Promise<{close(): void}>
@@ -103,6 +112,12 @@ export class DevLoop {
   #upController: AbortController | undefined
   readonly #logs = new AbortController()
   readonly #checkedRenders = new CheckedRenders()
+  /** Copies what the sync rules cover into the running pods, and keeps them from drifting. */
+  readonly #liveSync: LiveSync
+  /** A re-sync of drifted pods running now, or undefined (the pod watch starts at most one at a time). */
+  #resyncing: Promise<void> | undefined
+  /** An iteration's `up` runs: its rollout replaces pods on purpose, so they are not re-synced meanwhile. */
+  #upRunning = false
   /** The running watcher and what it watches: re-pointed when a new configuration moves the sources. */
   #watcher: {targets: WatchTargets; handle: {close(): void}} | undefined
 
@@ -111,6 +126,13 @@ export class DevLoop {
     this.#lock = lock
     this.#ports = ports
     this.#options = options
+    const {connection} = ports
+    this.#liveSync = new LiveSync({
+      files: connection.fileSync,
+      workloads: connection.workloads,
+      api: connection.api,
+      state: connection.state,
+    })
     this.#session = new DevSession({
       iterate: (changes, signal) => this.#iterate(changes, signal),
       onEvent: ports.onEvent,
@@ -141,6 +163,7 @@ export class DevLoop {
   /** Runs `up`, then watches until `stop()`; the lock is freed and the forward closed before it returns. */
   async run(): Promise<DevSessionSummary> {
     let logs: Promise<unknown> | undefined
+    let pods: Promise<unknown> | undefined
     try {
       await this.#firstUp()
       if (this.#stopRequested) {
@@ -150,12 +173,22 @@ export class DevLoop {
       const targets = watchTargetsOf(this.#inputs.resolved)
       this.#watcher = {targets, handle: await this.#startWatcher(targets)}
       if (this.#options.logs) logs = this.#streamLogs()
+      // Pods are followed only when something can be synced into them (no watch for nothing).
+      const {resolved} = this.#inputs
+      if (
+        SERVICE_NAMES.some(
+          (name) => resolved.config.services[name].enabled && resolved.services[name].sync.length > 0,
+        )
+      )
+        pods = this.#followPods()
       return await this.#session.run()
     } finally {
       this.#watcher?.handle.close()
       this.#watcher = undefined
       this.#logs.abort()
       await logs
+      await pods
+      await this.#resyncing
       await this.#forward?.close()
       await this.#lock.release().catch(() => undefined)
     }
@@ -223,6 +256,7 @@ export class DevLoop {
         this.#inputs.secrets,
         this.#upOptions(undefined, controller.signal, this.#options.renderer),
       )
+      this.#deployed(result)
       const url = await this.#reach(result.url)
       this.#ports.onEvent({type: 'up', result: url === undefined ? result : {...result, url}, at: now()})
     } catch (error) {
@@ -247,15 +281,23 @@ export class DevLoop {
       await this.#repointWatcher()
     }
     const {resolved, secrets} = this.#inputs
+    const rebuild = await this.#sync(changes, signal)
+    if (rebuild === undefined) return {status: 'synced', steps: []}
     let result: UpResult
+    // A rollout replaces pods on purpose: they are not re-synced while it runs, and a rebuilt service's
+    // pods run an image that holds the synced files. Pods left drifted are re-synced after it.
+    this.#upRunning = true
     try {
       result = await runUp(
         resolved,
         this.#ports.connection,
         secrets,
-        this.#upOptions(onlyOf(changes), signal, 'silent'),
+        this.#upOptions(onlyOf(rebuild), signal, 'silent'),
       )
     } catch (error) {
+      this.#upRunning = false
+      // A rollback brings back pods of the image the ledger is for: they get the synced files again.
+      if (this.#liveSync.holdsFiles) this.#startResync()
       const failed = (error as {result?: UpResult}).result
       const rollback = failed?.rollback
       return {
@@ -265,6 +307,9 @@ export class DevLoop {
         ...(rollback?.result === 'rolled-back' ? {rolledBackTo: rollback.revision} : {}),
       }
     }
+    this.#upRunning = false
+    this.#deployed(result)
+    if (this.#liveSync.holdsFiles) this.#startResync()
     const steps = stepsOf(result.phases)
     const changed = result.helm.action !== 'skipped' || result.images.some((image) => image.built)
     if (!changed) return {status: 'unchanged', steps}
@@ -272,9 +317,105 @@ export class DevLoop {
     return url === undefined ? {status: 'deployed', steps} : {status: 'deployed', steps, url}
   }
 
+  /**
+   * Syncs what the sync rules cover into the running pods; returns what is left to rebuild (the rest
+   * of the change set, and every service whose sync fell back), undefined when nothing is.
+   */
+  async #sync(changes: ChangeSet, signal: AbortSignal): Promise<ChangeSet | undefined> {
+    const liveSync = this.#liveSync
+    const {resolved} = this.#inputs
+    const plan = planSync(changes, resolved, (service) => liveSync.canSync(service))
+    for (const {service, reason} of plan.reasons)
+      this.#ports.onEvent({type: 'sync-fallback', fallback: {service, reason}, at: now()})
+    const fellBack: ChangeSet['services'][number][] = []
+    for (const change of plan.sync) {
+      const outcome = await liveSync.sync(resolved, change.service, change.paths, signal)
+      if (outcome.status === 'synced') {
+        this.#ports.onEvent({type: 'synced', sync: outcome, at: now()})
+        continue
+      }
+      this.#ports.onEvent({type: 'sync-fallback', fallback: outcome, at: now()})
+      const original = changes.services.find((service) => service.service === change.service)
+      if (original !== undefined) fellBack.push(original)
+    }
+    if (fellBack.length === 0) return plan.rebuild
+    const rest = plan.rebuild ?? {services: [], config: false, chart: false, env: false, manual: false}
+    return {
+      ...rest,
+      services: changes.services.filter(
+        (service) => rest.services.includes(service) || fellBack.includes(service),
+      ),
+    }
+  }
+
+  /** The images the release runs now: what live sync copies over, and forgets once rebuilt. */
+  #deployed(result: UpResult): void {
+    if (result.dryRun) return
+    for (const image of result.images) this.#liveSync.deployed(image.service, image.ref)
+  }
+
+  /**
+   * Follows the release's pods: a pod that restarted or was replaced lost what was synced into it
+   * (it starts from its image), so it gets those files again at once, not at the next edit.
+   */
+  async #followPods(): Promise<void> {
+    const liveSync = this.#liveSync
+    const {namespace, release} = this.#inputs.resolved.config
+    try {
+      await this.#ports.connection.workloads.watch(
+        namespace,
+        releaseSelector(release),
+        (snapshot) => {
+          if (!this.#upRunning && liveSync.drifted(snapshot.pods, this.#inputs.resolved)) this.#startResync()
+        },
+        this.#logs.signal,
+      )
+    } catch (error) {
+      if (this.#logs.signal.aborted) return
+      this.#problem(
+        `not following the pods any more (a restarted pod gets the synced files at the next sync): ${error instanceof Error ? error.message : String(error)}`,
+      )
+    }
+  }
+
+  /** Starts a re-sync of drifted pods unless one runs (it reads the pods when it starts). */
+  #startResync(): void {
+    if (this.#resyncing !== undefined) return
+    this.#resyncing = this.#resync().finally(() => (this.#resyncing = undefined))
+  }
+
+  async #resync(): Promise<void> {
+    const liveSync = this.#liveSync
+    try {
+      for (const outcome of await liveSync.resync(this.#inputs.resolved, this.#logs.signal)) {
+        if (outcome.status === 'synced') this.#ports.onEvent({type: 'synced', sync: outcome, at: now()})
+        else {
+          this.#ports.onEvent({type: 'sync-fallback', fallback: outcome, at: now()})
+          // Not again at every pod event: the service is rebuilt, and syncs once it runs the new image.
+          liveSync.forget(outcome.service)
+          // The pod runs its image's files: a rebuild makes the image hold the synced ones.
+          this.#session.queue.push({
+            services: [{service: outcome.service, files: 0, paths: []}],
+            config: false,
+            chart: false,
+            env: false,
+            manual: false,
+          })
+        }
+      }
+    } catch (error) {
+      if (!this.#logs.signal.aborted)
+        this.#problem(
+          `re-syncing a restarted pod failed: ${error instanceof Error ? error.message : String(error)}`,
+        )
+    }
+  }
+
   #upOptions(only: ServiceName[] | undefined, signal: AbortSignal, renderer: Renderer): UpOptions {
     return {
       ...(only === undefined ? {} : {only}),
+      // The bundled Dockerfiles' `dev` stage (a server that reloads synced files), where there is one.
+      buildTarget: DEV_BUILD_TARGET,
       build: true,
       wait: true,
       timeoutMs: this.#options.timeoutMs ?? defaultTimeoutMs(this.#inputs.resolved),

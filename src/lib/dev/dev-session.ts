@@ -12,6 +12,8 @@ export type IterationOutcome =
   | {status: 'deployed'; steps: readonly StepTiming[]; url?: string}
   /** The recomputed plan had nothing to do (the change left every image and value as it was). */
   | {status: 'unchanged'; steps: readonly StepTiming[]}
+  /** Every change was copied into the running pods (live sync): no build, no helm revision. */
+  | {status: 'synced'; steps: readonly StepTiming[]}
   | {
       status: 'failed'
       steps: readonly StepTiming[]
@@ -39,7 +41,7 @@ export type DevEvent =
       type: 'iteration-finished'
       iteration: number
       changes: ChangeSet
-      status: 'deployed' | 'unchanged'
+      status: 'deployed' | 'unchanged' | 'synced'
       steps: readonly StepTiming[]
       url?: string
       durationMs: number

@@ -10,6 +10,8 @@ export interface BuildRequest {
   /** The content tag; the image is also tagged `latest`. */
   tag: string
   buildArgs?: Readonly<Record<string, string>>
+  /** The Dockerfile stage to build (`--target`); the last stage when unset. */
+  target?: string
   /** e.g. `linux/amd64`; the engine's own platform when unset. */
   platform?: string
   /** Aborting closes the connection, which makes the engine stop the build. */

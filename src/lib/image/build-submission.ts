@@ -168,6 +168,8 @@ function buildQuery(request: BuildRequest, ref: string): Record<string, unknown>
   return {
     t: ref,
     buildargs: {...request.buildArgs},
+    // The engine's `target` parameter, read by the classic builder and by BuildKit alike.
+    ...(request.target === undefined ? {} : {target: request.target}),
     ...(request.platform === undefined ? {} : {platform: request.platform}),
   }
 }

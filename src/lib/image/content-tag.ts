@@ -9,6 +9,8 @@ export interface ContentTagInput {
   /** The Dockerfile's text: a changed instruction means a different image even with the same files. */
   dockerfileText: string
   buildArgs?: Readonly<Record<string, string>>
+  /** The stage built: the `dev` stage of a Dockerfile is another image than its last one. */
+  target?: string
 }
 
 export interface ContentTagResult {
@@ -82,7 +84,15 @@ export class ContentTagger {
     const hash = createHash('sha256')
     const buildArgs = Object.entries(input.buildArgs ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     // JSON keeps the parts unambiguous (no text can fake a separator).
-    hash.update(JSON.stringify({v: 1, dockerfile: input.dockerfileText, buildArgs}))
+    // The target only when set, so the tag of the default (last) stage stays what it was.
+    hash.update(
+      JSON.stringify({
+        v: 1,
+        dockerfile: input.dockerfileText,
+        buildArgs,
+        ...(input.target === undefined ? {} : {target: input.target}),
+      }),
+    )
     context.files.forEach((relative, index) =>
       hash.update(`\n${JSON.stringify([relative, fileDigests[index]])}`),
     )

@@ -14,6 +14,11 @@ export interface ServiceImageInput {
   /** May be outside `contextDir` (the CLI's bundled Dockerfiles). */
   dockerfilePath: string
   buildArgs?: Readonly<Record<string, string>>
+  /**
+   * The stage to build when the Dockerfile has one of that name (`dev` builds `dev`); otherwise, and
+   * when unset, the last stage.
+   */
+  target?: string
   /** e.g. `todo-frontend` */
   repository: string
   sizeTargetMB?: number
@@ -24,6 +29,8 @@ export interface ServiceImagePlan {
   input: ServiceImageInput
   context: BuildContext
   dockerfileText: string
+  /** The stage built, when the Dockerfile has the one asked for. */
+  target?: string
   contentTag: string
   /** `repository:contentTag` */
   ref: string
@@ -86,8 +93,22 @@ export async function tagServiceImage(
     })
   }
   const context = await BuildContext.scan(input.contextDir, dockerfilePath)
-  const {tag} = await tagger.tag({context, dockerfileText, buildArgs: input.buildArgs})
-  return {input, context, dockerfileText, contentTag: tag, ref: `${input.repository}:${tag}`}
+  const target =
+    input.target !== undefined && hasStage(dockerfileText, input.target) ? input.target : undefined
+  const {tag} = await tagger.tag({context, dockerfileText, buildArgs: input.buildArgs, target})
+  const tagged = {input, context, dockerfileText, contentTag: tag, ref: `${input.repository}:${tag}`}
+  return target === undefined ? tagged : {...tagged, target}
+}
+
+/** Whether the Dockerfile names a stage `stage` (`FROM base AS stage`; stage names are case-insensitive). */
+export function hasStage(dockerfileText: string, stage: string): boolean {
+  return dockerfileText
+    .split('\n')
+    .some(
+      (line) =>
+        /^\s*FROM\s+(?:--\S+\s+)*\S+\s+AS\s+(\S+)\s*$/i.exec(line)?.[1]?.toLowerCase() ===
+        stage.toLowerCase(),
+    )
 }
 
 /** Builds the planned image unless the engine already has it. */
@@ -108,6 +129,7 @@ export async function ensureServiceImage(
         repository: input.repository,
         tag: plan.contentTag,
         buildArgs: input.buildArgs,
+        ...(plan.target === undefined ? {} : {target: plan.target}),
         platform: input.platform,
         signal: options.signal,
       },

@@ -44,11 +44,27 @@ export type OperationSummary = Pick<
   'id' | 'command' | 'startedAt' | 'endedAt' | 'result' | 'interruptedPhase' | 'revision'
 >
 
+/**
+ * A service whose pods run files `dev` synced, ahead of their image: `status` shows it (`live: 3 files
+ * synced since todo-frontend:c-1f3e…`) while the service still runs `image`. Paths are not kept: a
+ * count is all `status` shows, and the record stays small.
+ */
+export interface LiveSyncRecord {
+  /** The image reference the synced files are ahead of. */
+  image: string
+  /** Files written or deleted since that image, each counted once. */
+  files: number
+  /** The last sync (ISO time). */
+  at: string
+}
+
 /** What `status` reads from any machine: the current (or last) operation and a short history. */
 export interface LifecycleRecord {
   operation: OperationRecord
   /** Most recent first; at most HISTORY_LIMIT entries. */
   history: OperationSummary[]
+  /** `dev` live sync, per service (by service name). */
+  live?: Record<string, LiveSyncRecord>
 }
 
 export const HISTORY_LIMIT = 10
@@ -89,6 +105,7 @@ const summarySchema = operationSchema.pick({
 const recordSchema: z.ZodType<LifecycleRecord> = z.object({
   operation: operationSchema,
   history: z.array(summarySchema),
+  live: z.record(z.string(), z.object({image: z.string(), files: z.number(), at: z.string()})).optional(),
 })
 
 export function stateRecordName(release: string): string {
@@ -148,6 +165,7 @@ export class ConfigMapStateRecordStore implements StateRecordStore {
     const bounded: LifecycleRecord = {
       operation: record.operation,
       history: record.history.slice(0, HISTORY_LIMIT),
+      ...(record.live === undefined ? {} : {live: record.live}),
     }
     const metadata = {
       name,

@@ -167,6 +167,8 @@ export class OperationRecorder {
           : []),
         ...(target.previous?.history ?? []),
       ].slice(0, HISTORY_LIMIT),
+      // What `dev` synced stays: status shows it only while the service still runs the image it names.
+      ...(target.previous?.live === undefined ? {} : {live: target.previous.live}),
     }
     // One write at a time, so the last transition is the one that stays; transitions made while a write
     // is in flight are coalesced into the newest record (an up makes ~20 transitions: each a round trip).

@@ -1,6 +1,7 @@
 import type {V1Deployment, V1Pod, V1Service} from '@kubernetes/client-node'
 
 import type {ResolvedConfig} from '../config/load.js'
+import {SERVICE_NAMES} from '../config/schema.js'
 import {PrerequisiteError} from '../errors.js'
 import type {ReleaseInfo, ReleaseRevision} from '../helm/helm-client.js'
 import {parseChartRef} from '../helm/release-state.js'
@@ -61,6 +62,8 @@ export interface DeploymentReport {
   /** `rolled out`, or what the rollout waits for, or the progress deadline message. */
   condition: string
   rolledOut: boolean
+  /** `dev` live sync: files synced into the pods since the image they run (`since`), the last `at`. */
+  live?: {files: number; since: string; at: string}
 }
 
 export interface PodReport {
@@ -108,15 +111,22 @@ async function readOperation(
   connection: Connection,
   config: ResolvedConfig['config'],
   now: (() => Date) | undefined,
-): Promise<ReportedOperation | null> {
+): Promise<RecordedOperation> {
   const record = await readRecord(connection, config.namespace, config.release)
-  return reportOperation(
+  const operation = await reportOperation(
     connection,
     config.namespace,
     config.release,
     record?.operation ?? null,
     (now ?? (() => new Date()))(),
   )
+  return {operation, live: record?.live}
+}
+
+/** What the lifecycle record adds to the live objects: the last operation and what `dev` synced. */
+interface RecordedOperation {
+  operation: ReportedOperation | null
+  live: LifecycleRecord['live']
 }
 
 /** Reads the release, its objects and its lifecycle record: what `status` shows. */
@@ -139,9 +149,9 @@ export async function readStatus(
     connection,
     release,
     revision ?? null,
-    operation,
+    operation.operation,
     release ? snapshot : emptySnapshot(),
-    options,
+    {...options, live: operation.live},
   )
 }
 
@@ -152,11 +162,13 @@ export async function buildStatus(
   revision: ReleaseRevision | null,
   lastOperation: ReportedOperation | null,
   snapshot: WorkloadSnapshot,
-  options: {now?: () => Date; withUrls?: boolean} = {},
+  options: {now?: () => Date; withUrls?: boolean; live?: LifecycleRecord['live']} = {},
 ): Promise<StatusReport> {
   const now = (options.now ?? (() => new Date()))()
   const {config} = resolved
-  const deployments = snapshot.deployments.map(describeDeployment).sort(byName)
+  const deployments = snapshot.deployments
+    .map((deployment) => withLive(describeDeployment(deployment), resolved, options.live))
+    .sort(byName)
   const sortedServices = [...snapshot.services].sort((a, b) =>
     byName({name: a.metadata?.name ?? ''}, {name: b.metadata?.name ?? ''}),
   )
@@ -211,6 +223,22 @@ function summarise(release: ReleaseInfo, revision: ReleaseRevision | null): Rele
     deployedAt: release.lastDeployed?.toISOString() ?? null,
     description: release.description,
   }
+}
+
+/**
+ * The files `dev` synced into a Deployment's pods, while they still run the image the sync was ahead
+ * of (an `up` since deployed another image: nothing synced is left).
+ */
+function withLive(
+  report: DeploymentReport,
+  resolved: ResolvedConfig,
+  live: LifecycleRecord['live'],
+): DeploymentReport {
+  const service = SERVICE_NAMES.find((name) => resolved.config.services[name].deployment === report.name)
+  const synced = service === undefined ? undefined : live?.[service]
+  if (synced === undefined || synced.files === 0) return report
+  const runs = report.images.some((image) => image === synced.image || image.endsWith(`/${synced.image}`))
+  return runs ? {...report, live: {files: synced.files, since: synced.image, at: synced.at}} : report
 }
 
 function describeDeployment(deployment: V1Deployment): DeploymentReport {
@@ -375,7 +403,7 @@ export async function watchStatus(
       connection.helm.history(config.release, config.namespace),
       readOperation(connection, config, options.now),
     ])
-  let [release, history, operation] = await readRelease()
+  let [release, history, recorded] = await readRelease()
   let releaseReadAt = Date.now()
   // The URLs are found once (the cluster tool can take seconds), then reused.
   let urls: Map<string, string | null> | undefined
@@ -392,13 +420,22 @@ export async function watchStatus(
             if (failure !== undefined || signal.aborted) return
             if (urls && Date.now() - releaseReadAt > 1000) {
               releaseReadAt = Date.now()
-              ;[release, history, operation] = await readRelease()
+              ;[release, history, recorded] = await readRelease()
             }
             const revision = history.find((entry) => entry.revision === release?.revision) ?? null
-            const report = await buildStatus(resolved, connection, release, revision, operation, snapshot, {
-              ...options,
-              withUrls: urls === undefined,
-            })
+            const report = await buildStatus(
+              resolved,
+              connection,
+              release,
+              revision,
+              recorded.operation,
+              snapshot,
+              {
+                ...options,
+                live: recorded.live,
+                withUrls: urls === undefined,
+              },
+            )
             if (urls) for (const service of report.services) service.url = urls.get(service.name) ?? null
             else urls = new Map(report.services.map((service) => [service.name, service.url]))
             onReport(report)

@@ -24,7 +24,11 @@ export class FakeStateRecordStore implements StateRecordStore {
       this.guard?.refuseNewContent(namespace, {resource: 'configmaps', name: `todo-deploy-state-${release}`})
     this.texts.set(
       key(release, namespace),
-      JSON.stringify({operation: record.operation, history: record.history.slice(0, HISTORY_LIMIT)}),
+      JSON.stringify({
+        operation: record.operation,
+        history: record.history.slice(0, HISTORY_LIMIT),
+        ...(record.live === undefined ? {} : {live: record.live}),
+      }),
     )
   }
 

@@ -95,6 +95,7 @@ export function hashSources(
   resolved: ResolvedConfig,
   connection: Connection,
   onLine: (line: string) => void,
+  target?: string,
 ): SourceHashes {
   const {config} = resolved
   const hashes: SourceHashes = {}
@@ -108,6 +109,7 @@ export function hashSources(
         contextDir: paths.contextDir,
         dockerfilePath: paths.dockerfile,
         buildArgs: serviceConfig.build.args,
+        ...(target === undefined ? {} : {target}),
         repository: serviceConfig.image.repository,
         sizeTargetMB: serviceConfig.image.sizeTargetMB,
       },

@@ -31,6 +31,11 @@ export interface UpRequest {
   valuesFiles: string[]
   /** `--set k=v`, passed to Helm as given. */
   set: string[]
+  /**
+   * The Dockerfile stage to build where the Dockerfile has it: `dev` builds `dev` (a server that
+   * reloads synced files), `up` the last stage. The stage is part of the content tag.
+   */
+  buildTarget?: string
 }
 
 /** Everything `planUp` decides from, read before any change: the cluster, helm, the engine, the files. */

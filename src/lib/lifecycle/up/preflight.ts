@@ -20,7 +20,7 @@ export async function preflightAndLock(run: UpRun, report: (line: string) => voi
   const {resolved, connection, options, recorder} = run
   const {release, namespace} = resolved.config
   // The build contexts are hashed while the cluster, helm and the lock are asked: local work, needed first.
-  const hashes = hashSources(resolved, connection, report)
+  const hashes = hashSources(resolved, connection, report, options.buildTarget)
   const namespaceWait = {timeoutMs: options.timeoutMs, signal: options.signal, report}
   // A namespace being deleted takes the release with it: observe only once it is gone.
   await awaitNamespaceSettled(connection.api, namespace, namespaceWait)
@@ -55,7 +55,7 @@ function refuseLostLock(held: HeldLock, release: string): void {
 
 /** Preflight of `up --dry-run`: the same observation and plan, without the lock. */
 export async function preflightOnly(run: UpRun, report: (line: string) => void): Promise<PhaseOutcome> {
-  const hashes = hashSources(run.resolved, run.connection, report)
+  const hashes = hashSources(run.resolved, run.connection, report, run.options.buildTarget)
   report(`checking ${run.connection.cluster.describe()}, helm and the release`)
   const cluster = await observeCluster(run.resolved, run.connection)
   await makePlan(run, cluster, hashes, report)
