@@ -8,18 +8,16 @@ import {timeoutFlag, userAtHost} from '../cli/lifecycle-flags.js'
 import {colorFor, LogView} from '../cli/log-view.js'
 import {renderDownResult} from '../cli/operation-view.js'
 import {renderStatus} from '../cli/status-view.js'
-import {assertBuildInputs} from '../lib/config/build-inputs.js'
-import {assertConfigRules} from '../lib/config/config-rules.js'
 import {inputExcerpt} from '../lib/config/input-excerpt.js'
 import {SERVICE_NAMES} from '../lib/config/schema.js'
 import {DevLoop, type DevInputs, type DevLoopEvent} from '../lib/dev/dev-loop.js'
 import {DEFAULT_DEBOUNCE_MS, SourceWatcher} from '../lib/dev/source-watcher.js'
 import {BadInputError} from '../lib/errors.js'
+import {checkLocalInputs} from '../lib/lifecycle/local-inputs.js'
 import {runDown} from '../lib/lifecycle/down.js'
 import type {Connection} from '../lib/lifecycle/ports.js'
 import {defaultTimeoutMs} from '../lib/lifecycle/up.js'
 import {readStatus} from '../lib/lifecycle/status.js'
-import {assertSecretsPresent, resolveSecrets} from '../lib/secrets/resolve.js'
 
 /** Longer than this is a typo (a debounce is a pause between keystrokes and saves, not minutes). */
 const MAX_DEBOUNCE_MS = 60_000
@@ -178,12 +176,7 @@ s prints the status, q quits.`
   /** The configuration and the Secret values, checked as `up` checks them; read again after they change. */
   private readInputs(): DevInputs {
     const resolved = this.loadConfig()
-    const secrets = assertSecretsPresent(resolveSecrets(resolved), resolved)
-    assertConfigRules(
-      resolved,
-      resolved.config.cluster.kind === 'auto' ? 'minikube' : resolved.config.cluster.kind,
-    )
-    assertBuildInputs(resolved)
+    const secrets = checkLocalInputs(resolved)
     return {resolved, secrets}
   }
 

@@ -6,13 +6,11 @@ import {Flags} from '@oclif/core'
 import {BaseCommand, commandExample} from '../cli/base-command.js'
 import {timeoutFlag} from '../cli/lifecycle-flags.js'
 import {renderUpResult} from '../cli/operation-view.js'
-import {assertBuildInputs} from '../lib/config/build-inputs.js'
-import {assertConfigRules} from '../lib/config/config-rules.js'
 import {inputExcerpt} from '../lib/config/input-excerpt.js'
 import {SERVICE_NAMES, type ServiceName} from '../lib/config/schema.js'
 import {BadInputError} from '../lib/errors.js'
+import {checkLocalInputs} from '../lib/lifecycle/local-inputs.js'
 import {defaultTimeoutMs, runUp, type UpResult} from '../lib/lifecycle/up.js'
-import {assertSecretsPresent, resolveSecrets} from '../lib/secrets/resolve.js'
 
 export default class Up extends BaseCommand<typeof Up> {
   static override summary = 'Build, load and deploy the app, wait until it is ready, print the URL.'
@@ -114,12 +112,7 @@ to the last revision that worked, unless --no-rollback.`
     const valuesFiles = (this.flags.values ?? []).map((file) => valuesFile(file))
     // Everything local is checked before the cluster is asked anything: bad input is exit 2, cluster or not.
     const resolved = this.loadConfig()
-    const secrets = assertSecretsPresent(resolveSecrets(resolved), resolved)
-    assertConfigRules(
-      resolved,
-      resolved.config.cluster.kind === 'auto' ? 'minikube' : resolved.config.cluster.kind,
-    )
-    assertBuildInputs(resolved)
+    const secrets = checkLocalInputs(resolved)
 
     return this.operate(
       resolved,

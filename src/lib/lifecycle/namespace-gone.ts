@@ -1,6 +1,7 @@
 import {DeployError, InterruptedError} from '../errors.js'
 import type {ClusterApi, NamespaceState} from '../kube/kube-client.js'
 import {NamespaceTerminatingError} from '../kube/namespace-termination.js'
+import {interruptiblePause} from '../interruptible-pause.js'
 
 /** How often a Terminating namespace is read again: one GET and five LISTs, a few times a second at most. */
 export const NAMESPACE_POLL_MS = 500
@@ -36,7 +37,11 @@ export async function awaitNamespaceGone(
       `namespace ${namespace} terminating: ${left.count} object${left.count === 1 ? '' : 's'} left, ${Math.round(waitedMs / 1000)} s`,
     )
     if (waitedMs >= wait.timeoutMs) throw stillTerminating(namespace, state, left.names, waitedMs)
-    await pause(Math.min(NAMESPACE_POLL_MS, wait.timeoutMs - waitedMs), wait.signal)
+    await interruptiblePause(
+      Math.min(NAMESPACE_POLL_MS, wait.timeoutMs - waitedMs),
+      wait.signal,
+      `namespace ${namespace} to go`,
+    )
   }
 }
 
@@ -121,23 +126,4 @@ function stillTerminating(
       fix: `see what holds it with \`kubectl get namespace ${namespace} -o yaml\` (status.conditions) and \`kubectl api-resources --verbs=list --namespaced -o name | xargs -n1 kubectl get -n ${namespace} --ignore-not-found\`; an object whose finalizer's controller is gone stays until you remove the finalizer (\`kubectl patch <kind>/<name> -n ${namespace} --type=merge -p '{"metadata":{"finalizers":null}}'\`); or wait longer with --timeout`,
     },
   )
-}
-
-/** A pause that a Ctrl-C ends at once (global setTimeout, so fake timers drive it). */
-function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(new InterruptedError('interrupted by the user'))
-      return
-    }
-    const onAbort = (): void => {
-      clearTimeout(timer)
-      reject(new InterruptedError('interrupted by the user'))
-    }
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort)
-      resolve()
-    }, ms)
-    signal?.addEventListener('abort', onAbort, {once: true})
-  })
 }

@@ -1,6 +1,7 @@
 import type {ResolvedConfig} from '../config/load.js'
 import {SERVICE_NAMES} from '../config/schema.js'
-import {DeployError, InterruptedError} from '../errors.js'
+import {DeployError} from '../errors.js'
+import {interruptiblePause} from '../interruptible-pause.js'
 import {releaseSelector} from '../kube/kube-client.js'
 import type {TrafficOutcome} from '../kube/traffic/service-traffic-tracker.js'
 import {describeTraffic} from '../kube/traffic/traffic-verdict.js'
@@ -92,23 +93,7 @@ async function settle(
   const remaining = outcome.servedSince + KUBE_PROXY_SETTLE_MS - Date.now()
   if (remaining > 0) {
     report(`${routed}; allowing ${(remaining / 1000).toFixed(1)}s for kube-proxy to update the node's rules`)
-    await allowance(remaining, request.signal)
+    await interruptiblePause(remaining, request.signal, 'kube-proxy')
   }
   return routed
-}
-
-/** The global timer (not node:timers/promises), so that tests in simulated time drive it too. */
-function allowance(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const interrupted = (): void => {
-      clearTimeout(timer)
-      reject(new InterruptedError('interrupted while waiting for kube-proxy'))
-    }
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', interrupted)
-      resolve()
-    }, ms)
-    if (signal?.aborted) interrupted()
-    else signal?.addEventListener('abort', interrupted, {once: true})
-  })
 }
