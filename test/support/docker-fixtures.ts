@@ -57,7 +57,12 @@ export async function removeTestImages(repository: string): Promise<void> {
   if (!repository.startsWith(TEST_REPOSITORY_PREFIX)) throw new Error(`not a test repository: ${repository}`)
   const docker = testDocker()
   const images = await docker.listImages({filters: {reference: [repository]}})
-  for (const image of images) await docker.getImage(image.Id).remove({force: true})
+  // By tag, not by ID: the classic builder gives identical content one ID, so another test's image (or a
+  // cached child built on it) can share this one; an ID removal took its tags too, or failed with 409.
+  const tags = images
+    .flatMap((image) => image.RepoTags ?? [])
+    .filter((tag) => tag.startsWith(`${repository}:`))
+  for (const tag of tags) await docker.getImage(tag).remove()
 }
 
 export async function removeDir(dir: string | undefined): Promise<void> {
