@@ -33,10 +33,10 @@ describeOnCluster('dev on a real cluster: edit, break, fix, stop', () => {
   /** Polls `condition` every 2 s until it holds. */
   const until = (what: string, condition: () => Promise<boolean>, timeoutMs: number): Promise<true> =>
     waitFor(what, async () => ((await condition()) ? true : undefined), {timeoutMs, intervalMs: 2000})
+  /** 0 until the first deploy has made the release (`helm history` fails on a release not yet made). */
   const helmRevision = async (): Promise<number> => {
     const {tools, project} = session
-    const history = await tools.helmHistory(project.namespace, project.release)
-    return history.at(-1)?.revision ?? 0
+    return (await tools.helmStatus(project.namespace, project.release))?.revision ?? 0
   }
   const statusUrl = async (): Promise<string> => {
     const {run: status, json} = await session.cli.json<{url: string | null}>(['status'])

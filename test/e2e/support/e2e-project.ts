@@ -63,6 +63,15 @@ export class E2eProject {
     writeFileSync(path.join(this.dir, 'frontend', 'www', 'index.html'), html)
   }
 
+  /**
+   * The image repository of one service, of this project alone: `down --purge` of one flow removes its
+   * images while the node's image list still shows them for up to a minute, so a later flow that used
+   * the same names (and, from the same fixture, the same content tags) would meet that stale list.
+   */
+  repository(service: E2eService): string {
+    return `todo-e2e-${this.id}-${service}`
+  }
+
   /** Replaces the backend Dockerfile by one whose container exits 1 at once (CrashLoopBackOff). */
   breakBackend(): void {
     copyFileSync(
@@ -102,7 +111,7 @@ export class E2eProject {
 
   private writeConfig(): void {
     const service = (name: E2eService) => ({
-      image: {repository: `todo-e2e-${name}`},
+      image: {repository: this.repository(name)},
       build: {context: name, dockerfile: `${name}/Dockerfile`},
       probes: {
         readiness: {initialDelaySeconds: this.readinessDelay[name], periodSeconds: 2, timeoutSeconds: 1},
