@@ -72,6 +72,11 @@ export class E2eProject {
     return `todo-e2e-${this.id}-${service}`
   }
 
+  /** A backend source change: new build-context content, hence a new backend image tag. */
+  setBackendEdit(edit: string): void {
+    writeFileSync(path.join(this.dir, 'backend', 'www', 'edit.txt'), `${edit}\n`)
+  }
+
   /** Replaces the backend Dockerfile by one whose container exits 1 at once (CrashLoopBackOff). */
   breakBackend(): void {
     copyFileSync(
