@@ -3,6 +3,7 @@ import path from 'node:path'
 
 import {expect} from 'vitest'
 
+import type {StatusJson} from './support/cli-results.js'
 import {waitFor} from './support/cluster-tools.js'
 import {pageMarker} from './support/e2e-project.js'
 import {useE2eSession} from './support/e2e-session.js'
@@ -38,10 +39,11 @@ describeOnCluster('dev on a real cluster: edit, break, fix, stop', () => {
     const {tools, project} = session
     return (await tools.helmStatus(project.namespace, project.release))?.revision ?? 0
   }
+  /** The frontend URL `status` reports ('' until the Service exists): status has no top-level url. */
   const statusUrl = async (): Promise<string> => {
-    const {run: status, json} = await session.cli.json<{url: string | null}>(['status'])
+    const {run: status, json} = await session.cli.json<StatusJson>(['status'])
     expectExit(status, 0)
-    return json.url ?? ''
+    return json.services.find((service) => service.url !== null)?.url ?? ''
   }
 
   steps.step('dev deploys the app and keeps running, holding the lock', async () => {
