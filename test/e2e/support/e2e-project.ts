@@ -124,6 +124,9 @@ export class E2eProject {
       },
       // A node port of its own (auto) so a leftover release of another run cannot collide with this one.
       service: {nodePort: name === 'frontend' ? this.frontendNodePort : null},
+      // busybox httpd needs next to nothing; the defaults (100m CPU a pod) leave a small shared node
+      // unable to schedule the surge pods of a rollout (FailedScheduling: Insufficient cpu).
+      resources: {requests: {cpu: '10m', memory: '16Mi'}, limits: {cpu: '200m', memory: '64Mi'}},
     })
     const config = {
       release: this.release,
