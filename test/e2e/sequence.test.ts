@@ -15,7 +15,8 @@ const OPERATIONS = Number(process.env.TODO_DEPLOY_SEQ_OPS ?? 40)
  * Issue 19: commands back to back as people run them, on a real (eventually consistent) cluster, each
  * checked against the model of test/support/sequence: exit code, what 20 GETs get right after a deploy,
  * helm's revision, the pods, nothing left after a purge, no secret printed. The seed is printed first;
- * TODO_DEPLOY_SEQ_SEED (and TODO_DEPLOY_SEQ_OPS) replay the same sequence.
+ * TODO_DEPLOY_SEQ_SEED (and TODO_DEPLOY_SEQ_OPS) replay the same sequence; TODO_DEPLOY_SEQ_KEEP_GOING=1
+ * plays past a wrong step and lists every one at the end.
  */
 describeOnCluster('a seeded random sequence of commands on a real cluster', () => {
   const session = useE2eSession()
@@ -30,6 +31,7 @@ describeOnCluster('a seeded random sequence of commands on a real cluster', () =
       operations,
       secrets: project.secrets,
       onStep: (line) => console.log(line),
+      keepGoing: process.env.TODO_DEPLOY_SEQ_KEEP_GOING === '1',
     })
   })
 })

@@ -17,6 +17,12 @@ export interface SequenceOptions {
   secrets: Record<string, string>
   /** One line per step (the e2e run prints them as it goes). */
   onStep?: (line: string) => void
+  /**
+   * Play on past a step that differs and fail at the end with every difference: to see all the faults
+   * one sequence meets on a real cluster in one (long) run. Later steps may then differ only because
+   * an earlier one did.
+   */
+  keepGoing?: boolean
 }
 
 /** How to replay a failed sequence, for the failure message. */
@@ -31,6 +37,7 @@ export function replayHint(seed: number, count: number): string {
 export async function playSequence(world: SequenceWorld, options: SequenceOptions): Promise<void> {
   const model = new AppModel()
   const done: string[] = []
+  const failures: string[] = []
   for (const [index, operation] of options.operations.entries()) {
     const expectation = model.apply(operation)
     const started = Date.now()
@@ -41,19 +48,28 @@ export async function playSequence(world: SequenceWorld, options: SequenceOption
       `${step}: exit ${observation.exitCode}, revision ${observation.revision} (${Date.now() - started} ms)${problems.length > 0 ? ' ✗' : ''}`,
     )
     if (problems.length > 0) {
-      throw new Error(
-        [
-          `sequence seed ${options.seed}, step ${step}: ${problems.join('; ')}`,
-          `steps before: ${done.join(' → ') || '(none)'}`,
-          replayHint(options.seed, options.operations.length),
-          ...(observation.exitCode === expectation.exitCode
-            ? []
-            : ['--- output ---', tail(observation.printed)]),
-        ].join('\n'),
-      )
+      const failure = [
+        `sequence seed ${options.seed}, step ${step}: ${problems.join('; ')}`,
+        `steps before: ${done.join(' → ') || '(none)'}`,
+        replayHint(options.seed, options.operations.length),
+        ...(observation.exitCode === expectation.exitCode
+          ? []
+          : ['--- output ---', tail(observation.printed)]),
+      ].join('\n')
+      if (options.keepGoing !== true) throw new Error(failure)
+      options.onStep?.(failure)
+      failures.push(`step ${step}: ${problems.join('; ')}`)
     }
     done.push(describeOperation(operation))
   }
+  if (failures.length > 0)
+    throw new Error(
+      [
+        `sequence seed ${options.seed}: ${failures.length} steps differ from the model`,
+        ...failures,
+        replayHint(options.seed, options.operations.length),
+      ].join('\n'),
+    )
 }
 
 function tail(text: string): string {
