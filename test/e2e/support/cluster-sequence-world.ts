@@ -117,7 +117,9 @@ export class ClusterSequenceWorld implements SequenceWorld {
     this.project.setFrontendPage(source.frontend)
     const iteration = await seen(['iteration-finished', 'iteration-failed'])
     const served = await this.#gets(iteration.url ?? up?.result?.url ?? this.#url)
-    if (iteration.url) this.#url = iteration.url
+    // dev's URL may be its own port-forward, closed with it: later commands keep a cluster address.
+    const published = [iteration.url, up?.result?.url].find((url) => url && !/\/\/127\.0\.0\.1:/.test(url))
+    if (published) this.#url = published
     const frontendTag = (await this.tools.deploymentImage(this.project.namespace, 'todo-frontend'))
       .split(':')
       .at(-1)
@@ -128,10 +130,13 @@ export class ClusterSequenceWorld implements SequenceWorld {
     return {...(await this.#observe(printedBy(run))), served}
   }
 
-  /** What this run built from: a full up, both services; `--only`, that one. */
+  /**
+   * What this run built from: every service, except one `--only` left on its deployed image (with no
+   * release yet, `--only` builds them all).
+   */
   #learn(result: UpJson | undefined, source: SourceContent, only: SequenceService | undefined): void {
     for (const image of result?.images ?? []) {
-      if (only === undefined || image.service === only)
+      if (only === undefined || image.service === only || !image.buildSkipReason?.includes('--only'))
         this.#tags.learn(image.service, image.tag, source[image.service])
     }
   }
