@@ -53,13 +53,17 @@ export class E2eProject {
     this.secrets = Object.fromEntries(
       SECRET_NAMES.map((name, index) => [name, `test-secret-value-e2e-${this.id}-${index + 1}`]),
     ) as E2eProject['secrets']
+    // Content of this project alone: identical builds of two flows would share one image ID, and
+    // removing an image from the node (`crictl rmi`, under `minikube image rm`) removes it by ID, with
+    // every other name it has, so one flow's `down --purge` would take the other flow's images away.
+    writeFileSync(path.join(this.dir, 'backend', 'www', 'project.txt'), `${this.id}\n`)
     this.setFrontendPage('v1')
     this.writeConfig()
   }
 
   /** Rewrites the frontend page: a new version means new build-context content, hence a new image tag. */
   setFrontendPage(version: string): void {
-    const html = `<!doctype html>\n<html><head><title>todo e2e</title></head>\n<body><h1>${pageMarker(version)}</h1></body></html>\n`
+    const html = `<!doctype html>\n<html><head><title>todo e2e</title><meta name="todo-e2e-project" content="${this.id}"></head>\n<body><h1>${pageMarker(version)}</h1></body></html>\n`
     writeFileSync(path.join(this.dir, 'frontend', 'www', 'index.html'), html)
   }
 
