@@ -97,20 +97,35 @@ describeOnCluster('dev on a real cluster: edit, break, fix, stop', () => {
     },
   )
 
-  steps.step('fixing the backend makes it healthy again', async () => {
-    const {project} = session
-    const before = await helmRevision()
-    writeFileSync(path.join(project.dir, 'backend', 'Dockerfile'), goodBackendDockerfile)
-    await until('the fixed backend deployed', async () => (await helmRevision()) > before, 6 * 60_000)
-    await until(
-      'a healthy release',
-      async () => {
-        const {json} = await session.cli.json<{state: string}>(['status'])
-        return json.state === 'Healthy'
-      },
-      3 * 60_000,
-    )
-  })
+  steps.step(
+    'fixing the backend: dev finishes the iteration at once (the rollback already runs that backend) and every pod is ready',
+    async () => {
+      const {project, tools} = session
+      if (dev === undefined) throw new Error('dev was not started')
+      const printedBefore = dev.output().length
+      const backendBefore = await tools.deploymentImage(project.namespace, 'todo-backend')
+      writeFileSync(path.join(project.dir, 'backend', 'Dockerfile'), goodBackendDockerfile)
+      // The fixed backend is the content the rollback restored: nothing to redeploy, no new revision.
+      // (Issue 19 saw this iteration hang once after "redeploying…": it must end, and end well.)
+      const iteration = await waitFor(
+        'dev to finish the iteration of the fix',
+        async () =>
+          dev
+            ?.output()
+            .slice(printedBefore)
+            .split('\n')
+            .filter((line) => line.startsWith('{'))
+            .map((line) => JSON.parse(line) as DevJsonEvent)
+            .find((event) => event.event.startsWith('iteration-f')),
+        {timeoutMs: 6 * 60_000, intervalMs: 500},
+      )
+      expect(iteration).toMatchObject({event: 'iteration-finished'})
+      expect(await tools.deploymentImage(project.namespace, 'todo-backend')).toBe(backendBefore)
+      const {run: status, json} = await session.cli.json<StatusJson>(['status'])
+      expectExit(status, 0)
+      for (const deployment of json.deployments) expect(deployment.ready).toBe(deployment.desired)
+    },
+  )
 
   steps.step('Ctrl-C: exit 0, the app still serves; the output told the whole story', async () => {
     dev?.interrupt()
