@@ -16,7 +16,7 @@ export interface ClusterFacts {
   running?: true
   runtime?: NodeRuntime
   builderEnv?: Record<string, string> | null
-  /** `frontendUrl` answers by request (`minikube service --url`). */
+  /** `frontendUrl` answers by request (`minikube service --url`), for a fixed node port or Ingress host. */
   urls?: Record<string, string>
 }
 
@@ -80,6 +80,10 @@ export class CachedClusterTarget implements ClusterTarget {
   }
 
   async frontendUrl(request: FrontendUrlRequest): Promise<string | null> {
+    // A node port the cluster picked belongs to one Service object: `down` and `up` make another one,
+    // with another port, so only a URL the request fixes (its node port or Ingress host) is a fact.
+    if (request.nodePort === undefined && request.ingressHost === undefined)
+      return this.inner.frontendUrl(request)
     const key = JSON.stringify(request)
     const known = await this.current()
     const cached = known?.facts.urls?.[key]
