@@ -51,7 +51,7 @@ export interface Expectation {
   purged?: boolean
 }
 
-/** Operation names in the order a log line reads best. */
+/** How a log line names an operation: `up --only frontend`, `down-purge`, … */
 export function describeOperation(operation: Operation): string {
   return operation.kind === 'up-only' ? `up --only ${operation.service}` : operation.kind
 }

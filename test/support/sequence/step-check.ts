@@ -1,5 +1,5 @@
 import {leakedSecretNames} from '../../e2e/support/secret-leaks.js'
-import type {Expectation, SequenceService, SourceContent} from './app-model.js'
+import type {Expectation, SequenceService} from './app-model.js'
 
 /** What a runner saw right after one command. */
 export interface Observation {
@@ -38,11 +38,6 @@ export class TagBook {
   contentOf(service: SequenceService, tag: string): string {
     return this.#contentOf.get(`${service}:${tag}`) ?? `unknown tag ${tag}`
   }
-
-  /** The content of a service's part of `content`. */
-  static part(content: SourceContent, service: SequenceService): string {
-    return content[service]
-  }
 }
 
 /** Every way `observation` differs from `expectation`, as sentences; empty when the step is right. */
@@ -67,7 +62,7 @@ export function mismatches(
     if (observation.running !== null) found.push(`pods still run: ${JSON.stringify(observation.running)}`)
   } else {
     for (const service of ['frontend', 'backend'] as const) {
-      const want = TagBook.part(expectation.running, service)
+      const want = expectation.running[service]
       const pods = observation.running?.[service] ?? []
       if (pods.length === 0 || pods.some((content) => content !== want))
         found.push(`${service} pods run [${pods.join(', ')}], expected all ${want}`)
