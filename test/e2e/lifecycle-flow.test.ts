@@ -65,7 +65,7 @@ describeOnCluster(
       })
       expect(json.tags.frontend).toBe(tagV1)
       expect(await tools.deploymentImage(project.namespace, 'todo-frontend')).toBe(
-        `todo-e2e-frontend:${tagV1}`,
+        `${project.repository('frontend')}:${tagV1}`,
       )
       expect(await fetchPage(json.url ?? url, pageMarker('v1'))).toContain(pageMarker('v1'))
     })

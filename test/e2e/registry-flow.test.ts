@@ -1,7 +1,7 @@
 import {expect} from 'vitest'
 
 import {imageOf, type RollbackJson, type UpJson} from './support/cli-results.js'
-import {pageMarker} from './support/e2e-project.js'
+import {pageMarker, type E2eService} from './support/e2e-project.js'
 import {useE2eSession} from './support/e2e-session.js'
 import {FlowSteps} from './support/flow-steps.js'
 import {fetchPage} from './support/frontend-page.js'
@@ -17,7 +17,8 @@ describeOnClusterWithRegistry('up, rollback and down through a registry on a rea
   const registry = E2E_REGISTRY ?? ''
   const session = useE2eSession({registry})
   const steps = new FlowSteps()
-  const repository = (service: string): string => `${registry}/todo-e2e/todo-e2e-${service}`
+  const repository = (service: E2eService): string =>
+    `${registry}/todo-e2e/${session.project.repository(service)}`
   let url = ''
   let tagV1 = ''
 

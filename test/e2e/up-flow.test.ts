@@ -42,8 +42,8 @@ describeOnCluster(
         frontendV1 = await deployed('todo-frontend')
         backendV1 = await deployed('todo-backend')
         // Content tags, not `latest`: the tag is what makes updates and rollbacks bring the right code.
-        expect(frontendV1).toMatch(/^todo-e2e-frontend:[a-z0-9.-]+$/)
-        expect(backendV1).toMatch(/^todo-e2e-backend:[a-z0-9.-]+$/)
+        expect(frontendV1).toMatch(new RegExp(`^${project.repository('frontend')}:[a-z0-9.-]+$`))
+        expect(backendV1).toMatch(new RegExp(`^${project.repository('backend')}:[a-z0-9.-]+$`))
         expect(frontendV1).not.toMatch(/:latest$/)
       },
     )
@@ -149,6 +149,9 @@ describeOnCluster(
       'up --port-forward serves the app on 127.0.0.1 until Ctrl-C, which exits 0 and leaves it deployed',
       async () => {
         const {cli, tools, project} = session
+        // The source still holds the crashing backend of the step before: put the working one back, whose
+        // content tag revision 4 already runs, so this up deploys nothing and only forwards.
+        project.repairBackend()
         const forwarding = cli.start(['up', '--port-forward', '--json'])
         // The result is printed once the forward answers; the process keeps forwarding.
         const result = await waitFor(

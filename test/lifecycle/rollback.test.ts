@@ -141,6 +141,32 @@ describe('rollback: which revision', () => {
     expect(result.tags.backend).toBe(first.images[1]?.tag)
   })
 
+  test('a revision whose pods crashed, which up rolled back (helm says superseded), is skipped: back to the one before', async () => {
+    const {p, fake} = setup()
+    await threeRevisions(p, fake)
+    p.write('backend/app/health', 'ok v4 crashes\n')
+    fake.rollout.script.push({status: 'failed', reason: 'CrashLoopBackOff'})
+    await expect(up(p, fake)).rejects.toThrow(/CrashLoopBackOff/)
+    expect(statuses(fake).slice(-2)).toEqual([
+      [4, 'superseded'],
+      [5, 'deployed'],
+    ])
+
+    const result = await rollback(p, fake)
+    expect(result).toMatchObject({fromRevision: 5, toRevision: 3, revision: 6})
+  })
+
+  test('a revision number that a failed first install used before `down` is not skipped in the new release', async () => {
+    const {p, fake} = setup()
+    fake.rollout.script.push({status: 'failed', reason: 'CrashLoopBackOff'})
+    await expect(up(p, fake)).rejects.toThrow(/CrashLoopBackOff/)
+    expect(statuses(fake)).toEqual([])
+    await threeRevisions(p, fake)
+
+    const result = await rollback(p, fake)
+    expect(result).toMatchObject({fromRevision: 3, toRevision: 2})
+  })
+
   test('a superseded revision whose description says it failed is skipped too', async () => {
     const {p, fake} = setup()
     await threeRevisions(p, fake)

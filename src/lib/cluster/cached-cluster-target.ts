@@ -10,7 +10,7 @@ export interface ClusterFacts {
   running?: true
   runtime?: target.NodeRuntime
   builderEnv?: Record<string, string> | null
-  /** `frontendUrl` answers by request (`minikube service --url`). */
+  /** `frontendUrl` answers by request (`minikube service --url`), for a fixed node port or Ingress host. */
   urls?: Record<string, string>
 }
 
@@ -74,16 +74,17 @@ export class CachedClusterTarget implements target.ClusterTarget {
   }
 
   async frontendUrl(request: target.FrontendUrlRequest): Promise<string | null> {
+    // A node port the cluster picked belongs to one Service object: `down` and `up` make another one,
+    // with another port, so only a URL the request fixes (its node port or Ingress host) is a fact.
+    if (request.nodePort === undefined && request.ingressHost === undefined)
+      return this.inner.frontendUrl(request)
     const key = JSON.stringify(request)
     const known = await this.current()
     const cached = known?.facts.urls?.[key]
     if (cached !== undefined) return cached
     const url = await this.inner.frontendUrl(request)
-    // No address yet is not a fact: a load balancer or an Ingress may get one at any time. Nor is the
-    // URL of a Service asked for without its nodePort: an automatic nodePort changes when the Service
-    // is created again (`down`, then `up`), and the URL with it.
-    const lasting = request.nodePort !== undefined || request.ingressHost !== undefined
-    if (url !== null && lasting) await this.remember(known, {urls: {...known?.facts.urls, [key]: url}})
+    // No address yet is not a fact: a load balancer or an Ingress may get one at any time.
+    if (url !== null) await this.remember(known, {urls: {...known?.facts.urls, [key]: url}})
     return url
   }
 

@@ -56,11 +56,14 @@ const FAILED_DESCRIPTION = /^(Install|Upgrade|Rollback)\b.*\bfailed\b/
 
 /**
  * The revision `rollback` with no REVISION goes back to: the newest one older than `current` that
- * deployed successfully (status `superseded` or `deployed`), skipping failed and pending-* revisions.
+ * deployed successfully (status `superseded` or `deployed`), skipping failed and pending-* revisions
+ * and those in `failedRollouts`: helm marks an upgrade whose pods then crashed as superseded like any
+ * other once `up` rolled it back, so only the operation record knows it never ran.
  */
 export function previousGoodRevision(
   history: readonly ReleaseRevision[],
   current: number,
+  failedRollouts: ReadonlySet<number> = new Set(),
 ): ReleaseRevision | undefined {
   return [...history]
     .sort((a, b) => a.revision - b.revision)
@@ -68,7 +71,8 @@ export function previousGoodRevision(
       (revision) =>
         revision.revision < current &&
         (revision.status === 'superseded' || revision.status === 'deployed') &&
-        !FAILED_DESCRIPTION.test(revision.description),
+        !FAILED_DESCRIPTION.test(revision.description) &&
+        !failedRollouts.has(revision.revision),
     )
 }
 

@@ -4,6 +4,7 @@ import {BadInputError, DeployError} from '../errors.js'
 import type {ReleaseRevision} from '../helm/helm-client.js'
 import {inspectRelease, previousGoodRevision} from '../helm/release-state.js'
 import type {LockHandle} from '../kube/release-lock.js'
+import type {LifecycleRecord} from '../kube/state-record.js'
 import type {Diagnosis} from '../kube/rollout/diagnosis.js'
 import {verifyHealth} from './health-check.js'
 import type {LifecycleState, PhaseResult} from './operation.js'
@@ -109,6 +110,7 @@ export function chooseRollbackTarget(
   resolved: ResolvedConfig,
   history: ReleaseRevision[],
   requested: number | undefined,
+  failedRollouts: ReadonlySet<number> = new Set(),
 ): {from: number; target: ReleaseRevision} {
   const {release, namespace} = resolved.config
   const inspection = inspectRelease(history)
@@ -120,7 +122,7 @@ export function chooseRollbackTarget(
   const current = inspection.current.revision
   const target =
     requested === undefined
-      ? previousGoodRevision(history, current)
+      ? previousGoodRevision(history, current, failedRollouts)
       : history.find((entry) => entry.revision === requested)
   if (!target) {
     throw new BadInputError(
@@ -143,6 +145,28 @@ export function chooseRollbackTarget(
     })
   }
   return {from: current, target}
+}
+
+/**
+ * The revisions that operations which then failed (a rollout that crashed and was rolled back) wrote,
+ * from the operation record: a revision counts only when helm wrote it while that operation ran (helm
+ * ran on the machine that wrote the record, so both times come from one clock), so a revision number
+ * reused after `down` and a fresh install is not mistaken for the old one.
+ */
+export function failedRolloutRevisions(
+  record: LifecycleRecord | null,
+  history: readonly ReleaseRevision[],
+): Set<number> {
+  const failed = new Set<number>()
+  if (record === null) return failed
+  for (const operation of [record.operation, ...record.history]) {
+    if (operation.result !== 'failed' || operation.revision === undefined) continue
+    const written = history.find((entry) => entry.revision === operation.revision)?.updated.getTime()
+    const started = Date.parse(operation.startedAt)
+    const ended = operation.endedAt === undefined ? Date.now() : Date.parse(operation.endedAt)
+    if (written !== undefined && written >= started && written <= ended) failed.add(operation.revision)
+  }
+  return failed
 }
 
 /** The rollback plan from the chosen target and the values it was deployed with. Pure. */
@@ -211,7 +235,11 @@ export async function runRollback(
         },
       })
       const history = await connection.helm.history(releaseName, namespace)
-      const choice = chooseRollbackTarget(resolved, history, options.revision)
+      const failedRollouts = failedRolloutRevisions(
+        await connection.state.read(namespace, releaseName),
+        history,
+      )
+      const choice = chooseRollbackTarget(resolved, history, options.revision, failedRollouts)
       const values = await connection.helm.getValues(releaseName, namespace, {
         revision: choice.target.revision,
       })

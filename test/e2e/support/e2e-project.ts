@@ -53,14 +53,32 @@ export class E2eProject {
     this.secrets = Object.fromEntries(
       SECRET_NAMES.map((name, index) => [name, `test-secret-value-e2e-${this.id}-${index + 1}`]),
     ) as E2eProject['secrets']
+    // Content of this project alone: identical builds of two flows would share one image ID, and
+    // removing an image from the node (`crictl rmi`, under `minikube image rm`) removes it by ID, with
+    // every other name it has, so one flow's `down --purge` would take the other flow's images away.
+    writeFileSync(path.join(this.dir, 'backend', 'www', 'project.txt'), `${this.id}\n`)
     this.setFrontendPage('v1')
     this.writeConfig()
   }
 
   /** Rewrites the frontend page: a new version means new build-context content, hence a new image tag. */
   setFrontendPage(version: string): void {
-    const html = `<!doctype html>\n<html><head><title>todo e2e</title></head>\n<body><h1>${pageMarker(version)}</h1></body></html>\n`
+    const html = `<!doctype html>\n<html><head><title>todo e2e</title><meta name="todo-e2e-project" content="${this.id}"></head>\n<body><h1>${pageMarker(version)}</h1></body></html>\n`
     writeFileSync(path.join(this.dir, 'frontend', 'www', 'index.html'), html)
+  }
+
+  /**
+   * The image repository of one service, of this project alone: `down --purge` of one flow removes its
+   * images while the node's image list still shows them for up to a minute, so a later flow that used
+   * the same names (and, from the same fixture, the same content tags) would meet that stale list.
+   */
+  repository(service: E2eService): string {
+    return `todo-e2e-${this.id}-${service}`
+  }
+
+  /** A backend source change: new build-context content, hence a new backend image tag. */
+  setBackendEdit(edit: string): void {
+    writeFileSync(path.join(this.dir, 'backend', 'www', 'edit.txt'), `${edit}\n`)
   }
 
   /** Replaces the backend Dockerfile by one whose container exits 1 at once (CrashLoopBackOff). */
@@ -102,7 +120,7 @@ export class E2eProject {
 
   private writeConfig(): void {
     const service = (name: E2eService) => ({
-      image: {repository: `todo-e2e-${name}`},
+      image: {repository: this.repository(name)},
       build: {context: name, dockerfile: `${name}/Dockerfile`},
       probes: {
         readiness: {initialDelaySeconds: this.readinessDelay[name], periodSeconds: 2, timeoutSeconds: 1},
@@ -110,6 +128,9 @@ export class E2eProject {
       },
       // A node port of its own (auto) so a leftover release of another run cannot collide with this one.
       service: {nodePort: name === 'frontend' ? this.frontendNodePort : null},
+      // busybox httpd needs next to nothing; the defaults (100m CPU a pod) leave a small shared node
+      // unable to schedule the surge pods of a rollout (FailedScheduling: Insufficient cpu).
+      resources: {requests: {cpu: '10m', memory: '16Mi'}, limits: {cpu: '200m', memory: '64Mi'}},
     })
     const config = {
       release: this.release,
