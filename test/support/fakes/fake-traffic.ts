@@ -34,6 +34,12 @@ export class FakeTraffic implements TrafficWaiter {
     this.switchedAt = Date.now()
   }
 
+  /** The release's pods are gone (uninstalled): no old version is left to answer the next rollout's GETs. */
+  removed(): void {
+    this.previous = undefined
+    this.current = undefined
+  }
+
   /** The version one GET of the app's URL answers with now. */
   get(): string | undefined {
     const old = this.previous !== undefined && Date.now() < this.proxySwitchedAt()

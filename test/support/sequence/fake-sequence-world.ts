@@ -53,18 +53,13 @@ export async function inSimulatedTime<T>(work: Promise<T>): Promise<T> {
 }
 
 /**
- * Which frontend image answers a GET to the app's URL at this simulated moment: one of the ready
- * frontend pods, in turn, as kube-proxy spreads connections. A fake that models endpoint and proxy
- * propagation (cluster-lags.ts) replaces this with what its endpoints and proxy rules route to now.
+ * Which frontend image (or tag) answers a GET to the app's URL at this simulated moment. By default
+ * what the fake's endpoints and kube-proxy route to now (FakeTraffic with its lags): old pods keep
+ * answering for a moment after a rollout ends, as on a real cluster.
  */
 export type FrontendRouter = (fake: FakeCluster, get: number) => string | undefined
 
-export const routeToReadyPods: FrontendRouter = (fake, get) => {
-  const ready = fake.workloads.current.pods.filter(
-    (pod) => pod.metadata?.labels?.app === 'todo-frontend' && isReady(pod),
-  )
-  return ready[get % Math.max(ready.length, 1)]?.spec?.containers[0]?.image
-}
+export const routeThroughProxy: FrontendRouter = (fake) => fake.traffic.get()
 
 /**
  * The sequence over the in-process fakes, through the commands' own classes (as the CLI runs them,
@@ -79,8 +74,9 @@ export class FakeSequenceWorld implements SequenceWorld {
   constructor(
     private readonly fake: FakeCluster,
     private readonly project: TestProject,
-    private readonly route: FrontendRouter = routeToReadyPods,
+    private readonly route: FrontendRouter = routeThroughProxy,
   ) {
+    this.fake.traffic.lags = true
     this.#recordBuilds()
     this.#kubeletFollowsHelm()
   }
@@ -246,11 +242,14 @@ export class FakeSequenceWorld implements SequenceWorld {
         return
       }
       this.fake.workloads.publish(runningRelease(this.project.resolved, tags))
+      if (tags.frontend !== undefined) this.fake.traffic.rollTo(tags.frontend)
     }
     const previous = this.fake.log.onCall
     this.fake.log.onCall = (name, args) => {
       previous?.(name, args)
-      if (name === 'helm.uninstall') this.fake.workloads.publish({deployments: [], pods: [], services: []})
+      if (name !== 'helm.uninstall') return
+      this.fake.workloads.publish({deployments: [], pods: [], services: []})
+      this.fake.traffic.removed()
     }
   }
 }
