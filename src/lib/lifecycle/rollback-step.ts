@@ -4,6 +4,7 @@ import type {ReleaseInfo} from '../helm/helm-client.js'
 import {renderDiagnosis} from '../kube/rollout/diagnosis.js'
 import type {Connection} from './ports.js'
 import {awaitRollout, type RolloutReport} from './rollout-phase.js'
+import {awaitTraffic} from './traffic-phase.js'
 
 /**
  * `helm rollback` of the configured release to `revision`; the revision helm wrote for it. The one
@@ -20,14 +21,19 @@ export async function rollBackTo(
   return connection.helm.status(release, namespace)
 }
 
-/** Rolls back to `revision`, then follows the rollout back like any other. */
+/**
+ * Rolls back to `revision`, then follows the rollout back like any other and, once it rolled out, waits
+ * until the Services route to the restored pods alone: "rolled back" means the previous version is what
+ * the URL serves (the failed revision's pods answered until then).
+ */
 export async function rollBackAndWait(
   resolved: ResolvedConfig,
-  connection: Pick<Connection, 'helm' | 'rollout'>,
+  connection: Pick<Connection, 'helm' | 'rollout' | 'traffic'>,
   request: {revision: number; timeoutMs: number; signal?: AbortSignal; onLine: (line: string) => void},
 ): Promise<{release: ReleaseInfo | null; rollout: RolloutReport}> {
   const release = await rollBackTo(resolved, connection, request)
   const rollout = await awaitRollout(resolved, connection, request)
+  if (rollout.ok) await awaitTraffic(resolved, connection, request)
   return {release, rollout}
 }
 

@@ -238,6 +238,8 @@ export class FakeSequenceWorld implements SequenceWorld {
     this.fake.rollout.beforeWait = () => {
       const tags = imageTagsOf(this.fake.helm.revisions(release, namespace).at(-1)?.config)
       if (tags.backend !== undefined && this.#crashing.has(tags.backend)) {
+        // The frontend's new pods still roll out and take the traffic until up rolls the release back.
+        if (tags.frontend !== undefined) this.fake.traffic.rollTo(tags.frontend)
         this.fake.rollout.script.unshift({status: 'failed', reason: 'CrashLoopBackOff'})
         return
       }
