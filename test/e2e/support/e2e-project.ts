@@ -28,18 +28,30 @@ export function pageMarker(version: string): string {
  */
 export class E2eProject {
   readonly id = randomBytes(4).toString('hex')
-  readonly release = `e2e-${this.id}`
-  readonly namespace = `todo-e2e-${this.id}`
+  readonly release: string
+  readonly namespace: string
   readonly dir: string
   readonly secrets: Record<(typeof SECRET_NAMES)[number], string>
   private readonly readinessDelay: Record<E2eService, number> = {frontend: 1, backend: 1}
   private frontendNodePort: number | null = null
+  /** Keys of `services.<name>` a flow sets beyond the defaults here (sync rules, replicas). */
+  private readonly serviceSettings: Record<E2eService, Record<string, unknown>> = {frontend: {}, backend: {}}
 
   constructor(
     readonly context: string,
-    /** `host:port` of a registry the nodes pull from: the project pushes there (registry.url). */
-    private readonly options: {registry?: string} = {},
+    private readonly options: {
+      /** `host:port` of a registry the nodes pull from: the project pushes there (registry.url). */
+      registry?: string
+      /**
+       * Names the release, namespace and images `<prefix>-…` instead of `e2e-…`/`todo-e2e-…`, for a
+       * flow (or bench) that must not share image repositories with the rest of the suite.
+       */
+      prefix?: string
+    } = {},
   ) {
+    const prefix = options.prefix
+    this.release = `${prefix ?? 'e2e'}-${this.id}`
+    this.namespace = `${prefix ?? 'todo-e2e'}-${this.id}`
     this.dir = mkdtempSync(path.join(tmpdir(), 'todo-deploy-e2e-'))
     cpSync(path.join(FIXTURE_DIR, 'app'), this.dir, {recursive: true})
     const busybox = which.sync('busybox', {nothrow: true}) ?? '/bin/busybox'
@@ -91,6 +103,12 @@ export class E2eProject {
     this.writeConfig()
   }
 
+  /** Sets keys of `services.<service>` in todo-deploy.yaml (e.g. `sync`, `replicas`). */
+  setServiceConfig(service: E2eService, settings: Record<string, unknown>): void {
+    this.serviceSettings[service] = {...this.serviceSettings[service], ...settings}
+    this.writeConfig()
+  }
+
   /** The CLI's environment: the sentinel secrets (never written to a file) and the tools' PATH. */
   cliEnv(pathValue: string): Record<string, string> {
     return {...this.secrets, PATH: pathValue}
@@ -102,7 +120,7 @@ export class E2eProject {
 
   private writeConfig(): void {
     const service = (name: E2eService) => ({
-      image: {repository: `todo-e2e-${name}`},
+      image: {repository: `${this.options.prefix ?? 'todo-e2e'}-${name}`},
       build: {context: name, dockerfile: `${name}/Dockerfile`},
       probes: {
         readiness: {initialDelaySeconds: this.readinessDelay[name], periodSeconds: 2, timeoutSeconds: 1},
@@ -110,6 +128,7 @@ export class E2eProject {
       },
       // A node port of its own (auto) so a leftover release of another run cannot collide with this one.
       service: {nodePort: name === 'frontend' ? this.frontendNodePort : null},
+      ...this.serviceSettings[name],
     })
     const config = {
       release: this.release,
