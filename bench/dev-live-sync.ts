@@ -58,6 +58,7 @@ interface DevEvent {
   files?: number
   pods?: number
   ms?: number
+  url?: string
 }
 
 function events(dev: RunningCli): DevEvent[] {
@@ -127,12 +128,16 @@ export async function benchDevLiveSync(): Promise<DevLiveSyncFigures | string> {
   try {
     await until(
       'the first deploy of dev',
-      () => (count('iteration-finished') > 0 ? true : undefined),
+      () => (count('watching') > 0 ? true : undefined),
       REBUILT_WITHIN_MS,
     )
-    const {json} = await cli.json<{url: string | null}>(['status'])
-    const url = (json.url ?? '').replace(/\/$/, '')
-    if (url === '') throw new Error('bench: status printed no URL after the first deploy of dev')
+    const reachable = await until(
+      'the URL',
+      () => events(dev).find((event) => event.event === 'reachable'),
+      SERVED_WITHIN_MS,
+    )
+    const url = (reachable.url ?? '').replace(/\/$/, '')
+    if (url === '') throw new Error('bench: dev printed no URL after the first deploy of dev')
     const before = {revision: await revision(), up: count('up'), images: await imageCount()}
 
     const run = randomBytes(3).toString('hex')

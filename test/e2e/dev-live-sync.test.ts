@@ -22,6 +22,7 @@ interface DevEvent {
   reason?: string
   fix?: string
   resynced?: {pods: string[]; files: number}
+  url?: string
   steps?: {step: string; ms: number}[]
 }
 
@@ -88,15 +89,21 @@ describeOnCluster('dev live sync on a real cluster', () => {
     const {cli, project} = session
     project.setFrontendPage('v1')
     dev = cli.start(['dev', '--json', '--debounce', '300'])
+    // The first deploy is an `up` event; `watching` follows once dev waits for changes.
     await until(
       'the first deploy',
-      async () =>
-        events().find((event) => event.event === 'iteration-finished' || event.event === 'iteration-failed'),
+      async () => events().find((event) => event.event === 'watching'),
       8 * 60_000,
     )
-    const {run, json} = await cli.json<{url: string | null}>(['status'])
-    expectExit(run, 0)
-    url = json.url ?? ''
+    expect(events().find((event) => event.event === 'up')).toBeDefined()
+    expect(events().find((event) => event.event === 'up')).not.toHaveProperty('error')
+    // The URL from this machine, as dev prints it (the NodePort, or a port-forward of its own).
+    const reachable = await until(
+      'the URL',
+      async () => events().find((event) => event.event === 'reachable'),
+      60_000,
+    )
+    url = (reachable.url ?? '').replace(/\/$/, '')
     expect(await fetchPage(url, pageMarker('v1'))).toContain(pageMarker('v1'))
     revision = await helmRevision()
     frontendImage = await session.tools.deploymentImage(project.namespace, 'todo-frontend')
@@ -117,9 +124,9 @@ describeOnCluster('dev live sync on a real cluster', () => {
     const before = events().length
     writeFrontendFile(session.project, 'www/deep/er/nested.html', 'nested page v1\n')
     await syncedFrontend(before)
-    expect(
-      await fetchPage(`${url.replace(/\/$/, '')}/deep/er/nested.html`, 'nested page v1', 10_000),
-    ).toContain('nested page v1')
+    expect(await fetchPage(`${url}/deep/er/nested.html`, 'nested page v1', 10_000)).toContain(
+      'nested page v1',
+    )
     await expectNoRebuild(before)
   })
 
