@@ -39,9 +39,10 @@ describeOnCluster('dev on a real cluster: edit, break, fix, stop', () => {
     return history.at(-1)?.revision ?? 0
   }
   const statusUrl = async (): Promise<string> => {
-    const {run: status, json} = await session.cli.json<{url: string | null}>(['status'])
+    // status --json has a URL per Service (the frontend's), not one at its top.
+    const {run: status, json} = await session.cli.json<{services: {url: string | null}[]}>(['status'])
     expectExit(status, 0)
-    return json.url ?? ''
+    return json.services.find((service) => service.url !== null)?.url ?? ''
   }
 
   steps.step('dev deploys the app and keeps running, holding the lock', async () => {

@@ -130,6 +130,18 @@ describeOnCluster('dev live sync on a real cluster', () => {
     await expectNoRebuild(before)
   })
 
+  steps.step('status, from another process, shows the synced files running ahead of the image', async () => {
+    const {run, json} = await session.cli.json<{
+      deployments: {name: string; live?: {files: number; since: string}}[]
+      services: {url: string | null}[]
+    }>(['status'])
+    expectExit(run, 0)
+    const frontend = json.deployments.find((deployment) => deployment.name === 'todo-frontend')
+    expect(frontend?.live).toMatchObject({files: 2, since: frontendImage})
+    const statusUrl = json.services.find((service) => service.url !== null)?.url ?? ''
+    expect(await fetchPage(statusUrl, pageMarker('v2'), 10_000)).toContain(pageMarker('v2'))
+  })
+
   steps.step(
     '(c) a target the container user cannot write falls back to a rebuild, with the fix',
     async () => {
