@@ -24,6 +24,7 @@ import {benchDevIteration, formatDevIteration} from './dev-iteration.js'
 import {benchDevWatch, formatDevWatch} from './dev-watch.js'
 import {benchTraffic, formatTraffic} from './traffic.js'
 import {benchLiveSyncCopy, formatLiveSyncCopy} from './live-sync-copy.js'
+import {benchDevLiveSync, formatDevLiveSync} from './dev-live-sync.js'
 import {BUSYBOX_DOCKERFILE, FakeCluster, testSecrets, UP_OPTIONS} from '../test/support/fake-connection.js'
 import {ApiNode, MinikubeNode} from '../test/support/fake-minikube.js'
 
@@ -402,6 +403,7 @@ try {
   console.log(`\n${formatDevWatch(await benchDevWatch())}`)
   console.log(`\n${formatTraffic(await benchTraffic())}`)
   console.log(`\n${formatLiveSyncCopy(await benchLiveSyncCopy())}`)
+  console.log(`\n${formatDevLiveSync(await benchDevLiveSync())}`)
 } finally {
   await removeImages()
   rmSync(work, {recursive: true, force: true})

@@ -28,18 +28,30 @@ export function pageMarker(version: string): string {
  */
 export class E2eProject {
   readonly id = randomBytes(4).toString('hex')
-  readonly release = `e2e-${this.id}`
-  readonly namespace = `todo-e2e-${this.id}`
+  readonly release: string
+  readonly namespace: string
   readonly dir: string
   readonly secrets: Record<(typeof SECRET_NAMES)[number], string>
   private readonly readinessDelay: Record<E2eService, number> = {frontend: 1, backend: 1}
   private frontendNodePort: number | null = null
+  /** Keys of `services.<name>` a flow sets beyond the defaults here (sync rules, replicas). */
+  private readonly serviceSettings: Record<E2eService, Record<string, unknown>> = {frontend: {}, backend: {}}
 
   constructor(
     readonly context: string,
-    /** `host:port` of a registry the nodes pull from: the project pushes there (registry.url). */
-    private readonly options: {registry?: string} = {},
+    private readonly options: {
+      /** `host:port` of a registry the nodes pull from: the project pushes there (registry.url). */
+      registry?: string
+      /**
+       * Names the release, namespace and images `<prefix>-…` instead of `e2e-…`/`todo-e2e-…`, for a
+       * flow (or bench) that must not share image repositories with the rest of the suite.
+       */
+      prefix?: string
+    } = {},
   ) {
+    const prefix = options.prefix
+    this.release = `${prefix ?? 'e2e'}-${this.id}`
+    this.namespace = `${prefix ?? 'todo-e2e'}-${this.id}`
     this.dir = mkdtempSync(path.join(tmpdir(), 'todo-deploy-e2e-'))
     cpSync(path.join(FIXTURE_DIR, 'app'), this.dir, {recursive: true})
     const busybox = which.sync('busybox', {nothrow: true}) ?? '/bin/busybox'
@@ -73,7 +85,7 @@ export class E2eProject {
    * the same names (and, from the same fixture, the same content tags) would meet that stale list.
    */
   repository(service: E2eService): string {
-    return `todo-e2e-${this.id}-${service}`
+    return `${this.options.prefix ?? 'todo-e2e'}-${this.id}-${service}`
   }
 
   /** A backend source change: new build-context content, hence a new backend image tag. */
@@ -109,6 +121,12 @@ export class E2eProject {
     this.writeConfig()
   }
 
+  /** Sets keys of `services.<service>` in todo-deploy.yaml (e.g. `sync`, `replicas`). */
+  setServiceConfig(service: E2eService, settings: Record<string, unknown>): void {
+    this.serviceSettings[service] = {...this.serviceSettings[service], ...settings}
+    this.writeConfig()
+  }
+
   /** The CLI's environment: the sentinel secrets (never written to a file) and the tools' PATH. */
   cliEnv(pathValue: string): Record<string, string> {
     return {...this.secrets, PATH: pathValue}
@@ -131,6 +149,7 @@ export class E2eProject {
       // busybox httpd needs next to nothing; the defaults (100m CPU a pod) leave a small shared node
       // unable to schedule the surge pods of a rollout (FailedScheduling: Insufficient cpu).
       resources: {requests: {cpu: '10m', memory: '16Mi'}, limits: {cpu: '200m', memory: '64Mi'}},
+      ...this.serviceSettings[name],
     })
     const config = {
       release: this.release,

@@ -16,7 +16,7 @@ export interface E2eSession {
  * answers (or fails the flow at once) and creates a fresh project (pushing to `registry` when given);
  * afterAll removes the release.
  */
-export function useE2eSession(options: {registry?: string} = {}): E2eSession {
+export function useE2eSession(options: ConstructorParameters<typeof E2eProject>[1] = {}): E2eSession {
   let state: E2eSession | undefined
   const current = (): E2eSession => {
     if (state === undefined) throw new Error('the e2e session is not set up (its beforeAll failed)')
