@@ -144,6 +144,27 @@ describe('down --purge', () => {
     expectLockFree(fake)
   })
 
+  test('with no release left, waits for the pods of one uninstalled a moment ago, then removes the namespace', async () => {
+    // A failed first install: up uninstalled the release, its pods are still terminating.
+    const {p, fake} = await deployed()
+    await fake.helm.uninstall(RELEASE, NAMESPACE)
+    fake.api.pods = [...fake.workloads.current.pods]
+    fake.log.onCall = (name) => {
+      if (name !== 'workloads.watch') return
+      setTimeout(() => {
+        fake.api.pods = []
+        fake.workloads.publish({deployments: [], pods: [], services: []})
+      }, 10)
+    }
+
+    const result = await down(p, fake, {purge: true})
+
+    expect(result.purged).toMatchObject({namespace: true})
+    expect(result.purged?.namespaceKept).toBeUndefined()
+    expect(fake.api.namespaces.has(NAMESPACE)).toBe(false)
+    expect(result.phases.find((phase) => phase.phase === 'pods')?.state).toBe('succeeded')
+  })
+
   test('keeps a namespace that other objects live in, and says which', async () => {
     const {p, fake} = await deployed()
     podsGoAfterUninstall(fake)

@@ -127,15 +127,15 @@ export async function runDown(
         return existed ? 'uninstalled' : {skip: 'already gone'}
       }),
     ),
-    phase(
-      'pods',
-      "Wait until the release's pods are gone",
-      'Removing',
-      whenDeployed(async (_plan, report) => {
-        await awaitPodsGone(connection, namespace, releaseSelector(releaseName), options, report)
-        return 'all gone'
-      }),
-    ),
+    phase('pods', "Wait until the release's pods are gone", 'Removing', async (task) => {
+      // Without a release, a purge still waits: the pods of a release uninstalled a moment ago (a failed
+      // first install) are still terminating, and the namespace is removed only once it is empty.
+      if (run.plan?.notDeployed && !options.purge) return {skip: 'not deployed'}
+      await awaitPodsGone(connection, namespace, releaseSelector(releaseName), options, (line) => {
+        task.output = line
+      })
+      return 'all gone'
+    }),
     phase('purge', 'Purge what todo-deploy created', 'Removing', async (task) => {
       if (!options.purge) return {skip: 'no --purge: the Secret, the namespace and the images stay'}
       // Filled in as it goes: an interrupted purge still reports what it removed.
