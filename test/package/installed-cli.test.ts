@@ -1,4 +1,4 @@
-import {existsSync, mkdtempSync, renameSync, rmSync} from 'node:fs'
+import {existsSync, mkdirSync, mkdtempSync, renameSync, rmSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
@@ -107,6 +107,8 @@ describe('the installed package', () => {
     () => {
       beforeAll(async () => {
         machine = await createWiredMachineFiles('fake-api')
+        // A project folder holds the two build contexts: doctor checks them before the cluster.
+        for (const context of ['frontend', 'backend']) mkdirSync(path.join(machine.dir, context))
       })
 
       it('`todo-deploy doctor --json` passes every check, the bundled chart and Dockerfiles included', async () => {
