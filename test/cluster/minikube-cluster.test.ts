@@ -107,6 +107,23 @@ describe('MinikubeCluster images', () => {
     expect(await minikube.imagePresent('todo-frontend:sha-ffffffff')).toBe(false)
   })
 
+  it("removes this app's image, but not one another repository also names (the runtime removes every tag)", async () => {
+    const listing = (tags: string[]) => JSON.stringify([{id: FRONTEND_ID, repoTags: tags, size: '1'}])
+    const own = new ScriptedProcessRunner()
+      .on(IMAGE_LS, {
+        stdout: listing([`docker.io/library/${FRONTEND}`, 'docker.io/library/todo-frontend:latest']),
+      })
+      .on(`minikube -p minikube image rm ${FRONTEND}`, {})
+    expect(await cluster(own).removeImage(FRONTEND)).toBe(true)
+    expect(own.commandLines()).toContain(`minikube -p minikube image rm ${FRONTEND}`)
+
+    const shared = new ScriptedProcessRunner().on(IMAGE_LS, {
+      stdout: listing([`docker.io/library/${FRONTEND}`, 'docker.io/library/other-app-frontend:c-1']),
+    })
+    expect(await cluster(shared).removeImage(FRONTEND)).toBe(false)
+    expect(shared.commandLines()).toEqual([IMAGE_LS])
+  })
+
   it('skips the load when the cluster already has the image', async () => {
     const runner = new ScriptedProcessRunner().on(IMAGE_LS, {
       stdout: fixture('minikube/image-ls-listed.json'),

@@ -1,15 +1,17 @@
 import {DeployError, PrerequisiteError} from '../errors.js'
 import type {ProcessRunner, RunOptions, RunResult} from '../process/runner.js'
 import type * as target from './cluster-target.js'
-import {firstUrlLine, qualifiedImageRef, sameImageId} from './cluster-target.js'
+import {firstUrlLine, sameImageId} from './cluster-target.js'
 import {runImageLoadCommand} from './image-load-command.js'
 import {
+  findImage,
   type ListedImage,
   minikubeMessages,
   parseDockerEnv,
   parseImageList,
   parseMinikubeStatus,
   parseProfileList,
+  sharedWithOtherRepositories,
 } from './minikube-output.js'
 
 export interface MinikubeTimeouts {
@@ -121,7 +123,8 @@ export class MinikubeCluster implements target.ClusterTarget {
   }
 
   async removeImage(ref: string): Promise<boolean> {
-    if (!(await this.imagePresent(ref))) return false
+    const listed = findImage(await this.listImages(), ref)
+    if (listed === undefined || sharedWithOtherRepositories(listed, ref)) return false
     const result = await this.minikube(['image', 'rm', ref], {timeoutMs: this.timeouts.commandMs})
     if (result.exitCode !== 0)
       throw this.failure(`minikube could not remove ${ref} from ${this.describe()}`, result)
@@ -254,11 +257,6 @@ export class MinikubeCluster implements target.ClusterTarget {
       details: tail(minikubeMessages(`${result.stderr}\n${result.stdout}`)),
     })
   }
-}
-
-function findImage(images: ListedImage[], ref: string): ListedImage | undefined {
-  const wanted = qualifiedImageRef(ref)
-  return images.find((image) => image.repoTags.some((tag) => qualifiedImageRef(tag) === wanted))
 }
 
 function mentionsMissingProfile(result: RunResult): boolean {

@@ -1,3 +1,5 @@
+import {qualifiedImageRef} from './cluster-target.js'
+
 /**
  * Parsers for the output of the minikube commands the adapter runs. The shapes follow minikube's
  * source (cmd/minikube/cmd/status.go + pkg/minikube/cluster/status.go, pkg/minikube/machine/
@@ -38,6 +40,26 @@ export function parseMinikubeStatus(stdout: string): MinikubeNodeStatus[] | null
 export interface ListedImage {
   id: string
   repoTags: string[]
+}
+
+/** The listed image one of whose tags is `ref` (both compared fully qualified). */
+export function findImage(images: ListedImage[], ref: string): ListedImage | undefined {
+  const wanted = qualifiedImageRef(ref)
+  return images.find((image) => image.repoTags.some((tag) => qualifiedImageRef(tag) === wanted))
+}
+
+/**
+ * Whether another repository names the same image as `ref`: identical content has one image ID, and the
+ * runtime removes an image (`minikube image rm`, `crictl rmi`) with every tag it has, so removing this
+ * app's tag would take another app's image away.
+ */
+export function sharedWithOtherRepositories(image: ListedImage, ref: string): boolean {
+  const repository = repositoryOf(qualifiedImageRef(ref))
+  return image.repoTags.some((tag) => repositoryOf(qualifiedImageRef(tag)) !== repository)
+}
+
+function repositoryOf(qualified: string): string {
+  return qualified.slice(0, qualified.lastIndexOf(':'))
 }
 
 /** `minikube image ls --format json` and `crictl images -o json` ({images: [...]}) share the item shape. */

@@ -4,7 +4,7 @@ import type {ClusterKind} from './cluster-kind.js'
 import type * as target from './cluster-target.js'
 import {qualifiedImageRef, sameImageId} from './cluster-target.js'
 import {runImageLoadCommand} from './image-load-command.js'
-import {type ListedImage, parseImageList} from './minikube-output.js'
+import {findImage, type ListedImage, parseImageList, sharedWithOtherRepositories} from './minikube-output.js'
 
 export interface NodeContainerTimeouts {
   commandMs: number
@@ -85,7 +85,8 @@ export class NodeContainerCluster implements target.ClusterTarget {
   }
 
   async removeImage(ref: string): Promise<boolean> {
-    if (!(await this.imagePresent(ref))) return false
+    const listed = findImage(await this.listImages(), ref)
+    if (listed === undefined || sharedWithOtherRepositories(listed, ref)) return false
     const result = await this.docker([
       'exec',
       this.tool.nodeContainer,
@@ -188,11 +189,6 @@ export class NodeContainerCluster implements target.ClusterTarget {
       details: tailLines(`${result.stderr}\n${result.stdout}`),
     })
   }
-}
-
-function findImage(images: ListedImage[], ref: string): ListedImage | undefined {
-  const wanted = qualifiedImageRef(ref)
-  return images.find((image) => image.repoTags.some((tag) => qualifiedImageRef(tag) === wanted))
 }
 
 function tailLines(output: string, count = 8): string[] {
