@@ -3,14 +3,14 @@ import {chmodSync, mkdirSync, mkdtempSync, symlinkSync} from 'node:fs'
 import http from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
-import type {AddressInfo} from 'node:net'
 import type {Duplex} from 'node:stream'
 
-import {WebSocketServer, type WebSocket} from 'ws'
+import type {WebSocket, WebSocketServer} from 'ws'
 
 import which from 'which'
 
 import type {FakeKubeApiServer} from './kube-api-server.js'
+import {refuseUpgrade, UpgradeProxyServer} from './upgrade-proxy-server.js'
 
 /** The subprotocol the exec API speaks over WebSocket before v5 (the rig's v1.24 offers no other). */
 export const EXEC_PROTOCOL = 'v4.channel.k8s.io'
@@ -68,30 +68,23 @@ export class ExecApiServer {
   /** Never answer an exec upgrade (an API server that hangs). */
   hangUpgrades = false
   readonly #containers = new Map<string, ExecContainer>()
-  readonly #server: http.Server
-  readonly #sockets = new Set<Duplex>()
-  readonly #webSockets = new WebSocketServer({
-    noServer: true,
-    handleProtocols: (offered) => (offered.has(EXEC_PROTOCOL) ? EXEC_PROTOCOL : false),
-  })
+  #front: UpgradeProxyServer | undefined
 
-  private constructor(private readonly api: FakeKubeApiServer) {
-    this.#server = http.createServer((request, response) => this.#proxy(request, response))
-    this.#server.on('upgrade', (request, socket, head) => this.#upgrade(request, socket, head))
-    this.#server.on('connection', (socket) => {
-      this.#sockets.add(socket)
-      socket.on('close', () => this.#sockets.delete(socket))
-    })
-  }
+  private constructor(private readonly api: FakeKubeApiServer) {}
 
   static async start(api: FakeKubeApiServer): Promise<ExecApiServer> {
     const instance = new ExecApiServer(api)
-    await new Promise<void>((resolve) => instance.#server.listen(0, '127.0.0.1', resolve))
+    instance.#front = await UpgradeProxyServer.start(
+      api,
+      EXEC_PROTOCOL,
+      (request, socket, head, webSockets) => instance.#upgrade(request, socket, head, webSockets),
+    )
     return instance
   }
 
   get url(): string {
-    return `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`
+    if (this.#front === undefined) throw new Error('not started')
+    return this.#front.url
   }
 
   /** The user commands run as: `nobody` when the tests run as root, else the tests' own. */
@@ -106,38 +99,24 @@ export class ExecApiServer {
   }
 
   async stop(): Promise<void> {
-    for (const client of this.#webSockets.clients) client.terminate()
-    for (const socket of this.#sockets) socket.destroy()
-    await new Promise<void>((resolve) => this.#server.close(() => resolve()))
+    await this.#front?.stop()
   }
 
-  #proxy(request: http.IncomingMessage, response: http.ServerResponse): void {
-    const upstream = http.request(
-      `${this.api.url}${request.url ?? '/'}`,
-      {method: request.method, headers: request.headers},
-      (answer) => {
-        response.writeHead(answer.statusCode ?? 502, answer.headers)
-        answer.pipe(response)
-      },
-    )
-    upstream.on('error', () => response.destroy())
-    request.pipe(upstream)
-  }
-
-  #upgrade(request: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+  #upgrade(request: http.IncomingMessage, socket: Duplex, head: Buffer, webSockets: WebSocketServer): void {
     const url = new URL(request.url ?? '/', 'http://fake')
     const match = EXEC_PATH.exec(url.pathname)
     const command = url.searchParams.getAll('command')
     const container = url.searchParams.get('container') ?? ''
-    if (match === null || command.length === 0) return refuse(socket, 400, 'bad exec request')
+    if (match === null || command.length === 0) return refuseUpgrade(socket, 400, 'bad exec request')
     const [, namespace, pod] = match as unknown as [string, string, string]
     if (this.hangUpgrades) return
-    if (this.refusal !== undefined) return refuse(socket, this.refusal.code, this.refusal.message)
+    if (this.refusal !== undefined) return refuseUpgrade(socket, this.refusal.code, this.refusal.message)
     if (this.api.get('pods', namespace, pod) === undefined)
-      return refuse(socket, 404, `pods "${pod}" not found`)
+      return refuseUpgrade(socket, 404, `pods "${pod}" not found`)
     const target = this.#containers.get(`${pod}/${container}`)
-    if (target === undefined) return refuse(socket, 400, `container ${container} is not valid for pod ${pod}`)
-    this.#webSockets.handleUpgrade(request, socket, head, (webSocket) => {
+    if (target === undefined)
+      return refuseUpgrade(socket, 400, `container ${container} is not valid for pod ${pod}`)
+    webSockets.handleUpgrade(request, socket, head, (webSocket) => {
       const session: ExecSession = {
         namespace,
         pod,
@@ -215,11 +194,4 @@ export class ExecApiServer {
       finish(status)
     })
   }
-}
-
-function refuse(socket: Duplex, code: number, message: string): void {
-  const body = JSON.stringify({kind: 'Status', apiVersion: 'v1', status: 'Failure', message, code})
-  socket.end(
-    `HTTP/1.1 ${code} ${http.STATUS_CODES[code]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-  )
 }

@@ -1,10 +1,11 @@
 import http from 'node:http'
-import net, {type AddressInfo} from 'node:net'
+import net from 'node:net'
 import type {Duplex} from 'node:stream'
 
-import {WebSocketServer, type WebSocket} from 'ws'
+import type {WebSocket, WebSocketServer} from 'ws'
 
 import type {FakeKubeApiServer} from './kube-api-server.js'
+import {refuseUpgrade, UpgradeProxyServer} from './upgrade-proxy-server.js'
 
 /** The subprotocol the kubelet's WebSocket port-forward speaks (and the one client-node understands). */
 export const PORT_FORWARD_PROTOCOL = 'v4.channel.k8s.io'
@@ -32,64 +33,42 @@ export type PodPorts = (pod: string, port: number) => number | undefined
  */
 export class PortForwardApiServer {
   readonly sessions: ForwardSession[] = []
-  readonly #server: http.Server
-  readonly #sockets = new Set<Duplex>()
-  readonly #webSockets = new WebSocketServer({
-    noServer: true,
-    handleProtocols: (offered) => (offered.has(PORT_FORWARD_PROTOCOL) ? PORT_FORWARD_PROTOCOL : false),
-  })
+  #front: UpgradeProxyServer | undefined
 
   private constructor(
     private readonly api: FakeKubeApiServer,
     private readonly podPorts: PodPorts,
-  ) {
-    this.#server = http.createServer((request, response) => this.#proxy(request, response))
-    this.#server.on('upgrade', (request, socket, head) => this.#upgrade(request, socket, head))
-    this.#server.on('connection', (socket) => {
-      this.#sockets.add(socket)
-      socket.on('close', () => this.#sockets.delete(socket))
-    })
-  }
+  ) {}
 
   static async start(api: FakeKubeApiServer, podPorts: PodPorts): Promise<PortForwardApiServer> {
     const instance = new PortForwardApiServer(api, podPorts)
-    await new Promise<void>((resolve) => instance.#server.listen(0, '127.0.0.1', resolve))
+    instance.#front = await UpgradeProxyServer.start(
+      api,
+      PORT_FORWARD_PROTOCOL,
+      (request, socket, head, webSockets) => instance.#upgrade(request, socket, head, webSockets),
+    )
     return instance
   }
 
   get url(): string {
-    return `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`
+    if (this.#front === undefined) throw new Error('not started')
+    return this.#front.url
   }
 
   async stop(): Promise<void> {
-    for (const client of this.#webSockets.clients) client.terminate()
-    for (const socket of this.#sockets) socket.destroy()
-    await new Promise<void>((resolve) => this.#server.close(() => resolve()))
+    await this.#front?.stop()
   }
 
-  #proxy(request: http.IncomingMessage, response: http.ServerResponse): void {
-    const upstream = http.request(
-      `${this.api.url}${request.url ?? '/'}`,
-      {method: request.method, headers: request.headers},
-      (answer) => {
-        response.writeHead(answer.statusCode ?? 502, answer.headers)
-        answer.pipe(response)
-      },
-    )
-    upstream.on('error', () => response.destroy())
-    request.pipe(upstream)
-  }
-
-  #upgrade(request: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+  #upgrade(request: http.IncomingMessage, socket: Duplex, head: Buffer, webSockets: WebSocketServer): void {
     const url = new URL(request.url ?? '/', 'http://fake')
     const match = PORT_FORWARD_PATH.exec(url.pathname)
     const port = Number(url.searchParams.get('ports'))
     if (match === null || !Number.isInteger(port) || port < 1)
-      return refuse(socket, 400, 'bad port-forward request')
+      return refuseUpgrade(socket, 400, 'bad port-forward request')
     const [, namespace, pod] = match as unknown as [string, string, string]
     if (this.api.get('pods', namespace, pod) === undefined)
-      return refuse(socket, 404, `pods "${pod}" not found`)
-    this.#webSockets.handleUpgrade(request, socket, head, (webSocket) => {
+      return refuseUpgrade(socket, 404, `pods "${pod}" not found`)
+    webSockets.handleUpgrade(request, socket, head, (webSocket) => {
       this.sessions.push({
         namespace,
         pod,
@@ -121,11 +100,4 @@ export class PortForwardApiServer {
     })
     webSocket.on('close', () => connection.end())
   }
-}
-
-function refuse(socket: Duplex, code: number, message: string): void {
-  const body = JSON.stringify({kind: 'Status', apiVersion: 'v1', status: 'Failure', message, code})
-  socket.end(
-    `HTTP/1.1 ${code} ${http.STATUS_CODES[code]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-  )
 }
