@@ -46,6 +46,26 @@ describeOnCluster('dev on a real cluster: edit, break, fix, stop', () => {
     return json.services.find((service) => service.url !== null)?.url ?? ''
   }
 
+  /**
+   * The first event dev printed past `printedBefore` that ends an iteration (`iteration-finished` or
+   * `iteration-failed`), or only of the kind `kind` (an earlier iteration may end in between).
+   */
+  const iterationEnd = (what: string, printedBefore: number, kind?: 'iteration-failed') =>
+    waitFor(
+      what,
+      async () =>
+        dev
+          ?.output()
+          .slice(printedBefore)
+          .split('\n')
+          .filter((line) => line.startsWith('{'))
+          .map((line) => JSON.parse(line) as DevJsonEvent)
+          .find((event) =>
+            kind === undefined ? event.event.startsWith('iteration-f') : event.event === kind,
+          ),
+      {timeoutMs: 6 * 60_000, intervalMs: 500},
+    )
+
   steps.step('dev deploys the app and keeps running, holding the lock', async () => {
     const {cli, project} = session
     project.setFrontendPage('v1')
@@ -80,6 +100,7 @@ describeOnCluster('dev on a real cluster: edit, break, fix, stop', () => {
       goodBackendDockerfile = readFileSync(dockerfile, 'utf8')
       const backendBefore = await tools.deploymentImage(project.namespace, 'todo-backend')
       const before = await helmRevision()
+      const printedBefore = dev?.output().length ?? 0
       project.breakBackend()
       // The failed revision, then the rollback's.
       await until(
@@ -92,6 +113,8 @@ describeOnCluster('dev on a real cluster: edit, break, fix, stop', () => {
         async () => (await tools.deploymentImage(project.namespace, 'todo-backend')) === backendBefore,
         3 * 60_000,
       )
+      // The iteration ends after the rollback's rollout and traffic wait: the next step starts after it.
+      await iterationEnd('dev to end the broken iteration', printedBefore, 'iteration-failed')
       expect(dev?.finished).toBe(false)
       expect(await fetchPage(url, pageMarker('v2'))).toContain(pageMarker('v2'))
     },
@@ -107,18 +130,7 @@ describeOnCluster('dev on a real cluster: edit, break, fix, stop', () => {
       writeFileSync(path.join(project.dir, 'backend', 'Dockerfile'), goodBackendDockerfile)
       // The fixed backend is the content the rollback restored: nothing to redeploy, no new revision.
       // (Issue 19 saw this iteration hang once after "redeploying…": it must end, and end well.)
-      const iteration = await waitFor(
-        'dev to finish the iteration of the fix',
-        async () =>
-          dev
-            ?.output()
-            .slice(printedBefore)
-            .split('\n')
-            .filter((line) => line.startsWith('{'))
-            .map((line) => JSON.parse(line) as DevJsonEvent)
-            .find((event) => event.event.startsWith('iteration-f')),
-        {timeoutMs: 6 * 60_000, intervalMs: 500},
-      )
+      const iteration = await iterationEnd('dev to finish the iteration of the fix', printedBefore)
       expect(iteration).toMatchObject({event: 'iteration-finished'})
       expect(await tools.deploymentImage(project.namespace, 'todo-backend')).toBe(backendBefore)
       const {run: status, json} = await session.cli.json<StatusJson>(['status'])
